@@ -1,0 +1,302 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/oklog/ulid/v2"
+)
+
+// maxRecentSightings bounds the duplicate deliveries listed per event.
+const maxRecentSightings = 20
+
+type acceptReq struct {
+	ctx  context.Context
+	ev   *Event
+	done chan acceptRes
+}
+
+type acceptRes struct {
+	r   Result
+	err error
+}
+
+// Accept archives ev and queues it for its destinations, or, when one of
+// its dedup keys is still in the window, records it as a sighting of the
+// event that claimed the key. Either way the outcome is committed and
+// fsynced before Accept returns nil: this is the promise behind a 200.
+//
+// Concurrent calls share commits: one writer goroutine takes whatever is
+// waiting (up to Options.MaxBatch), writes it in one transaction and syncs
+// once. Within a batch deliveries are handled in arrival order, so two
+// identical deliveries arriving together yield one event and one
+// duplicate.
+//
+// When ctx ends first Accept returns an error wrapping ErrNotDurable. A
+// delivery withdrawn before its batch began is not written at all; one
+// whose batch had begun is written whole. Either way nothing is half
+// written, and a retry of the delivery learns which (a new event, or a
+// duplicate of the stored one).
+//
+// Accept sets ev.ID, ev.Seq, ev.PrevHash and ev.Hash on new events.
+func (db *DB) Accept(ctx context.Context, ev *Event) (Result, error) {
+	select {
+	case <-db.closing:
+		return Result{}, ErrClosed
+	default:
+	}
+	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan acceptRes, 1)}
+	select {
+	case db.acceptCh <- req:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("accept: waiting to queue: %w", ErrNotDurable)
+	case <-db.closing:
+		return Result{}, ErrClosed
+	}
+	select {
+	case res := <-req.done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("accept: waiting for commit: %w", ErrNotDurable)
+	}
+}
+
+// writeLoop is the single writer: it owns the chain head and the ULID
+// entropy, and commits deliveries in batches until Close, after which it
+// commits whatever is still queued and returns.
+func (db *DB) writeLoop() {
+	defer db.wg.Done()
+	batch := make([]*acceptReq, 0, db.opt.MaxBatch)
+	for {
+		select {
+		case req := <-db.acceptCh:
+			db.commit(db.fill(append(batch[:0], req)))
+		case <-db.closing:
+			for {
+				select {
+				case req := <-db.acceptCh:
+					db.commit(db.fill(append(batch[:0], req)))
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// fill adds whatever else is waiting, without blocking.
+func (db *DB) fill(batch []*acceptReq) []*acceptReq {
+	for len(batch) < db.opt.MaxBatch {
+		select {
+		case req := <-db.acceptCh:
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commit answers every request of batch.
+func (db *DB) commit(batch []*acceptReq) {
+	if db.degraded.Load() {
+		if err := db.bdb.Sync(); err != nil {
+			db.log.WithError(err).Error("sync still failing; refusing deliveries")
+			replyAll(batch, fmt.Errorf("accept: sync: %w", ErrNotDurable))
+			return
+		}
+		db.degraded.Store(false)
+		db.log.Info("sync recovered; taking deliveries again")
+	}
+	live := make([]*acceptReq, 0, len(batch))
+	for _, req := range batch {
+		if req.ctx.Err() != nil {
+			req.done <- acceptRes{err: fmt.Errorf("accept: withdrawn: %w", ErrNotDurable)}
+			continue
+		}
+		live = append(live, req)
+	}
+	db.commitTxn(live)
+}
+
+func replyAll(reqs []*acceptReq, err error) {
+	for _, req := range reqs {
+		req.done <- acceptRes{err: err}
+	}
+}
+
+// batchState is the writer's view while it builds one transaction; it
+// becomes the DB's only when the transaction commits.
+type batchState struct {
+	head   chainHead
+	lastMs uint64
+	now    time.Time
+	queued bool
+}
+
+// commitTxn writes reqs in one transaction and syncs. A transaction too
+// big for Badger is split in halves.
+func (db *DB) commitTxn(reqs []*acceptReq) {
+	if len(reqs) == 0 {
+		return
+	}
+	txn := db.bdb.NewTransaction(true)
+	defer txn.Discard()
+	st := batchState{head: db.head, lastMs: db.lastMs, now: db.opt.Now()}
+	results := make([]Result, len(reqs))
+	for i, req := range reqs {
+		r, err := db.acceptOne(txn, &st, req.ev)
+		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
+			txn.Discard()
+			db.commitTxn(reqs[:len(reqs)/2])
+			db.commitTxn(reqs[len(reqs)/2:])
+			return
+		}
+		if err != nil {
+			db.log.WithError(err).Error("accept batch failed")
+			replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
+			return
+		}
+		results[i] = r
+	}
+	if err := putJSON(txn, []byte(keyHead), st.head); err != nil {
+		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
+		return
+	}
+	if err := txn.Commit(); err != nil {
+		db.log.WithError(err).Error("accept commit failed")
+		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", ErrNotDurable, err))
+		return
+	}
+	// Committed: the batch is visible, so the chain moves on even if the
+	// sync below fails.
+	db.head, db.lastMs = st.head, st.lastMs
+	if err := db.bdb.Sync(); err != nil {
+		db.degraded.Store(true)
+		db.log.WithError(err).Error("sync failed; refusing deliveries until it succeeds")
+		replyAll(reqs, fmt.Errorf("accept: sync: %w: %w", ErrNotDurable, err))
+		return
+	}
+	for i, req := range reqs {
+		req.done <- acceptRes{r: results[i]}
+	}
+	if st.queued {
+		db.signalWake()
+	}
+}
+
+// acceptOne stages one delivery in txn.
+func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *Event) (Result, error) {
+	for _, k := range ev.DedupKeys {
+		item, err := txn.Get(dedupKey(ev.Source, k))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("dedup %s: %w", k, err)
+		}
+		first, err := item.ValueCopy(nil)
+		if err != nil {
+			return Result{}, fmt.Errorf("dedup %s: %w", k, err)
+		}
+		if err := recordSighting(txn, string(first), ev, k, st.now); err != nil {
+			return Result{}, err
+		}
+		return Result{ID: string(first), Duplicate: true}, nil
+	}
+	if err := db.archive(txn, st, ev); err != nil {
+		return Result{}, err
+	}
+	return Result{ID: ev.ID}, nil
+}
+
+// archive stages a new event: metadata, body, indexes, dedup keys, chain
+// head and outbox entries.
+func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
+	ms := max(st.lastMs, ulid.Timestamp(ev.ReceivedAt))
+	id, err := ulid.New(ms, db.entropy)
+	if err != nil {
+		return fmt.Errorf("new event id: %w", err)
+	}
+	st.lastMs = ms
+	ev.ID = id.String()
+	ev.Seq = st.head.Seq + 1
+	ev.PrevHash = st.head.Hash
+	ev.Hash = ChainHash(ev)
+	if err := putJSON(txn, eventKey(ev.ID), ev); err != nil {
+		return err
+	}
+	if err := txn.Set(bodyKey(ev.ID), ev.Body); err != nil {
+		return fmt.Errorf("store body: %w", err)
+	}
+	for _, k := range indexKeys(ev) {
+		if err := txn.Set(k, nil); err != nil {
+			return fmt.Errorf("store index: %w", err)
+		}
+	}
+	for _, k := range ev.DedupKeys {
+		e := badger.NewEntry(dedupKey(ev.Source, k), []byte(ev.ID)).WithTTL(db.opt.DedupWindow)
+		if err := txn.SetEntry(e); err != nil {
+			return fmt.Errorf("store dedup key: %w", err)
+		}
+	}
+	if err := enqueue(txn, ev, st.now); err != nil {
+		return err
+	}
+	st.queued = st.queued || len(ev.Destinations) > 0
+	st.head = chainHead{Seq: ev.Seq, Hash: ev.Hash, ID: ev.ID}
+	return nil
+}
+
+// recordSighting counts a duplicate delivery on the event it duplicates.
+func recordSighting(txn *badger.Txn, id string, dup *Event, key string, now time.Time) error {
+	var s Sightings
+	if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if s.Count == 0 {
+		s.First = now
+	}
+	s.Count++
+	s.Last = now
+	s.Recent = append(s.Recent, Sighting{
+		At: now, RemoteAddr: dup.RemoteAddr, RequestID: dup.RequestID,
+		BodySHA256: dup.BodySHA256, DedupKey: key,
+	})
+	if n := len(s.Recent); n > maxRecentSightings {
+		s.Recent = s.Recent[n-maxRecentSightings:]
+	}
+	return putJSON(txn, sightingsKey(id), s)
+}
+
+func putJSON(txn *badger.Txn, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := txn.Set(key, b); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+// getJSON decodes the value at key into v, or returns ErrNotFound.
+func getJSON(txn *badger.Txn, key []byte, v any) error {
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	return item.Value(func(b []byte) error {
+		if err := json.Unmarshal(b, v); err != nil {
+			return fmt.Errorf("decode %s: %w", key, err)
+		}
+		return nil
+	})
+}
