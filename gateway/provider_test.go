@@ -164,10 +164,10 @@ func TestRegistry(t *testing.T) {
 func TestKojiControlWithoutSignature(t *testing.T) {
 	def, _ := gateway.Lookup("koji")
 	tests := map[string]bool{
-		"":                                          true,
-		"ping":                                      true,
-		`{"event":"endpoint.verification"}`:         true,
-		`{"event":"interview.completed","data":{}}`: true,
+		"":                                  true,
+		"ping":                              true,
+		`{"event":"endpoint.verification"}`: true,
+		`{"event":"interview.completed","data":{}}`:                    true,
 		`{"event":"interview.completed","data":{"interview_id":"i1"}}`: false,
 	}
 	for body, want := range tests {
