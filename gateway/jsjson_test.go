@@ -101,7 +101,7 @@ func FuzzJSStringify(f *testing.F) {
 }
 
 func BenchmarkJSStringify(b *testing.B) {
-	body := prettyBody(b, sampleBody(b, "koji", "interview.analysis_ready"))
+	body := prettyBody(b, benchBody(b, "koji"))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

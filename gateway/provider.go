@@ -171,6 +171,9 @@ func field(m map[string]json.RawMessage, key string) string {
 // form of data, so formatting differences do not change it.
 func (e envelope) dataFingerprint() string {
 	raw := e.top["data"]
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
 	if canon, err := JSStringify(raw); err == nil {
 		raw = canon
 	}

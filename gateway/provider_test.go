@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,16 +222,64 @@ func sampleBody(tb testing.TB, provider, event string) []byte {
 	return def.Sample(event, "f8e7d6c5-b4a3-2109-8765-432109876543", time.Unix(1704067200, 0))
 }
 
-// prettyBody re-indents body, as a proxy or non-JS client might.
+// prettyBody re-indents body without reordering it, as a proxy or a
+// non-JS client might.
 func prettyBody(tb testing.TB, body []byte) []byte {
 	tb.Helper()
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		tb.Fatal(err)
-	}
-	out, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var out bytes.Buffer
+	if err := json.Indent(&out, body, "", "  "); err != nil {
 		tb.Fatal(fmt.Errorf("indent: %w", err))
 	}
-	return out
+	return out.Bytes()
+}
+
+func BenchmarkVerifyKoji(b *testing.B) {
+	def, _ := gateway.Lookup("koji")
+	benchVerify(b, "koji", gateway.ProviderConfig{Secrets: []string{"old", "current"}}, func(body []byte, now time.Time) ([]byte, http.Header) {
+		return body, def.Sign(body, "current", now)
+	})
+}
+
+func BenchmarkVerifyGatherRaw(b *testing.B) {
+	def, _ := gateway.Lookup("gather")
+	benchVerify(b, "gather", gateway.ProviderConfig{Secrets: []string{"old", "current"}, CanonicalFallback: true}, func(body []byte, now time.Time) ([]byte, http.Header) {
+		return body, def.Sign(body, "current", now)
+	})
+}
+
+// BenchmarkVerifyGatherCanonical measures the fallback: the raw MACs fail
+// and the pretty-printed body is re-serialised before matching.
+func BenchmarkVerifyGatherCanonical(b *testing.B) {
+	def, _ := gateway.Lookup("gather")
+	benchVerify(b, "gather", gateway.ProviderConfig{Secrets: []string{"old", "current"}, CanonicalFallback: true}, func(body []byte, now time.Time) ([]byte, http.Header) {
+		return prettyBody(b, body), def.Sign(body, "current", now)
+	})
+}
+
+// benchVerify verifies a ~2 KB realistic body that prepare signs.
+func benchVerify(b *testing.B, provider string, cfg gateway.ProviderConfig, prepare func([]byte, time.Time) ([]byte, http.Header)) {
+	p := mustProvider(b, provider, cfg)
+	now := time.Unix(1704067200, 0)
+	body, h := prepare(benchBody(b, provider), now)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := p.Verify(h, body, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchBody is a provider sample padded with realistic metadata to ~2 KB,
+// compact as JSON.stringify writes it.
+func benchBody(tb testing.TB, provider string) []byte {
+	tb.Helper()
+	def, _ := gateway.Lookup(provider)
+	body := string(sampleBody(tb, provider, def.Events[0]))
+	var meta strings.Builder
+	for i := 0; len(body)+meta.Len() < 2000; i++ {
+		fmt.Fprintf(&meta, `,"attribute_%02d":"value <%d> & café – segment power_users"`, i, i)
+	}
+	// Insert the padding as members of data, just before its closing brace.
+	return []byte(body[:len(body)-2] + meta.String() + "}}")
 }
