@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/porchgw/porch/inbox"
@@ -91,10 +92,13 @@ type Definition struct {
 // registry is the table of supported providers, in a stable order.
 var registry = []Definition{kojiDefinition(), gatherDefinition()}
 
-// Lookup returns the provider definition called name.
+// Lookup returns the provider definition called name. Its slices are
+// copies, so callers may keep and modify them.
 func Lookup(name string) (Definition, bool) {
 	for _, d := range registry {
 		if d.Name == name {
+			d.SignatureHeaders = slices.Clone(d.SignatureHeaders)
+			d.Events = slices.Clone(d.Events)
 			return d, true
 		}
 	}

@@ -145,10 +145,27 @@ type kojiInterview struct {
 	Status         string         `json:"status"`
 	AnalysisStatus string         `json:"analysis_status"`
 	QualityScore   *float64       `json:"quality_score"`
-	Respondent     map[string]any `json:"respondent"`
-	Stats          map[string]any `json:"stats"`
+	Respondent     kojiRespondent `json:"respondent"`
+	Stats          kojiStats      `json:"stats"`
 	Metadata       map[string]any `json:"metadata"`
-	Summary        map[string]any `json:"structured_answers_summary"`
+	Summary        kojiSummary    `json:"structured_answers_summary"`
+}
+
+type kojiRespondent struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	ExternalID  string `json:"external_id"`
+}
+
+type kojiStats struct {
+	DurationSeconds int `json:"duration_seconds"`
+	TotalMessages   int `json:"total_messages"`
+}
+
+type kojiSummary struct {
+	HasStructuredAnswers bool     `json:"has_structured_answers"`
+	QuestionCount        int      `json:"question_count"`
+	QuestionTypes        []string `json:"question_types"`
 }
 
 // kojiSample returns a body shaped like the documented example (seeds/000).
@@ -171,11 +188,10 @@ func kojiSampleData(event, interviewID string) any {
 	score := 4.2
 	d := kojiInterview{
 		InterviewID: interviewID, Status: "completed", AnalysisStatus: "completed", QualityScore: &score,
-		Respondent: map[string]any{"id": "r_abc123def456", "display_name": "Jane Doe", "external_id": "user_12345"},
-		Stats:      map[string]any{"duration_seconds": 1530, "total_messages": 37},
+		Respondent: kojiRespondent{"r_abc123def456", "Jane Doe", "user_12345"},
+		Stats:      kojiStats{DurationSeconds: 1530, TotalMessages: 37},
 		Metadata:   map[string]any{"segment": "power_users", "source": "onboarding_flow"},
-		Summary: map[string]any{"has_structured_answers": true, "question_count": 3,
-			"question_types": []string{"scale", "single_choice", "yes_no"}},
+		Summary:    kojiSummary{true, 3, []string{"scale", "single_choice", "yes_no"}},
 	}
 	switch event {
 	case "interview.completed":
