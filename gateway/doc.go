@@ -1,0 +1,12 @@
+// Package gateway owns HTTP ingress and provider verification: it reads a
+// delivery, checks the provider's signature over the exact bytes received,
+// and extracts the facts (event type, interview id, dedup keys) that the
+// store needs.
+//
+// The provider code (Provider, Definition, JSStringify) consists of pure
+// functions of (headers, body, now); it holds no state and is safe for
+// concurrent use.
+//
+// Package gateway must not import forward or badger; its only shared
+// vocabulary with the rest of porch is the inbox types.
+package gateway

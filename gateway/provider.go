@@ -1,0 +1,213 @@
+package gateway
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// Verification modes recorded in inbox.Verification.Mode.
+const (
+	ModeRaw       = "raw"
+	ModeCanonical = "canonical"
+)
+
+// ProviderConfig configures one source's verifier.
+type ProviderConfig struct {
+	Secrets           []string      // at least one, none empty; any may match (rotation)
+	Tolerance         time.Duration // gather: max |now - t|; 0 means DefaultTolerance
+	CanonicalFallback bool          // gather: also try the JS re-serialisation when raw fails
+}
+
+// DefaultTolerance is the Gather timestamp tolerance used when
+// ProviderConfig.Tolerance is zero.
+const DefaultTolerance = 15 * time.Minute
+
+// Validate reports whether the config can build a verifier.
+func (c ProviderConfig) Validate() error {
+	if len(c.Secrets) == 0 {
+		return errors.New("provider config: no secrets")
+	}
+	for i, s := range c.Secrets {
+		if s == "" {
+			return fmt.Errorf("provider config: secrets[%d] is empty", i)
+		}
+	}
+	if c.Tolerance < 0 {
+		return errors.New("provider config: negative tolerance")
+	}
+	return nil
+}
+
+// Provider verifies one provider's deliveries and reads facts from signed
+// content. Implementations are immutable and safe for concurrent use.
+type Provider interface {
+	// Verify checks the signature headers against the exact body. It
+	// returns the evidence (mode "raw" or "canonical", SecretIndex,
+	// Timestamp, TimestampUnit, SkewMillis) or an error wrapping one of
+	// ErrMissingSignature, ErrMalformedSignature, ErrBadSignature or
+	// ErrStaleTimestamp.
+	Verify(h http.Header, body []byte, now time.Time) (inbox.Verification, error)
+	// Inspect reads the event type, interview id and dedup keys from a
+	// (verified) body, or returns an error wrapping ErrUnparseable.
+	Inspect(body []byte) (Facts, error)
+}
+
+// Facts are what a provider reads from a delivery's signed content.
+type Facts struct {
+	Event       string
+	InterviewID string // "" when the event has none
+	// DedupKeys are most specific first, without the source-name prefix
+	// (the store adds it), e.g. "interview.analysis_ready:<id>:<fp>". The
+	// last is always "body:<sha256 hex of raw body>".
+	DedupKeys []string
+}
+
+// Definition is one provider in the registry.
+type Definition struct {
+	Name             string                                 // "koji" | "gather"
+	New              func(ProviderConfig) (Provider, error) // validates config
+	Deadline         time.Duration                          // the provider's ack deadline
+	SignatureHeaders []string                               // canonical names of its signature headers
+	Events           []string                               // documented event types
+	// Sample returns a realistic body for event, compact as
+	// JSON.stringify emits it.
+	Sample func(event, interviewID string, now time.Time) []byte
+	// Sign returns the headers the provider would send with body.
+	Sign func(body []byte, secret string, now time.Time) http.Header
+	// ControlWithoutSignature reports whether an unverified request is a
+	// control request (Koji's endpoint check) that must get 200. It is nil
+	// for providers without one.
+	ControlWithoutSignature func(body []byte) bool
+}
+
+// registry is the table of supported providers, in a stable order.
+var registry = []Definition{kojiDefinition(), gatherDefinition()}
+
+// Lookup returns the provider definition called name. Its slices are
+// copies, so callers may keep and modify them.
+func Lookup(name string) (Definition, bool) {
+	for _, d := range registry {
+		if d.Name == name {
+			d.SignatureHeaders = slices.Clone(d.SignatureHeaders)
+			d.Events = slices.Clone(d.Events)
+			return d, true
+		}
+	}
+	return Definition{}, false
+}
+
+// ProviderNames lists the registered provider names.
+func ProviderNames() []string {
+	names := make([]string, len(registry))
+	for i, d := range registry {
+		names[i] = d.Name
+	}
+	return names
+}
+
+// hmacSHA256 returns HMAC-SHA256(secret, parts...).
+func hmacSHA256(secret string, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	for _, p := range parts {
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+// matchSecret returns the index of the first secret whose MAC over msg
+// equals one of sigs, or -1.
+func matchSecret(secrets []string, sigs [][]byte, msg ...[]byte) int {
+	for i, s := range secrets {
+		mac := hmacSHA256(s, msg...)
+		for _, sig := range sigs {
+			if hmac.Equal(mac, sig) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// envelope is the top level of a provider body with data's members.
+type envelope struct {
+	event string
+	top   map[string]json.RawMessage
+	data  map[string]json.RawMessage
+}
+
+// parseEnvelope reads a body that must be a JSON object with a string event.
+func parseEnvelope(body []byte) (envelope, error) {
+	var env envelope
+	if err := json.Unmarshal(body, &env.top); err != nil || env.top == nil {
+		return env, ErrUnparseable
+	}
+	if err := json.Unmarshal(env.top["event"], &env.event); err != nil {
+		return env, ErrUnparseable
+	}
+	_ = json.Unmarshal(env.top["data"], &env.data) // absent or not an object: no data fields
+	return env, nil
+}
+
+// field returns a string or number member of m as text, "" otherwise.
+func field(m map[string]json.RawMessage, key string) string {
+	raw := m[key]
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// dataFingerprint is the first 16 hex digits of SHA-256 of the JS-canonical
+// form of data, so formatting differences do not change it.
+func (e envelope) dataFingerprint() string {
+	raw := e.top["data"]
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	if canon, err := JSStringify(raw); err == nil {
+		raw = canon
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:8])
+}
+
+// bodyKey is the exact-duplicate dedup key every event ends with.
+func bodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "body:" + hex.EncodeToString(sum[:])
+}
+
+// join builds a dedup key from the event name and its parts.
+func joinKey(event string, parts ...string) string {
+	k := event
+	for _, p := range parts {
+		k += ":" + p
+	}
+	return k
+}
+
+// mustStringify renders v as JSON.stringify would; v must be marshalable.
+func mustStringify(v any) []byte {
+	b, err := json.Marshal(v)
+	if err == nil {
+		b, err = JSStringify(b)
+	}
+	if err != nil {
+		panic(fmt.Errorf("sample: %w", err))
+	}
+	return b
+}

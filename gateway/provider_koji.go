@@ -1,0 +1,204 @@
+package gateway
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+const (
+	kojiHeader = "X-Koji-Signature"
+	kojiPrefix = "sha256="
+)
+
+// kojiEvents are the event types Koji documents (PROVIDERS §1.3).
+var kojiEvents = []string{
+	"interview.completed",
+	"interview.analysis_ready",
+	"interview.quality_scored",
+	"interview.failed_quality_gate",
+	"study.published",
+	"report.generated",
+}
+
+// kojiIDOnly are events keyed by interview id alone: they happen once.
+var kojiIDOnly = map[string]bool{
+	"interview.completed":           true,
+	"interview.failed_quality_gate": true,
+}
+
+func kojiDefinition() Definition {
+	return Definition{
+		Name:                    "koji",
+		New:                     newKoji,
+		Deadline:                10 * time.Second,
+		SignatureHeaders:        []string{kojiHeader},
+		Events:                  kojiEvents,
+		Sample:                  kojiSample,
+		Sign:                    kojiSign,
+		ControlWithoutSignature: kojiControl,
+	}
+}
+
+// koji verifies X-Koji-Signature: sha256=<hex HMAC of the raw body>.
+type koji struct {
+	secrets []string
+}
+
+func newKoji(cfg ProviderConfig) (Provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("koji: %w", err)
+	}
+	return koji{secrets: append([]string(nil), cfg.Secrets...)}, nil
+}
+
+// Verify implements Provider. Koji signs no timestamp, so only Mode and
+// SecretIndex are set.
+func (k koji) Verify(h http.Header, body []byte, _ time.Time) (inbox.Verification, error) {
+	v := h.Get(kojiHeader)
+	if v == "" {
+		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrMissingSignature)
+	}
+	sig, err := parseKojiSignature(v)
+	if err != nil {
+		return inbox.Verification{}, fmt.Errorf("verify koji: %w", err)
+	}
+	i := matchSecret(k.secrets, [][]byte{sig}, body)
+	if i < 0 {
+		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrBadSignature)
+	}
+	return inbox.Verification{Mode: ModeRaw, SecretIndex: i}, nil
+}
+
+// parseKojiSignature decodes "sha256=<64 hex digits>", hex in either case.
+func parseKojiSignature(v string) ([]byte, error) {
+	hexSig, ok := strings.CutPrefix(v, kojiPrefix)
+	if !ok || len(hexSig) != 64 {
+		return nil, fmt.Errorf("parse koji signature: %w", ErrMalformedSignature)
+	}
+	sig, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return nil, fmt.Errorf("parse koji signature: %w", ErrMalformedSignature)
+	}
+	return sig, nil
+}
+
+// Inspect implements Provider with the dedup keys of PROVIDERS §1.8.
+func (koji) Inspect(body []byte) (Facts, error) {
+	env, err := parseEnvelope(body)
+	if err != nil {
+		return Facts{}, fmt.Errorf("inspect koji: %w", err)
+	}
+	f := Facts{Event: env.event, InterviewID: field(env.data, "interview_id")}
+	f.DedupKeys = append(kojiKeys(env, f.InterviewID), bodyKey(body))
+	return f, nil
+}
+
+// kojiKeys returns the logical-event keys: id alone for once-only events,
+// otherwise id (or another entity id) plus a fingerprint of data.
+func kojiKeys(env envelope, interviewID string) []string {
+	if kojiIDOnly[env.event] && interviewID != "" {
+		return []string{joinKey(env.event, interviewID)}
+	}
+	id := interviewID
+	for _, k := range []string{"report_id", "study_id", "id"} {
+		if id == "" {
+			id = field(env.data, k)
+		}
+	}
+	if id == "" {
+		return []string{joinKey(env.event, env.dataFingerprint())}
+	}
+	return []string{joinKey(env.event, id, env.dataFingerprint())}
+}
+
+// kojiControl reports whether an unsigned request looks like Koji's
+// endpoint check rather than data: empty, not JSON, or no data.interview_id.
+func kojiControl(body []byte) bool {
+	env, err := parseEnvelope(body)
+	return err != nil || field(env.data, "interview_id") == ""
+}
+
+func kojiSign(body []byte, secret string, _ time.Time) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set(kojiHeader, kojiPrefix+hex.EncodeToString(hmacSHA256(secret, body)))
+	return h
+}
+
+// kojiSampleProject is the project id used in sample bodies.
+const kojiSampleProject = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+
+type kojiBody struct {
+	Event     string `json:"event"`
+	Timestamp string `json:"timestamp"`
+	ProjectID string `json:"project_id"`
+	Data      any    `json:"data"`
+}
+
+type kojiInterview struct {
+	InterviewID    string         `json:"interview_id"`
+	Status         string         `json:"status"`
+	AnalysisStatus string         `json:"analysis_status"`
+	QualityScore   *float64       `json:"quality_score"`
+	Respondent     kojiRespondent `json:"respondent"`
+	Stats          kojiStats      `json:"stats"`
+	Metadata       map[string]any `json:"metadata"`
+	Summary        kojiSummary    `json:"structured_answers_summary"`
+}
+
+type kojiRespondent struct {
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+	ExternalID  string `json:"external_id"`
+}
+
+type kojiStats struct {
+	DurationSeconds int `json:"duration_seconds"`
+	TotalMessages   int `json:"total_messages"`
+}
+
+type kojiSummary struct {
+	HasStructuredAnswers bool     `json:"has_structured_answers"`
+	QuestionCount        int      `json:"question_count"`
+	QuestionTypes        []string `json:"question_types"`
+}
+
+// kojiSample returns a body shaped like the documented example (seeds/000).
+func kojiSample(event, interviewID string, now time.Time) []byte {
+	return mustStringify(kojiBody{
+		Event:     event,
+		Timestamp: now.UTC().Format(time.RFC3339),
+		ProjectID: kojiSampleProject,
+		Data:      kojiSampleData(event, interviewID),
+	})
+}
+
+func kojiSampleData(event, interviewID string) any {
+	switch event {
+	case "study.published":
+		return map[string]any{"study_id": kojiSampleProject, "status": "published"}
+	case "report.generated":
+		return map[string]any{"report_id": "rep_" + interviewID, "study_id": kojiSampleProject, "interview_count": 12}
+	}
+	score := 4.2
+	d := kojiInterview{
+		InterviewID: interviewID, Status: "completed", AnalysisStatus: "completed", QualityScore: &score,
+		Respondent: kojiRespondent{"r_abc123def456", "Jane Doe", "user_12345"},
+		Stats:      kojiStats{DurationSeconds: 1530, TotalMessages: 37},
+		Metadata:   map[string]any{"segment": "power_users", "source": "onboarding_flow"},
+		Summary:    kojiSummary{true, 3, []string{"scale", "single_choice", "yes_no"}},
+	}
+	switch event {
+	case "interview.completed":
+		d.AnalysisStatus, d.QualityScore = "pending", nil
+	case "interview.failed_quality_gate":
+		score = 1.3
+		d.Status = "rejected"
+	}
+	return d
+}
