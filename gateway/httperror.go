@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// Errors the HTTP layer maps to statuses, beside the verification
+// sentinels in errors.go.
+var (
+	ErrUnknownSource    = errors.New("unknown source")
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	ErrRouteNotFound    = errors.New("not found")
+	ErrBodyTooLarge     = errors.New("body too large")
+	ErrBadRequest       = errors.New("bad request")
+	ErrUnauthenticated  = errors.New("authentication required")
+	ErrForbidden        = errors.New("forbidden")
+)
+
+// statusOf is the one place that maps an error to an HTTP status.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, ErrMissingSignature), errors.Is(err, ErrMalformedSignature),
+		errors.Is(err, ErrBadSignature), errors.Is(err, ErrStaleTimestamp),
+		errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, inbox.ErrNotDurable), errors.Is(err, inbox.ErrClosed):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// publicMessage is what a client may read about err: the sentinel's own
+// text for the errors we expect, nothing internal otherwise.
+func publicMessage(status int, err error) string {
+	switch status {
+	case http.StatusInternalServerError:
+		return "internal error"
+	case http.StatusServiceUnavailable:
+		return "not stored durably in time; retry later"
+	}
+	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
+		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
+		ErrForbidden, inbox.ErrNotFound} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	if errors.Is(err, ErrBadRequest) {
+		return err.Error()
+	}
+	return http.StatusText(status)
+}
+
+// writeError answers err as JSON with the request id, and logs it at
+// error level only when it is the server's fault.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	log := loggerFrom(r)
+	if status >= 500 {
+		log.WithError(err).WithField(fieldStatus, status).Error("request failed")
+	} else {
+		log.WithError(err).WithField(fieldStatus, status).Debug("request refused")
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	if status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	if status == http.StatusUnauthorized && isAdmin(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="porch archive", charset="UTF-8"`)
+	}
+	writeJSON(w, status, map[string]string{"error": publicMessage(status, err), "request_id": requestID(r)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

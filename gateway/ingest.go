@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/porchgw/porch/inbox"
+)
+
+// keptHeaders are archived with every delivery, beside the provider's own
+// signature headers.
+var keptHeaders = []string{"Content-Type", "User-Agent", "X-Forwarded-For", "X-Real-Ip"}
+
+// ackBody is the answer to an authentic delivery.
+type ackBody struct {
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// handleIngest is POST /in/{source}: limit, read, verify, then persist,
+// and answer 200 only once the delivery is durable.
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	src, ok := s.source(mux.Vars(r)["source"])
+	if !ok {
+		writeError(w, r, ErrUnknownSource)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), ctxLogger, loggerFrom(r).WithField(fieldSource, src.Name)))
+	now := s.cfg.Now()
+	body, err := s.readBody(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	proof, err := src.provider.Verify(r.Header, body, now)
+	if err != nil {
+		s.refuse(w, r, src, body, now, err)
+		return
+	}
+	ev := s.newEvent(r, src, body, proof, now)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
+	defer cancel()
+	res, err := s.store.Accept(ctx, ev)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	loggerFrom(r).WithFields(map[string]any{
+		fieldEventID: res.ID, fieldEvent: ev.Type, "duplicate": res.Duplicate,
+		"sig_mode": proof.Mode, "secret_index": proof.SecretIndex,
+	}).Info("delivery accepted")
+	writeJSON(w, http.StatusOK, ackBody{ID: res.ID, Duplicate: res.Duplicate})
+}
+
+// readBody reads the whole body under the size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		return nil, fmt.Errorf("%w: %d bytes", ErrBodyTooLarge, r.ContentLength)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooBig.Limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading body: %w", ErrBadRequest, err)
+	}
+	return body, nil
+}
+
+// newEvent builds the archive record of a verified delivery. A body the
+// provider signed but nobody can parse is quarantined: kept, never
+// forwarded, deduplicated on its bytes alone.
+func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox.Verification, now time.Time) *inbox.Event {
+	sum := bodyHash(body)
+	ev := &inbox.Event{
+		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
+		ReceivedAt: now.UTC(), RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
+		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
+	}
+	facts, err := src.provider.Inspect(body)
+	if err != nil {
+		loggerFrom(r).WithError(err).Warn("authentic delivery is unparseable; quarantined")
+		ev.Status = inbox.StatusQuarantined
+		ev.DedupKeys = []string{"body:" + sum}
+		return ev
+	}
+	ev.Type, ev.InterviewID, ev.DedupKeys = facts.Event, facts.InterviewID, facts.DedupKeys
+	ev.Destinations = s.cfg.Route(src.Name, facts.Event)
+	return ev
+}
+
+// refuse answers a delivery that failed verification: 401, except a
+// control request (Koji's endpoint check) which gets the 200 its set-up
+// needs. Either way it goes to the rejection log, never the archive.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, body []byte, now time.Time, verr error) {
+	control := src.def.ControlWithoutSignature != nil && src.def.ControlWithoutSignature(body)
+	rej := inbox.Rejection{
+		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
+		Status: http.StatusUnauthorized, RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), BodySHA256: bodyHash(body), BodySize: len(body),
+	}
+	if control {
+		rej.Kind, rej.Status = "control", http.StatusOK
+	}
+	if s.journal != nil {
+		s.journal.LogRejection(rej)
+	}
+	if control {
+		loggerFrom(r).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
+		writeJSON(w, http.StatusOK, map[string]any{"control": true, "request_id": requestID(r)})
+		return
+	}
+	loggerFrom(r).WithField("reason", verr.Error()).Warn("delivery refused")
+	writeError(w, r, verr)
+}
+
+func bodyHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// keepHeaders copies the archived subset of h.
+func keepHeaders(h http.Header, extra []string) map[string][]string {
+	out := make(map[string][]string)
+	for _, list := range [][]string{keptHeaders, extra} {
+		for _, k := range list {
+			if v := h.Values(k); len(v) > 0 {
+				out[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,46 @@
+package gateway
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// routes is the ingest listener's whole route table.
+func (s *Server) routes() http.Handler {
+	r := mux.NewRouter()
+	r.Use(withRequestID(s.log), recoverPanic, accessLog)
+	r.HandleFunc("/in/{source}", s.handleIngest).Methods(http.MethodPost)
+	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet, http.MethodHead)
+	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(s.log), accessLog)
+	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(s.log), accessLog)
+	return r
+}
+
+// chain wraps h in middleware, the first listed outermost. Mux's
+// NotFound and MethodNotAllowed handlers bypass r.Use, so they get the
+// same chain this way.
+func chain(h http.Handler, mw ...mux.MiddlewareFunc) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+func errorHandler(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, r, err) })
+}
+
+func handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Ready(); err != nil {
+		loggerFrom(r).WithError(err).Warn("not ready")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

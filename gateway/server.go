@@ -1,0 +1,205 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+)
+
+// Store is where accepted deliveries go. Accept must have made the
+// outcome durable when it returns nil, and wrap inbox.ErrNotDurable or
+// inbox.ErrClosed when it could not. It is called concurrently.
+type Store interface {
+	Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
+}
+
+// Journal records requests that were not archived as authentic. It must
+// not block.
+type Journal interface {
+	LogRejection(inbox.Rejection)
+}
+
+// Source is one configured ingest route, POST /in/{Name}.
+type Source struct {
+	Name     string
+	Provider string // a name in the provider registry
+	ProviderConfig
+}
+
+// Config configures the ingest listener.
+type Config struct {
+	Listen            string
+	MaxBodyBytes      int64
+	AckTimeout        time.Duration // answer 503 if the delivery is not durable by then
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+	ShutdownTimeout   time.Duration
+	Sources           []Source
+	// Route names the destinations an accepted event of source and type
+	// is queued for. Nil queues none.
+	Route func(source, eventType string) []string
+	// Ready reports whether the store takes deliveries. Nil means always.
+	Ready func() error
+	Now   func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = 3 * time.Second
+	}
+	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, 5*time.Second)
+	c.ReadTimeout = orDefault(c.ReadTimeout, 10*time.Second)
+	c.WriteTimeout = orDefault(c.WriteTimeout, 10*time.Second)
+	c.IdleTimeout = orDefault(c.IdleTimeout, 60*time.Second)
+	c.ShutdownTimeout = orDefault(c.ShutdownTimeout, 15*time.Second)
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = 64 << 10
+	}
+	if c.Route == nil {
+		c.Route = func(string, string) []string { return nil }
+	}
+	if c.Ready == nil {
+		c.Ready = func() error { return nil }
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// source is a Source ready to verify deliveries.
+type source struct {
+	Source
+	def      Definition
+	provider Provider
+}
+
+// Server is the public ingest listener.
+type Server struct {
+	cfg     Config
+	store   Store
+	journal Journal
+	log     logrus.FieldLogger
+	sources atomic.Pointer[map[string]*source]
+	ln      net.Listener
+	http    *http.Server
+}
+
+// New validates cfg and builds a Server; Open binds it.
+func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Server, error) {
+	cfg.setDefaults()
+	if log == nil {
+		log = discardLogger()
+	}
+	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway")}
+	if err := s.SetSources(cfg.Sources); err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          newStdLogger(s.log),
+	}
+	return s, nil
+}
+
+// SetSources swaps the source table atomically: requests already verifying
+// finish with the table they started with.
+func (s *Server) SetSources(srcs []Source) error {
+	table := make(map[string]*source, len(srcs))
+	for _, src := range srcs {
+		def, ok := Lookup(src.Provider)
+		if !ok {
+			return fmt.Errorf("source %s: unknown provider %q", src.Name, src.Provider)
+		}
+		p, err := def.New(src.ProviderConfig)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		if _, dup := table[src.Name]; dup {
+			return fmt.Errorf("source %s: defined twice", src.Name)
+		}
+		table[src.Name] = &source{Source: src, def: def, provider: p}
+	}
+	s.sources.Store(&table)
+	return nil
+}
+
+func (s *Server) source(name string) (*source, bool) {
+	src, ok := (*s.sources.Load())[name]
+	return src, ok
+}
+
+// Open binds the listener (":0" picks a free port; see Addr).
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address, after Open.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve answers requests until ctx ends, then stops taking new ones and
+// waits (up to ShutdownTimeout) for in-flight deliveries to be committed.
+func (s *Server) Serve(ctx context.Context) error {
+	return serveUntil(ctx, s.http, s.ln, s.cfg.ShutdownTimeout, s.log)
+}
+
+// serveUntil runs srv on ln until ctx ends, then shuts it down gracefully.
+func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log logrus.FieldLogger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	log.WithField("addr", ln.Addr().String()).Info("shutting down listener")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+func discardLogger() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
+}
