@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,7 +40,8 @@ func (c *Config) Validate() error {
 func (c *Config) validateTop(p *problems) {
 	checkHostPort(p, "listen", c.Listen)
 	checkHostPort(p, "admin_listen", c.AdminListen)
-	if c.Listen == c.AdminListen && c.Listen != "" {
+	// Port 0 asks the kernel for a free port, so two ":0" never collide.
+	if c.Listen == c.AdminListen && c.Listen != "" && !strings.HasSuffix(c.Listen, ":0") {
 		p.add("admin_listen", "must differ from listen (%s)", c.Listen)
 	}
 	if c.DataDir == "" {
