@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -30,6 +31,12 @@ type AdminConfig struct {
 	ShutdownTimeout time.Duration
 	// Metrics serves /metrics without auth; nil leaves the route out.
 	Metrics http.Handler
+	// Reload re-reads and applies the config (POST /api/v1/reload, admin
+	// role); nil leaves the route out. See admin_reload.go.
+	Reload ReloadFunc
+	// Backup streams an online backup of the store (GET /api/v1/backup,
+	// admin role); nil leaves the route out. See admin_backup.go.
+	Backup func(w io.Writer) error
 }
 
 // Admin is the private listener: archive API and pages, admin actions,

@@ -18,6 +18,12 @@ func (a *Admin) routes() http.Handler {
 	api.Handle("/events/{id}", require(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
 	api.Handle("/events/{id}/raw", require(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
 	api.Handle("/rejections", require(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
+	if a.cfg.Reload != nil {
+		api.Handle("/reload", require(RoleAdmin, a.handleReload)).Methods(http.MethodPost)
+	}
+	if a.cfg.Backup != nil {
+		api.Handle("/backup", require(RoleAdmin, a.handleBackup)).Methods(http.MethodGet)
+	}
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(a.log), accessLog, authenticate(&a.tokens))
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, authenticate(&a.tokens))
 	return r

@@ -18,6 +18,10 @@ var (
 	ErrBadRequest       = errors.New("bad request")
 	ErrUnauthenticated  = errors.New("authentication required")
 	ErrForbidden        = errors.New("forbidden")
+	// Edge operations (ingress.go, admin_reload.go).
+	ErrAddressNotAllowed = errors.New("client address not allowed")
+	ErrRateLimited       = errors.New("rate limited; retry later")
+	ErrInvalidConfig     = errors.New("invalid config")
 )
 
 // statusOf is the one place that maps an error to an HTTP status.
@@ -27,8 +31,12 @@ func statusOf(err error) int {
 		errors.Is(err, ErrBadSignature), errors.Is(err, ErrStaleTimestamp),
 		errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrAddressNotAllowed):
 		return http.StatusForbidden
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrInvalidConfig):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrMethodNotAllowed):
@@ -55,12 +63,12 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, inbox.ErrNotFound} {
+		ErrForbidden, ErrAddressNotAllowed, ErrRateLimited, inbox.ErrNotFound} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
 	}
-	if errors.Is(err, ErrBadRequest) {
+	if errors.Is(err, ErrBadRequest) || errors.Is(err, ErrInvalidConfig) {
 		return err.Error()
 	}
 	return http.StatusText(status)

@@ -33,6 +33,9 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxLogger, loggerFrom(r).WithField(fieldSource, src.Name)))
+	if !s.admit(w, r, src) { // ingress.go: allowlist and rate limit
+		return
+	}
 	now := s.cfg.Now()
 	body, err := s.readBody(w, r)
 	if err != nil {
@@ -52,6 +55,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	noteAccepted(r, ev, res) // metrics.go
 	loggerFrom(r).WithFields(map[string]any{
 		fieldEventID: res.ID, fieldEvent: ev.Type, "duplicate": res.Duplicate,
 		"sig_mode": proof.Mode, "secret_index": proof.SecretIndex,
@@ -94,7 +98,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 		return ev
 	}
 	ev.Type, ev.InterviewID, ev.DedupKeys = facts.Event, facts.InterviewID, facts.DedupKeys
-	ev.Destinations = s.cfg.Route(src.Name, facts.Event)
+	ev.Destinations = (*s.route.Load())(src.Name, facts.Event)
 	return ev
 }
 

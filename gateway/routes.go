@@ -10,7 +10,7 @@ import (
 func (s *Server) routes() http.Handler {
 	r := mux.NewRouter()
 	r.Use(withRequestID(s.log), recoverPanic, accessLog)
-	r.HandleFunc("/in/{source}", s.handleIngest).Methods(http.MethodPost)
+	r.Handle("/in/{source}", s.observed(s.handleIngest)).Methods(http.MethodPost)
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(s.log), accessLog)

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +34,7 @@ type Source struct {
 	Name     string
 	Provider string // a name in the provider registry
 	ProviderConfig
+	Ingress SourceIngress // allowlist and rate limit (ingress.go)
 }
 
 // Config configures the ingest listener.
@@ -52,6 +55,11 @@ type Config struct {
 	// Ready reports whether the store takes deliveries. Nil means always.
 	Ready func() error
 	Now   func() time.Time
+
+	// Edge operations (ingress.go, tls.go, metrics.go).
+	TrustedProxies []string      // proxies whose X-Forwarded-For is believed
+	TLS            *TLSConfig    // nil serves plain HTTP
+	Observe        func(Outcome) // called once per ingest request; nil: nobody
 }
 
 func (c *Config) setDefaults() {
@@ -95,6 +103,7 @@ type source struct {
 	Source
 	def      Definition
 	provider Provider
+	guard    *guard
 }
 
 // Server is the public ingest listener.
@@ -104,6 +113,9 @@ type Server struct {
 	journal Journal
 	log     logrus.FieldLogger
 	sources atomic.Pointer[map[string]*source]
+	trusted atomic.Pointer[[]netip.Prefix]
+	route   atomic.Pointer[routeFunc]
+	tls     *tls.Config
 	ln      net.Listener
 	http    *http.Server
 }
@@ -116,6 +128,9 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	}
 	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway")}
 	if err := s.SetSources(cfg.Sources); err != nil {
+		return nil, err
+	}
+	if err := s.setupEdge(); err != nil {
 		return nil, err
 	}
 	s.http = &http.Server{
@@ -146,7 +161,11 @@ func (s *Server) SetSources(srcs []Source) error {
 		if _, dup := table[src.Name]; dup {
 			return fmt.Errorf("source %s: defined twice", src.Name)
 		}
-		table[src.Name] = &source{Source: src, def: def, provider: p}
+		g, err := newGuard(src.Ingress, s.prevGuard(src.Name))
+		if err != nil {
+			return fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		table[src.Name] = &source{Source: src, def: def, provider: p, guard: g}
 	}
 	s.sources.Store(&table)
 	return nil
@@ -162,6 +181,9 @@ func (s *Server) Open() error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
 	}
 	s.ln = ln
 	return nil
