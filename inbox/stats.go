@@ -2,6 +2,9 @@ package inbox
 
 import (
 	"bytes"
+	"fmt"
+	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -58,4 +61,31 @@ func splitOutboxKey(k []byte) (id, dest string, ok bool) {
 		return "", "", false
 	}
 	return string(rest[:i]), string(rest[i+1:]), true
+}
+
+// DiskSize is the bytes the store's files take in its directory, read
+// from the file system now (Size reports Badger's own figures, which it
+// refreshes only once a minute). It is 0 for an in-memory store.
+func (db *DB) DiskSize() (int64, error) {
+	if db.opt.Dir == "" {
+		return 0, nil
+	}
+	var total int64
+	err := filepath.WalkDir(db.opt.Dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("disk size: %w", err)
+	}
+	return total, nil
 }

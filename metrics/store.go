@@ -10,7 +10,7 @@ import (
 // Store is what the store collector reads at each scrape. *inbox.DB
 // implements it; both methods are called concurrently and must be cheap.
 type Store interface {
-	Size() (lsm, vlog int64)
+	DiskSize() (int64, error)
 	OutboxStats() (map[string]inbox.OutboxStat, error)
 }
 
@@ -35,13 +35,13 @@ func NewStoreCollector(s Store, now func() time.Time) prometheus.Collector {
 	return &storeCollector{
 		store: s, now: now,
 		size: prometheus.NewDesc(Namespace+"_store_size_bytes",
-			"Size of the store on disk, by part (lsm tables, vlog value log).", []string{"part"}, nil),
+			"Bytes the store's files take in data_dir.", nil, nil),
 		depth: prometheus.NewDesc(Namespace+"_outbox_depth",
 			"Forwards pending (queued or waiting to retry), per destination.", []string{"destination"}, nil),
 		oldest: prometheus.NewDesc(Namespace+"_outbox_oldest_pending_seconds",
 			"Age of the oldest event still pending, per destination (absent when none).", []string{"destination"}, nil),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "store_scrape_errors_total",
-			Help: "Scrapes that could not read the outbox backlog."}),
+			Help: "Scrapes that could not read the store size or outbox backlog."}),
 	}
 }
 
@@ -53,9 +53,11 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	lsm, vlog := c.store.Size()
-	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(lsm), "lsm")
-	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(vlog), "vlog")
+	if size, err := c.store.DiskSize(); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(size))
+	} else {
+		c.errors.Inc()
+	}
 	stats, err := c.store.OutboxStats()
 	if err != nil {
 		c.errors.Inc()
