@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"os/signal"
+	"path"
+	"sync"
 	"syscall"
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/metrics"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 )
@@ -42,7 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
-	m := &Main{Config: cfg, Log: log}
+	m := &Main{Config: cfg, Log: log, ConfigPath: *path}
 	if err := m.Open(); err != nil {
 		log.WithError(err).Error("start failed")
 		return 1
@@ -87,6 +89,13 @@ type Main struct {
 	DB      *inbox.DB
 	Gateway *gateway.Server
 	Admin   *gateway.Admin
+
+	// Edge operations (reload.go, metrics.go).
+	ConfigPath  string            // re-read on SIGHUP and POST /api/v1/reload
+	Metrics     *metrics.Registry // served at /metrics on the admin listener
+	ReloadHooks []ReloadHook      // other components' live reload
+	reloadMu    sync.Mutex
+	hup         chan os.Signal
 }
 
 // Open opens the store and binds both listeners. On error everything
@@ -109,6 +118,9 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
+	if err = m.openMetrics(); err != nil {
+		return err
+	}
 	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
 		return err
 	}
@@ -121,6 +133,7 @@ func (m *Main) Open() (err error) {
 	if err = m.Admin.Open(); err != nil {
 		return err
 	}
+	m.hup = notifyHUP()
 	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir}).Info("porch started")
 	return nil
 }
@@ -132,6 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
+	g.Go(func() error { return m.watchReload(gctx) })
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -145,7 +159,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 	for _, s := range c.Sources {
 		srcs = append(srcs, gateway.Source{Name: s.Name, Provider: s.Provider, ProviderConfig: gateway.ProviderConfig{
 			Secrets: s.Secrets, Tolerance: s.Tolerance, CanonicalFallback: s.CanonicalFallback,
-		}})
+		}, Ingress: sourceIngress(s)})
 	}
 	return gateway.Config{
 		Listen: c.Listen, MaxBodyBytes: c.Limits.MaxBodyBytes, AckTimeout: c.Limits.AckTimeout,
@@ -153,6 +167,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
 		Sources: srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
+		TrustedProxies: c.Ingress.TrustedProxies, TLS: gatewayTLS(c), Observe: m.observeDelivery(),
 	}
 }
 
@@ -161,6 +176,7 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	return gateway.AdminConfig{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout,
+		Metrics:         m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
 	}
 }
 
