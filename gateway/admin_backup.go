@@ -16,7 +16,13 @@ func (a *Admin) handleBackup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if err := a.cfg.Backup(w); err != nil {
+	sw := &statusWriter{ResponseWriter: w}
+	if err := a.cfg.Backup(sw); err != nil {
+		if sw.status == 0 { // nothing sent yet: a proper error answer
+			w.Header().Del("Content-Disposition")
+			writeError(w, r, fmt.Errorf("backup: %w", err))
+			return
+		}
 		loggerFrom(r).WithError(err).Error("backup failed mid-stream; aborting the transfer")
 		panic(http.ErrAbortHandler)
 	}
