@@ -203,3 +203,6 @@ func discardLogger() logrus.FieldLogger {
 	l.SetOutput(io.Discard)
 	return l
 }
+
+// Handler is the ingest listener's HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
