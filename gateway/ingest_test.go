@@ -16,7 +16,9 @@ import (
 // storeFunc is a Store whose Accept is a function, for failure injection.
 type storeFunc func(context.Context, *inbox.Event) (inbox.Result, error)
 
-func (f storeFunc) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error) { return f(ctx, ev) }
+func (f storeFunc) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error) {
+	return f(ctx, ev)
+}
 
 func newServer(t *testing.T, store gateway.Store, ack time.Duration) *httptest.Server {
 	t.Helper()

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"os/signal"
+	"path"
 	"syscall"
 
 	"github.com/porchgw/porch/gateway"
