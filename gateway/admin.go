@@ -73,4 +73,3 @@ func (a *Admin) SetTokens(admin, auditor []string) error {
 	a.tokens.Store(newTokens(admin, auditor))
 	return nil
 }
-
