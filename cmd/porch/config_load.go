@@ -85,9 +85,14 @@ func decodeNode(root *yaml.Node, cfg *Config) error {
 	}
 	var tree yaml.Node
 	_ = yaml.Unmarshal(enc, &tree)
+	lines := keyLines(root)
 	errs := make([]error, 0, len(te.Errors))
 	for _, msg := range te.Errors {
-		errs = append(errs, decodeError(&tree, msg))
+		ce := decodeError(&tree, msg)
+		if l, ok := lines[ce.Key]; ok {
+			ce.Msg = fmt.Sprintf("%s (line %d)", ce.Msg, l)
+		}
+		errs = append(errs, ce)
 	}
 	return errors.Join(errs...)
 }
@@ -100,7 +105,7 @@ var (
 )
 
 // decodeError rewrites one yaml.v3 type error into a *ConfigError naming the key.
-func decodeError(tree *yaml.Node, msg string) error {
+func decodeError(tree *yaml.Node, msg string) *ConfigError {
 	m := reLine.FindStringSubmatch(msg)
 	if m == nil {
 		return &ConfigError{Msg: msg}

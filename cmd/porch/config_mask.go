@@ -35,15 +35,15 @@ func (c *Config) Masked() *Config {
 	m.origins = nil
 	m.TLS.ACME.Domains = cloneStrings(c.TLS.ACME.Domains)
 	m.Ingress.TrustedProxies = cloneStrings(c.Ingress.TrustedProxies)
-	m.Sources = make([]Source, len(c.Sources))
-	for i, s := range c.Sources {
-		m.Sources[i] = s.masked()
+	m.Sources = nil
+	for _, s := range c.Sources {
+		m.Sources = append(m.Sources, s.masked())
 	}
-	m.Destinations = make([]Destination, len(c.Destinations))
-	for i, d := range c.Destinations {
+	m.Destinations = nil
+	for _, d := range c.Destinations {
 		d.Secret = masked(d.Secret)
 		d.Match = cloneStrings(d.Match)
-		m.Destinations[i] = d
+		m.Destinations = append(m.Destinations, d)
 	}
 	m.Auth.AdminTokens = maskAll(c.Auth.AdminTokens)
 	m.Auth.AuditorTokens = maskAll(c.Auth.AuditorTokens)

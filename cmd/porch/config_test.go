@@ -196,7 +196,7 @@ func TestConfigErrorsAreTyped(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want a *ConfigError", err)
 	}
-	want := `config: limits.ack_timeout: "3x" is not a duration (use Go syntax like 90s, 5m, 168h)`
+	want := `config: limits.ack_timeout: "3x" is not a duration (use Go syntax like 90s, 5m, 168h) (line 2)`
 	if got := ce.Error(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
