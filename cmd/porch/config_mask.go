@@ -1,5 +1,11 @@
 package main
 
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+)
+
 // masked replaces a non-empty secret with "****" and keeps "" as "".
 func masked(s string) string {
 	if s == "" {
@@ -30,6 +36,7 @@ func cloneStrings(list []string) []string {
 
 // Masked returns a deep copy of c with every secret, token and api_key
 // replaced by "****" (an empty one stays empty), for printing by check-config.
+// The copy is for display only: its forward secrets no longer validate.
 func (c *Config) Masked() *Config {
 	m := *c
 	m.origins = nil
@@ -69,4 +76,28 @@ func (s Source) masked() Source {
 	}
 	s.explicit = explicit
 	return s
+}
+
+// gatherOnly lists source keys that only gather sources may set.
+var gatherOnly = map[string]bool{"tolerance": true, "canonical_fallback": true}
+
+// MarshalYAML leaves gather-only keys out of non-gather sources, so a
+// printed effective config loads again.
+func (s Source) MarshalYAML() (any, error) {
+	type plain Source
+	var n yaml.Node
+	if err := n.Encode(plain(s)); err != nil {
+		return nil, fmt.Errorf("encode source %s: %w", s.Name, err)
+	}
+	if s.Provider == providerGather || n.Kind != yaml.MappingNode {
+		return &n, nil
+	}
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !gatherOnly[n.Content[i].Value] {
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+	}
+	n.Content = kept
+	return &n, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -272,6 +273,27 @@ func TestRetryHorizon(t *testing.T) {
 			c := &Config{Destinations: tt.dests}
 			if got := c.RetryHorizon(); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEffectiveConfigRoundTrips checks that the config check-config prints
+// (yaml.Marshal of a parsed config) parses back to the same config.
+func TestEffectiveConfigRoundTrips(t *testing.T) {
+	for _, f := range []string{"../../config.example.yaml", "../../testdata/config/valid/full.yaml"} {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg := mustParseFile(t, f, noEnv)
+			out, err := yaml.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := mustParse(t, string(out), noEnv)
+			opt := cmp.FilterPath(func(p cmp.Path) bool {
+				return p.Last().String() == ".origins" || p.Last().String() == ".explicit"
+			}, cmp.Ignore())
+			if diff := cmp.Diff(cfg, again, cmp.AllowUnexported(Config{}, Source{}), opt, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("round trip (-first +second):\n%s", diff)
 			}
 		})
 	}
