@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // FuzzParseConfig feeds arbitrary bytes to ParseConfig: it must never panic,
@@ -25,7 +27,8 @@ func FuzzParseConfig(f *testing.F) {
 	}
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("${"))
-	env := envOf(map[string]string{"A": "a: b", "N": "12"})
+	f.Add([]byte("sources: [{name: k, provider: koji, secrets: [\"${NL}\", ${A}]}]\n"))
+	env := envOf(map[string]string{"A": "a: b", "N": "12", "NL": "x\n- y: [z", "E": ""})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tm := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("slow input %q", data)) })
 		defer tm.Stop()
@@ -40,7 +43,9 @@ func FuzzParseConfig(f *testing.F) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("parsed config fails Validate: %v", err)
 		}
-		_ = cfg.Masked()
+		if _, err := yaml.Marshal(cfg.Masked()); err != nil {
+			t.Fatalf("marshal masked config: %v", err)
+		}
 		_ = cfg.RetryHorizon()
 	})
 }

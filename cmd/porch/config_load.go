@@ -71,7 +71,7 @@ func decodeNode(root *yaml.Node, cfg *Config) error {
 	}
 	enc, err := yaml.Marshal(root)
 	if err != nil {
-		return &ConfigError{Msg: fmt.Sprintf("re-encode: %s", err)}
+		return fmt.Errorf("re-encode config: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(enc))
 	dec.KnownFields(true)
