@@ -42,16 +42,19 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 	if len(raw) > maxConfigBytes {
 		return nil, &ConfigError{Msg: fmt.Sprintf("file larger than %d bytes", maxConfigBytes)}
 	}
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
 	cfg := DefaultConfig()
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	root, err := parseSingleDocument(raw)
+	if err != nil {
+		return nil, err
 	}
 	cfg.origins = make(map[string]string)
-	if errs := expandNode(&root, "", lookup, cfg.origins); len(errs) > 0 {
+	if errs := expandNode(root, "", lookup, cfg.origins); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := decodeNode(&root, cfg); err != nil {
+	if err := decodeNode(root, cfg); err != nil {
 		return nil, err
 	}
 	cfg.fillDerived()
@@ -59,6 +62,32 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// parseSingleDocument parses raw into a node tree, rejecting a second document.
+func parseSingleDocument(raw []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var root, extra yaml.Node
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	case !isEmptyDocument(&extra):
+		return nil, &ConfigError{Msg: "only one YAML document is allowed (found a second ---)"}
+	}
+	return &root, nil
+}
+
+// isEmptyDocument reports whether a document holds nothing (a trailing ---).
+func isEmptyDocument(n *yaml.Node) bool {
+	if len(n.Content) == 0 {
+		return true
+	}
+	c := n.Content[0]
+	return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null"
 }
 
 // decodeNode decodes the expanded tree into cfg with unknown keys rejected.
