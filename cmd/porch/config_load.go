@@ -142,7 +142,12 @@ func decodeError(tree *yaml.Node, msg string) *ConfigError {
 	line, _ := strconv.Atoi(m[1])
 	msg = m[2]
 	if u := reUnknown.FindStringSubmatch(msg); u != nil {
-		return &ConfigError{Key: locate(tree, line, u[1], true), Msg: "unknown key"}
+		key := locate(tree, line, u[1], true)
+		msg := "unknown key"
+		if allowed := allowedKeys(key); len(allowed) > 0 {
+			msg += " (allowed here: " + strings.Join(allowed, ", ") + ")"
+		}
+		return &ConfigError{Key: key, Msg: msg}
 	}
 	if d := reDuration.FindStringSubmatch(msg); d != nil {
 		return &ConfigError{Key: locate(tree, line, d[1], false),

@@ -298,3 +298,11 @@ func TestEffectiveConfigRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+func TestUnknownKeyListsAllowed(t *testing.T) {
+	_, err := ParseConfig(strings.NewReader("sources:\n  - name: k\n    provider: koji\n    secrets: [a]\n    enrich: {apikey: x}\n"), noEnv)
+	want := "config: sources[0].enrich.apikey: unknown key (allowed here: base_url, api_key, auth, organization_id, events, on_failure, timeout, max_wait) (line 5)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
