@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -123,5 +124,19 @@ destinations:
 	d := cfg.Destinations[0]
 	if d.MaxAttempts != 3 || d.Timeout.String() != "20s" || d.URL != "http://127.0.0.1:3000/webhooks" {
 		t.Errorf("got max_attempts %d timeout %s url %q", d.MaxAttempts, d.Timeout, d.URL)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Setenv("PORCH_ADMIN_TOKEN", "token-from-process-env")
+	cfg, err := LoadConfig("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Auth.AdminTokens[0]; got != "token-from-process-env" {
+		t.Errorf("admin token: got %q, want token-from-process-env", got)
+	}
+	if _, err := LoadConfig("../../testdata/config/missing.yaml"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: got %v, want os.ErrNotExist", err)
 	}
 }
