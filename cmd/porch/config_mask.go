@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -12,6 +13,15 @@ func masked(s string) string {
 		return ""
 	}
 	return "****"
+}
+
+// redactURL hides the password of a URL with user info.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Redacted()
 }
 
 // maskAll masks every element of a secret list into a new slice.
@@ -49,6 +59,7 @@ func (c *Config) Masked() *Config {
 	m.Destinations = nil
 	for _, d := range c.Destinations {
 		d.Secret = masked(d.Secret)
+		d.URL = redactURL(d.URL)
 		d.Match = cloneStrings(d.Match)
 		m.Destinations = append(m.Destinations, d)
 	}
@@ -63,6 +74,7 @@ func (s Source) masked() Source {
 	if s.Enrich != nil {
 		e := *s.Enrich
 		e.APIKey = masked(e.APIKey)
+		e.BaseURL = redactURL(e.BaseURL)
 		e.Events = cloneStrings(e.Events)
 		s.Enrich = &e
 	}
