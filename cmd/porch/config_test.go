@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -143,7 +144,7 @@ func TestValidConfigs(t *testing.T) {
 }
 
 // leakMarkers are secret values used in invalid fixtures; no error may print them.
-var leakMarkers = []string{"same-token", "ZGV2LWZvcndhcmQ", "c2hvcnQ", "not*base64", "pk_live"}
+var leakMarkers = []string{"hunter2", "same-token", "ZGV2LWZvcndhcmQ", "c2hvcnQ", "not*base64", "pk_live"}
 
 func TestInvalidConfigs(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/config/invalid/*.yaml")
@@ -196,7 +197,7 @@ func TestConfigErrorsAreTyped(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("got %v, want a *ConfigError", err)
 	}
-	want := `config: limits.ack_timeout: "3x" is not a duration (use Go syntax like 90s, 5m, 168h)`
+	want := `config: limits.ack_timeout: "3x" is not a duration (use Go syntax like 90s, 5m, 168h) (line 2)`
 	if got := ce.Error(); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -226,7 +227,7 @@ func TestMasked(t *testing.T) {
     secrets: ["${GS}"]
     enrich: {api_key: "${GA}"}
 destinations:
-  - {name: app, url: "http://127.0.0.1:3000/", secret: "${FS}"}
+  - {name: app, url: "http://user:url-password-8@127.0.0.1:3000/", secret: "${FS}"}
 auth: {admin_tokens: ["${AT}"], auditor_tokens: ["${UT}"]}
 `
 	// "" in secrets is invalid, so build from a valid config and blank one afterwards.
@@ -237,7 +238,7 @@ auth: {admin_tokens: ["${AT}"], auditor_tokens: ["${UT}"]}
 		t.Fatal(err)
 	}
 	for name, s := range secrets {
-		if strings.Contains(string(out), s) {
+		if strings.Contains(string(out), s) || strings.Contains(string(out), "url-password-8") {
 			t.Errorf("masked output contains %s", name)
 		}
 	}
@@ -274,5 +275,34 @@ func TestRetryHorizon(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestEffectiveConfigRoundTrips checks that the config check-config prints
+// (yaml.Marshal of a parsed config) parses back to the same config.
+func TestEffectiveConfigRoundTrips(t *testing.T) {
+	for _, f := range []string{"../../config.example.yaml", "../../testdata/config/valid/full.yaml"} {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg := mustParseFile(t, f, noEnv)
+			out, err := yaml.Marshal(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := mustParse(t, string(out), noEnv)
+			opt := cmp.FilterPath(func(p cmp.Path) bool {
+				return p.Last().String() == ".origins" || p.Last().String() == ".explicit"
+			}, cmp.Ignore())
+			if diff := cmp.Diff(cfg, again, cmp.AllowUnexported(Config{}, Source{}), opt, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("round trip (-first +second):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestUnknownKeyListsAllowed(t *testing.T) {
+	_, err := ParseConfig(strings.NewReader("sources:\n  - name: k\n    provider: koji\n    secrets: [a]\n    enrich: {apikey: x}\n"), noEnv)
+	want := "config: sources[0].enrich.apikey: unknown key (allowed here: base_url, api_key, auth, organization_id, events, on_failure, timeout, max_wait) (line 5)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
