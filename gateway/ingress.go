@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -188,21 +189,16 @@ func (s *Server) refuseIngress(w http.ResponseWriter, r *http.Request, src *sour
 }
 
 // setupEdge prepares what New needs beyond the source table: trusted
-// proxies, the swappable route and TLS.
-func (s *Server) setupEdge() error {
+// proxies, the swappable route, and the TLS config (nil: plain HTTP).
+func (s *Server) setupEdge() (*tls.Config, error) {
 	if err := s.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
-		return err
+		return nil, err
 	}
 	s.SetRoute(s.cfg.Route)
 	if s.cfg.TLS == nil {
-		return nil
+		return nil, nil
 	}
-	t, err := newTLS(*s.cfg.TLS, s.log)
-	if err != nil {
-		return err
-	}
-	s.tls = t
-	return nil
+	return newTLS(*s.cfg.TLS, s.log)
 }
 
 // prevGuard is the guard source name has now, so a reload keeps its

@@ -68,9 +68,9 @@ type answer struct {
 	Error      string `json:"error"`
 }
 
-// post delivers body to /in/source on base ("http://host:port") with
+// postDelivery delivers body to /in/source on base ("http://host:port") with
 // headers h, using client (nil: a plain one).
-func post(t testing.TB, client *http.Client, base, source string, body []byte, h http.Header) answer {
+func postDelivery(t testing.TB, client *http.Client, base, source string, body []byte, h http.Header) answer {
 	t.Helper()
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}

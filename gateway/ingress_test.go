@@ -97,12 +97,12 @@ func TestAllowlistThroughTrustedProxy(t *testing.T) {
 
 	body, h := signedKoji(t, "i-allowed", kojiSecret)
 	h.Set("X-Forwarded-For", "198.51.100.20")
-	if a := post(t, nil, base, "koji", body, h); a.Status != http.StatusOK {
+	if a := postDelivery(t, nil, base, "koji", body, h); a.Status != http.StatusOK {
 		t.Fatalf("allowed client: %+v", a)
 	}
 	body, h = signedKoji(t, "i-outsider", kojiSecret)
 	h.Set("X-Forwarded-For", "198.51.100.20, 203.0.113.5") // left part is the client's own claim
-	a := post(t, nil, base, "koji", body, h)
+	a := postDelivery(t, nil, base, "koji", body, h)
 	if a.Status != http.StatusForbidden || a.Error != gateway.ErrAddressNotAllowed.Error() {
 		t.Fatalf("outsider: %+v, want 403", a)
 	}
@@ -118,7 +118,7 @@ func TestAllowlistWithoutTrustedProxyUsesPeer(t *testing.T) {
 	srv, _ := startGateway(t, gateway.Config{Sources: []gateway.Source{src}})
 	body, h := signedKoji(t, "i-1", kojiSecret)
 	h.Set("X-Forwarded-For", "198.51.100.20") // not believed: the peer is no trusted proxy
-	if a := post(t, nil, "http://"+srv.Addr(), "koji", body, h); a.Status != http.StatusForbidden {
+	if a := postDelivery(t, nil, "http://"+srv.Addr(), "koji", body, h); a.Status != http.StatusForbidden {
 		t.Fatalf("spoofed xff: %+v, want 403", a)
 	}
 }
@@ -130,12 +130,12 @@ func TestRateLimit429(t *testing.T) {
 	base := "http://" + srv.Addr()
 	for i := range 2 {
 		body, h := signedKoji(t, "i-"+string(rune('a'+i)), kojiSecret)
-		if a := post(t, nil, base, "koji", body, h); a.Status != http.StatusOK {
+		if a := postDelivery(t, nil, base, "koji", body, h); a.Status != http.StatusOK {
 			t.Fatalf("request %d: %+v", i, a)
 		}
 	}
 	body, h := signedKoji(t, "i-c", kojiSecret)
-	a := post(t, nil, base, "koji", body, h)
+	a := postDelivery(t, nil, base, "koji", body, h)
 	if a.Status != http.StatusTooManyRequests || a.RetryAfter == "" || a.RetryAfter == "0" {
 		t.Fatalf("third request: %+v, want 429 with Retry-After", a)
 	}

@@ -62,7 +62,7 @@ func TestTLSWithACMECertificateFromPebble(t *testing.T) {
 
 	body, h := signedKoji(t, "i-acme", kojiSecret)
 	client := tlsClient(&tls.Config{RootCAs: roots, ServerName: domain})
-	if a := post(t, client, "https://"+srv.Addr(), "koji", body, h); a.Status != http.StatusOK {
+	if a := postDelivery(t, client, "https://"+srv.Addr(), "koji", body, h); a.Status != http.StatusOK {
 		t.Fatalf("delivery over ACME TLS: %+v", a)
 	}
 

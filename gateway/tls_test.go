@@ -106,7 +106,7 @@ func TestTLSFromFilesPicksUpRotation(t *testing.T) {
 	}
 	body, h := signedKoji(t, "i-tls", kojiSecret)
 	client := tlsClient(&tls.Config{RootCAs: ca.pool})
-	if a := post(t, client, "https://"+srv.Addr(), "koji", body, h); a.Status != http.StatusOK {
+	if a := postDelivery(t, client, "https://"+srv.Addr(), "koji", body, h); a.Status != http.StatusOK {
 		t.Fatalf("delivery over TLS: %+v", a)
 	}
 

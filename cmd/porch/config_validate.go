@@ -169,8 +169,11 @@ func checkHostPort(p *problems, key, v string) {
 
 func checkHTTPURL(p *problems, key, v string) {
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(key, "%q is not an absolute http or https URL", v)
+	switch {
+	case err != nil:
+		p.add(key, "is not a URL")
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add(key, "%q is not an absolute http or https URL", u.Redacted()) // never print a password
 	}
 }
 

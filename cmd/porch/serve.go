@@ -24,18 +24,10 @@ func init() {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "--config FILE", stderr)
-	path := fs.String("config", "", "config file (required)")
-	if code, ok := parseFlags(fs, args); !ok {
+	cfgPath := configFlag(fs)
+	cfg, code, ok := loadConfigFlag(fs, cfgPath, args)
+	if !ok {
 		return code
-	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "porch serve: --config is required")
-		return 2
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "porch serve: %v\n", err)
-		return 2
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
@@ -44,7 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
-	m := &Main{Config: cfg, Log: log, ConfigPath: *path}
+	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath}
 	if err := m.Open(); err != nil {
 		log.WithError(err).Error("start failed")
 		return 1
