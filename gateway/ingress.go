@@ -128,6 +128,16 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, error) {
 	return peer, nil
 }
 
+// clientIP is the client's address as ClientAddr resolves it through the
+// trusted proxies, or the peer address when that fails. The archive and
+// the rejection log should record this rather than the proxy's address.
+func (s *Server) clientIP(r *http.Request) string {
+	if a, err := ClientAddr(r, *s.trusted.Load()); err == nil {
+		return a.String()
+	}
+	return remoteIP(r)
+}
+
 // forwardedFor lists every X-Forwarded-For hop, left to right, across
 // repeated headers.
 func forwardedFor(h http.Header) []string {
@@ -181,7 +191,7 @@ func (s *Server) refuseIngress(w http.ResponseWriter, r *http.Request, src *sour
 	if s.journal != nil {
 		s.journal.LogRejection(inbox.Rejection{
 			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: status,
-			RemoteAddr: remoteIP(r), RequestID: requestID(r), Headers: keepHeaders(r.Header, nil),
+			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: keepHeaders(r.Header, nil),
 		})
 	}
 	loggerFrom(r).WithField("reason", reason).Warn("delivery refused at ingress")

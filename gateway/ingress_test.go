@@ -107,7 +107,7 @@ func TestAllowlistThroughTrustedProxy(t *testing.T) {
 		t.Fatalf("outsider: %+v, want 403", a)
 	}
 	rej := waitRejection(t, db, func(r inbox.Rejection) bool { return r.Status == http.StatusForbidden })
-	if rej.Source != "koji" || !strings.Contains(rej.Reason, "203.0.113.5") {
+	if rej.Source != "koji" || !strings.Contains(rej.Reason, "203.0.113.5") || rej.RemoteAddr != "203.0.113.5" {
 		t.Errorf("rejection = %+v", rej)
 	}
 }
