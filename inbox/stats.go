@@ -89,3 +89,17 @@ func (db *DB) DiskSize() (int64, error) {
 	}
 	return total, nil
 }
+
+// FreeBytes is the space left for the store in its directory (what an
+// unprivileged writer may use); 0 for an in-memory store. Intake stops
+// below Options.MinFreeBytes.
+func (db *DB) FreeBytes() (int64, error) {
+	if db.opt.Dir == "" {
+		return 0, nil
+	}
+	free, err := freeBytes(db.opt.Dir)
+	if err != nil {
+		return 0, fmt.Errorf("free bytes: %w", err)
+	}
+	return free, nil
+}

@@ -162,6 +162,7 @@ func TestMetricsAfterRealDeliveries(t *testing.T) {
 		{"porch_ack_duration_seconds", map[string]string{"source": "koji"}, 4},
 		{"porch_provider_ack_deadline_seconds", map[string]string{"source": "koji", "provider": "koji"}, 10},
 		{"porch_outbox_depth", map[string]string{"destination": "app"}, 2},
+		{"porch_store_ready", nil, 1},
 	}
 	for _, c := range checks {
 		got, ok := value(t, fams, c.name, c.labels)
@@ -174,6 +175,9 @@ func TestMetricsAfterRealDeliveries(t *testing.T) {
 	}
 	if size, ok := value(t, fams, "porch_store_size_bytes", nil); !ok || size <= 0 {
 		t.Errorf("store size = %v (found %v)", size, ok)
+	}
+	if free, ok := value(t, fams, "porch_store_free_bytes", nil); !ok || free <= 0 {
+		t.Errorf("store free bytes = %v (found %v)", free, ok)
 	}
 	// The deadline is a bucket boundary, so "answered in time" is exact.
 	if !hasBucket(fams["porch_ack_duration_seconds"], 10) {

@@ -11,6 +11,8 @@ import (
 // implements it; both methods are called concurrently and must be cheap.
 type Store interface {
 	DiskSize() (int64, error)
+	FreeBytes() (int64, error)
+	Ready() error
 	OutboxStats() (map[string]inbox.OutboxStat, error)
 }
 
@@ -21,8 +23,8 @@ type storeCollector struct {
 	store Store
 	now   func() time.Time
 
-	size, depth, oldest *prometheus.Desc
-	errors              prometheus.Counter
+	size, free, ready, depth, oldest *prometheus.Desc
+	errors                           prometheus.Counter
 }
 
 // NewStoreCollector reports the store's size on disk and, per destination,
@@ -36,6 +38,10 @@ func NewStoreCollector(s Store, now func() time.Time) prometheus.Collector {
 		store: s, now: now,
 		size: prometheus.NewDesc(Namespace+"_store_size_bytes",
 			"Bytes the store's files take in data_dir.", nil, nil),
+		free: prometheus.NewDesc(Namespace+"_store_free_bytes",
+			"Bytes free for the store in data_dir; intake stops (503) below the reserve.", nil, nil),
+		ready: prometheus.NewDesc(Namespace+"_store_ready",
+			"1 when the store takes deliveries, 0 when it refuses them (closed, failed sync, disk low).", nil, nil),
 		depth: prometheus.NewDesc(Namespace+"_outbox_depth",
 			"Forwards pending (queued or waiting to retry), per destination.", []string{"destination"}, nil),
 		oldest: prometheus.NewDesc(Namespace+"_outbox_oldest_pending_seconds",
@@ -47,6 +53,8 @@ func NewStoreCollector(s Store, now func() time.Time) prometheus.Collector {
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.size
+	ch <- c.free
+	ch <- c.ready
 	ch <- c.depth
 	ch <- c.oldest
 	c.errors.Describe(ch)
@@ -58,6 +66,16 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		c.errors.Inc()
 	}
+	if free, err := c.store.FreeBytes(); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.free, prometheus.GaugeValue, float64(free))
+	} else {
+		c.errors.Inc()
+	}
+	ready := 1.0
+	if c.store.Ready() != nil {
+		ready = 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
 	stats, err := c.store.OutboxStats()
 	if err != nil {
 		c.errors.Inc()
