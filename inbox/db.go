@@ -32,6 +32,13 @@ type Options struct {
 	// RejectedLogSize bounds the log of rejected and control requests.
 	// Default 10000.
 	RejectedLogSize int
+	// Retention is how long archived events are kept; 0 keeps them
+	// forever. See Prune.
+	Retention time.Duration
+	// RetentionInterval is how often retention runs. Default 10m.
+	RetentionInterval time.Duration
+	// TrailLogSize bounds the access trail. Default 100000.
+	TrailLogSize int
 	// Logger receives the store's and Badger's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -50,6 +57,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.RejectedLogSize <= 0 {
 		o.RejectedLogSize = 10000
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = 10 * time.Minute
+	}
+	if o.TrailLogSize <= 0 {
+		o.TrailLogSize = 100000
 	}
 	if o.Logger == nil {
 		l := logrus.New()
@@ -79,6 +92,7 @@ type DB struct {
 	degraded      atomic.Bool // the last fsync failed; Accept refuses until one succeeds
 	rejectSeq     atomic.Uint64
 	rejectDropped atomic.Uint64
+	trail         trailLog
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -94,7 +108,8 @@ type chainHead struct {
 }
 
 // Open opens (creating if needed) the store in opt.Dir and starts its
-// writer, rejection logger and value-log GC goroutines. Close stops them.
+// writer, rejection logger, value-log GC and (with Options.Retention)
+// retention goroutines. Close stops them.
 func Open(opt Options) (*DB, error) {
 	opt.setDefaults()
 	bdb, err := badger.Open(badgerOptions(opt))
@@ -119,6 +134,10 @@ func Open(opt Options) (*DB, error) {
 	go db.writeLoop()
 	go db.rejectLoop()
 	go db.gcLoop()
+	if opt.Retention > 0 {
+		db.wg.Add(1)
+		go db.retentionLoop()
+	}
 	return db, nil
 }
 
