@@ -18,6 +18,9 @@ var (
 	ErrBadRequest       = errors.New("bad request")
 	ErrUnauthenticated  = errors.New("authentication required")
 	ErrForbidden        = errors.New("forbidden")
+	// ErrCSRF refuses a browser-authenticated state change without this
+	// listener's CSRF token or from another origin.
+	ErrCSRF = errors.New("forbidden: missing or invalid CSRF token, or cross-origin request")
 )
 
 // statusOf is the one place that maps an error to an HTTP status.
@@ -27,7 +30,7 @@ func statusOf(err error) int {
 		errors.Is(err, ErrBadSignature), errors.Is(err, ErrStaleTimestamp),
 		errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
 		return http.StatusNotFound
@@ -55,7 +58,7 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, inbox.ErrNotFound} {
+		ErrForbidden, ErrCSRF, inbox.ErrNotFound} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
