@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	register("check-config", "validate a config and print it, secrets masked; exit 0 valid, 2 invalid", runCheckConfig)
+}
+
+func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check-config", "--config FILE", stderr)
+	path := configFlag(fs)
+	cfg, code, ok := loadConfigFlag(fs, path, args)
+	if !ok {
+		return code
+	}
+	out, err := yaml.Marshal(cfg.Masked())
+	if err != nil {
+		fmt.Fprintf(stderr, "porch check-config: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "# %s is valid. Effective config, secrets masked:\n%s", *path, out)
+	return 0
+}

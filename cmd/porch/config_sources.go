@@ -1,0 +1,107 @@
+package main
+
+import (
+	"regexp"
+	"time"
+)
+
+// reName is the allowed shape of source and destination names.
+var reName = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// enrichAuth lists the auth schemes each provider's API accepts.
+var enrichAuth = map[string][]string{
+	providerKoji:   {"bearer"},
+	providerGather: {"x-api-key", "basic"},
+}
+
+func (c *Config) validateSources(p *problems) {
+	if len(c.Sources) == 0 {
+		p.add("sources", "at least one source is required")
+	}
+	seen := make(map[string]bool)
+	for i := range c.Sources {
+		key := indexKey("sources", i)
+		s := &c.Sources[i]
+		checkName(p, joinKey(key, "name"), s.Name, seen)
+		c.validateSource(p, key, s)
+	}
+}
+
+// checkName enforces the name shape and uniqueness within one list.
+func checkName(p *problems, key, name string, seen map[string]bool) {
+	switch {
+	case !reName.MatchString(name):
+		p.add(key, "%q must match [a-z0-9_-]+", name)
+	case seen[name]:
+		p.add(key, "duplicate name %q", name)
+	}
+	seen[name] = true
+}
+
+func (c *Config) validateSource(p *problems, key string, s *Source) {
+	checkOneOf(p, joinKey(key, "provider"), s.Provider, providerKoji, providerGather)
+	if len(s.Secrets) == 0 {
+		p.add(joinKey(key, "secrets"), "at least one secret is required")
+	}
+	for j, sec := range s.Secrets {
+		checkSecret(p, c, indexKey(joinKey(key, "secrets"), j), sec)
+	}
+	gather := s.Provider == providerGather
+	for _, k := range []string{"tolerance", "canonical_fallback", "reconcile"} {
+		if s.explicit[k] && !gather && s.Provider != "" {
+			p.add(joinKey(key, k), "only for gather sources")
+		}
+	}
+	checkPositive(p, joinKey(key, "tolerance"), s.Tolerance)
+	checkIPNets(p, joinKey(key, "allow_cidrs"), s.AllowCIDRs)
+	checkRate(p, joinKey(key, "rate_limit"), s.RateLimit)
+	if s.Enrich != nil {
+		c.validateEnrich(p, joinKey(key, "enrich"), s.Provider, s.Enrich)
+	}
+	if s.Reconcile != nil && gather {
+		validateReconcile(p, key, s)
+	}
+}
+
+func (c *Config) validateEnrich(p *problems, key, provider string, e *EnrichConfig) {
+	checkHTTPURL(p, joinKey(key, "base_url"), e.BaseURL)
+	checkSecret(p, c, joinKey(key, "api_key"), e.APIKey)
+	if allowed, ok := enrichAuth[provider]; ok {
+		checkOneOf(p, joinKey(key, "auth"), e.Auth, allowed...)
+	}
+	if e.Auth == "basic" && e.OrganizationID == "" {
+		p.add(joinKey(key, "organization_id"), "required when auth is basic")
+	}
+	if len(e.Events) == 0 {
+		p.add(joinKey(key, "events"), "at least one event type is required")
+	}
+	for i, ev := range e.Events {
+		if ev == "" {
+			p.add(indexKey(joinKey(key, "events"), i), "must not be empty")
+		}
+	}
+	checkOneOf(p, joinKey(key, "on_failure"), e.OnFailure, "forward", "hold")
+	checkPositive(p, joinKey(key, "timeout"), e.Timeout)
+	checkPositive(p, joinKey(key, "max_wait"), e.MaxWait)
+}
+
+func validateReconcile(p *problems, key string, s *Source) {
+	r := s.Reconcile
+	key = joinKey(key, "reconcile")
+	if s.Enrich == nil {
+		p.add(key, "requires enrich (it uses enrich.base_url and enrich.api_key)")
+	}
+	if r.Interval < 0 || (r.Interval > 0 && r.Interval < time.Minute) {
+		p.add(joinKey(key, "interval"), "must be 0 (off) or at least 1m, got %s", r.Interval)
+	}
+	checkPositive(p, joinKey(key, "lookback"), r.Lookback)
+}
+
+func checkRate(p *problems, key string, r RateLimit) {
+	if r.RPS < 0 {
+		p.add(joinKey(key, "rps"), "must be 0 (off) or positive")
+	}
+	if r.Burst < 0 {
+		p.add(joinKey(key, "burst"), "must be 0 or positive")
+	}
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxBodyLimit is the largest allowed limits.max_body_bytes.
+const maxBodyLimit = 64 << 20
+
+// gatherAckDeadline is Gather's delivery deadline; ack_timeout must beat it.
+const gatherAckDeadline = 5 * time.Second
+
+// problems collects *ConfigError values during validation.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, &ConfigError{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Validate checks every rule in the schema and returns all violations
+// joined with errors.Join, each a *ConfigError naming its key path.
+func (c *Config) Validate() error {
+	var p problems
+	c.validateTop(&p)
+	c.validateTLS(&p)
+	c.validateLimits(&p)
+	c.validateSources(&p)
+	c.validateDestinations(&p)
+	c.validateAuth(&p)
+	return errors.Join(p...)
+}
+
+func (c *Config) validateTop(p *problems) {
+	checkHostPort(p, "listen", c.Listen)
+	checkHostPort(p, "admin_listen", c.AdminListen)
+	// Port 0 asks the kernel for a free port, so two ":0" never collide.
+	if c.Listen == c.AdminListen && c.Listen != "" && !strings.HasSuffix(c.Listen, ":0") {
+		p.add("admin_listen", "must differ from listen (%s)", c.Listen)
+	}
+	if c.DataDir == "" {
+		p.add("data_dir", "required")
+	}
+	checkOneOf(p, "log.level", c.Log.Level, "debug", "info", "warn", "error")
+	checkOneOf(p, "log.format", c.Log.Format, "json", "text")
+	checkIPNets(p, "ingress.trusted_proxies", c.Ingress.TrustedProxies)
+}
+
+func (c *Config) validateTLS(p *problems) {
+	t := c.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		p.add("tls.key_file", "tls.cert_file and tls.key_file must be set together")
+	}
+	if !t.ACME.Enabled() {
+		return
+	}
+	if t.CertFile != "" {
+		p.add("tls.acme.domains", "acme cannot be used together with tls.cert_file")
+	}
+	for i, d := range t.ACME.Domains {
+		if d == "" {
+			p.add(indexKey("tls.acme.domains", i), "must not be empty")
+		}
+	}
+	checkHTTPURL(p, "tls.acme.directory_url", t.ACME.DirectoryURL)
+}
+
+func (c *Config) validateLimits(p *problems) {
+	l := c.Limits
+	if l.MaxBodyBytes <= 0 || l.MaxBodyBytes > maxBodyLimit {
+		p.add("limits.max_body_bytes", "must be between 1 and %d (64 MiB), got %d", maxBodyLimit, l.MaxBodyBytes)
+	}
+	if l.AckTimeout <= 0 || l.AckTimeout >= gatherAckDeadline {
+		p.add("limits.ack_timeout", "must be above 0 and below %s (Gather's delivery deadline), got %s", gatherAckDeadline, l.AckTimeout)
+	}
+	for _, f := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"limits.read_header_timeout", l.ReadHeaderTimeout}, {"limits.read_timeout", l.ReadTimeout},
+		{"limits.write_timeout", l.WriteTimeout}, {"limits.idle_timeout", l.IdleTimeout},
+		{"limits.shutdown_timeout", l.ShutdownTimeout}, {"dedup.window", c.Dedup.Window},
+	} {
+		checkPositive(p, f.key, f.d)
+	}
+	if l.MaxHeaderBytes <= 0 {
+		p.add("limits.max_header_bytes", "must be above 0")
+	}
+	if c.Archive.RejectedLogSize <= 0 {
+		p.add("archive.rejected_log_size", "must be above 0")
+	}
+	c.validateRetention(p)
+}
+
+// validateRetention keeps payloads at least as long as a delivery may be
+// pending and a dedup key remembered (CONTRACT §3.1).
+func (c *Config) validateRetention(p *problems) {
+	r := c.Archive.Retention
+	switch h := c.RetryHorizon(); {
+	case r == 0:
+	case r < 0:
+		p.add("archive.retention", "must be 0 (keep forever) or positive")
+	case r < h:
+		p.add("archive.retention", "%s is shorter than the retry horizon %s (longest backoff a destination may spend before dead-lettering)", r, h)
+	case r < c.Dedup.Window:
+		p.add("archive.retention", "%s is shorter than dedup.window %s", r, c.Dedup.Window)
+	}
+}
+
+func (c *Config) validateAuth(p *problems) {
+	admin := make(map[string]bool)
+	for i, t := range c.Auth.AdminTokens {
+		key := indexKey("auth.admin_tokens", i)
+		checkSecret(p, c, key, t)
+		admin[t] = t != ""
+	}
+	for i, t := range c.Auth.AuditorTokens {
+		key := indexKey("auth.auditor_tokens", i)
+		checkSecret(p, c, key, t)
+		if admin[t] {
+			p.add(key, "the same token is also in auth.admin_tokens")
+		}
+	}
+}
+
+// checkSecret rejects an empty secret, naming the variables it came from.
+func checkSecret(p *problems, c *Config, key, v string) {
+	if v != "" {
+		return
+	}
+	if ref, ok := c.origins[key]; ok {
+		p.add(key, "empty after expanding %s", ref)
+		return
+	}
+	p.add(key, "must not be empty")
+}
+
+func checkPositive(p *problems, key string, d time.Duration) {
+	if d <= 0 {
+		p.add(key, "must be above 0, got %s", d)
+	}
+}
+
+func checkOneOf(p *problems, key, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	p.add(key, "%q is not one of %q", v, allowed)
+}
+
+func checkHostPort(p *problems, key, v string) {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		p.add(key, "%q is not host:port", v)
+		return
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		p.add(key, "%q has an invalid port", v)
+	}
+}
+
+func checkHTTPURL(p *problems, key, v string) {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		p.add(key, "is not a URL")
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add(key, "%q is not an absolute http or https URL", u.Redacted()) // never print a password
+	}
+}
+
+// checkIPNets accepts CIDRs and bare IP addresses.
+func checkIPNets(p *problems, key string, list []string) {
+	for i, v := range list {
+		if _, err := netip.ParsePrefix(v); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(v); err == nil {
+			continue
+		}
+		p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
+	}
+}

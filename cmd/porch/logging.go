@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sirupsen/logrus"
+)
+
+// newLogger builds the one logger the program uses; packages get it as a
+// FieldLogger. level is debug|info|warn|error, format json|text.
+func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
+	l := logrus.New()
+	l.SetOutput(w)
+	lv, err := logrus.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	l.SetLevel(lv)
+	switch format {
+	case "json", "":
+		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: "2006-01-02T15:04:05.000Z07:00"})
+	case "text":
+		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	default:
+		return nil, fmt.Errorf("log.format: %q is not json or text", format)
+	}
+	return l, nil
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"syscall"
+
+	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
+)
+
+func init() {
+	register("serve", "run the gateway: ingest listener, admin listener and forwarders", runServe)
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("serve", "--config FILE", stderr)
+	cfg, code, ok := loadConfigFlag(fs, configFlag(fs), args)
+	if !ok {
+		return code
+	}
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		fmt.Fprintf(stderr, "porch serve: %v\n", err)
+		return 2
+	}
+	ctx, stop := signalContext(ctx, log)
+	defer stop()
+	m := &Main{Config: cfg, Log: log}
+	if err := m.Open(); err != nil {
+		log.WithError(err).Error("start failed")
+		return 1
+	}
+	if err := m.Run(ctx); err != nil {
+		log.WithError(err).Error("stopped with an error")
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// signalContext ends ctx on the first SIGINT or SIGTERM, so the gateway
+// drains; a second signal exits at once (nothing acknowledged is lost:
+// it is all on disk already).
+func signalContext(parent context.Context, log logrus.FieldLogger) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			log.WithField("signal", s.String()).Info("draining; send the signal again to exit at once")
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		s := <-sigs
+		log.WithField("signal", s.String()).Warn("second signal: exiting now")
+		os.Exit(1)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// Main is the running program: the store and the listeners built from one
+// config. Open builds and binds everything; Run serves until ctx ends and
+// then closes it all in order, the store last.
+type Main struct {
+	Config *Config
+	Log    *logrus.Logger
+
+	DB      *inbox.DB
+	Gateway *gateway.Server
+	Admin   *gateway.Admin
+}
+
+// Open opens the store and binds both listeners. On error everything
+// opened so far is closed again.
+func (m *Main) Open() (err error) {
+	if m.Log == nil {
+		m.Log = logrus.New()
+		m.Log.SetOutput(io.Discard)
+	}
+	c := m.Config
+	m.DB, err = inbox.Open(inbox.Options{
+		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
+		RejectedLogSize: c.Archive.RejectedLogSize, Logger: m.Log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.DB.Close()
+		}
+	}()
+	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
+		return err
+	}
+	if m.Admin, err = gateway.NewAdmin(m.adminConfig(), m.DB, m.Log); err != nil {
+		return err
+	}
+	if err = m.Gateway.Open(); err != nil {
+		return err
+	}
+	if err = m.Admin.Open(); err != nil {
+		return err
+	}
+	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir}).Info("porch started")
+	return nil
+}
+
+// Run serves until ctx ends: the listeners stop taking requests and finish
+// in-flight ones, the forwarders finish their attempts, then the store
+// closes.
+func (m *Main) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return m.Gateway.Serve(gctx) })
+	g.Go(func() error { return m.Admin.Serve(gctx) })
+	err := g.Wait()
+	if cerr := m.DB.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
+}
+
+func (m *Main) gatewayConfig() gateway.Config {
+	c := m.Config
+	srcs := make([]gateway.Source, 0, len(c.Sources))
+	for _, s := range c.Sources {
+		srcs = append(srcs, gateway.Source{Name: s.Name, Provider: s.Provider, ProviderConfig: gateway.ProviderConfig{
+			Secrets: s.Secrets, Tolerance: s.Tolerance, CanonicalFallback: s.CanonicalFallback,
+		}})
+	}
+	return gateway.Config{
+		Listen: c.Listen, MaxBodyBytes: c.Limits.MaxBodyBytes, AckTimeout: c.Limits.AckTimeout,
+		ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, ReadTimeout: c.Limits.ReadTimeout,
+		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
+		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
+		Sources: srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
+	}
+}
+
+func (m *Main) adminConfig() gateway.AdminConfig {
+	c := m.Config
+	return gateway.AdminConfig{
+		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
+		ShutdownTimeout: c.Limits.ShutdownTimeout,
+	}
+}
+
+// routeByMatch names, for an event, every destination one of whose match
+// globs covers "source:event".
+func routeByMatch(dests []Destination) func(source, event string) []string {
+	return func(source, event string) []string {
+		var out []string
+		for _, d := range dests {
+			for _, g := range d.Match {
+				if ok, _ := path.Match(g, source+":"+event); ok {
+					out = append(out, d.Name)
+					break
+				}
+			}
+		}
+		return out
+	}
+}
