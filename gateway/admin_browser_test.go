@@ -85,6 +85,8 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	))
 	firstLink, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.event-link`)))
 	step("read results", err)
+	searchShot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	step("screenshot", err)
 	step("open event", chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`a.event-link`)),
 		chromedp.WaitVisible(chromedp.ID("payload")),
@@ -111,8 +113,10 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 		t.Errorf("raw view = %q, want %q", raw, want)
 	}
 	if dir := os.Getenv("PORCH_SCREENSHOT_DIR"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, "porch-event-page.png"), shot, 0o644); err != nil {
-			t.Error(err)
+		for name, b := range map[string][]byte{"porch-search-page.png": searchShot, "porch-event-page.png": shot} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }

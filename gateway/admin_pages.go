@@ -99,7 +99,7 @@ func (a *Admin) pageSearch(w http.ResponseWriter, r *http.Request) {
 		q.Limit = 50
 		sp.Page, err = a.archive.List(q)
 	}
-	if err == nil && len(v) > 0 {
+	if err == nil {
 		err = a.audit(r, "search", nil, describe(v), len(sp.Page.Events))
 	}
 	if err != nil {
