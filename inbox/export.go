@@ -17,9 +17,13 @@ type Record struct {
 	Body []byte `json:"body"`
 }
 
-// exportChunk is how many events one read transaction covers, so a long
-// export neither pins an old snapshot nor holds much in memory.
-const exportChunk = 256
+// One read transaction covers at most exportChunk events or
+// exportChunkBytes of raw bodies, so a long export neither pins an old
+// snapshot nor holds much in memory.
+const (
+	exportChunk      = 256
+	exportChunkBytes = 4 << 20
+)
 
 // Export calls fn for every archived event in [since, until) (zero means
 // unbounded), oldest first, which is chain order. Events are read a chunk
@@ -45,16 +49,17 @@ func (db *DB) Export(ctx context.Context, since, until time.Time, fn func(Record
 				return err
 			}
 		}
-		if len(recs) < exportChunk {
+		if len(recs) == 0 {
 			return nil
 		}
 		lo = recs[len(recs)-1].ID + "\x00" // just after the last one
 	}
 }
 
-// exportChunk reads up to exportChunk events with ids in [lo, hi).
+// exportChunk reads the next chunk of events with ids in [lo, hi).
 func (db *DB) exportChunk(lo, hi string) ([]Record, error) {
 	var out []Record
+	size := 0
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		return walkEvents(txn, lo, hi, func(e *Event) (bool, error) {
 			b, err := getBody(txn, e.ID)
@@ -62,7 +67,8 @@ func (db *DB) exportChunk(lo, hi string) ([]Record, error) {
 				return false, err
 			}
 			out = append(out, Record{Event: e, Body: b})
-			return len(out) < exportChunk, nil
+			size += len(b)
+			return len(out) < exportChunk && size < exportChunkBytes, nil
 		})
 	})
 	return out, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,31 @@ func TestVerifyExportOffline(t *testing.T) {
 	rep, _ = inbox.VerifyExport(strings.NewReader("{not json\n"))
 	if rep.OK || rep.Broken.Line != 1 {
 		t.Errorf("garbage: %+v", rep.Broken)
+	}
+}
+
+func TestExportLargeBodiesInChunks(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), inbox.Options{})
+	defer db.Close()
+	for i := range 10 {
+		body := `{"pad":"` + strings.Repeat(string(rune('a'+i)), 900<<10) + `"}`
+		ev := newEvent(fmt.Sprint("big-", i), body)
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	err := db.Export(context.Background(), time.Time{}, time.Time{}, func(r inbox.Record) error {
+		n++
+		if len(r.Body) != r.BodySize || r.Body[8] != byte('a'+r.Seq-1) {
+			t.Errorf("record %d: body %d bytes, size %d", r.Seq, len(r.Body), r.BodySize)
+		}
+		return nil
+	})
+	if err != nil || n != 10 {
+		t.Fatalf("exported %d, %v", n, err)
+	}
+	if rep, _ := db.Verify(context.Background()); !rep.OK || rep.Checked != 10 {
+		t.Errorf("verify = %+v", rep)
 	}
 }
