@@ -101,3 +101,45 @@ func TestAccessTrailIsBounded(t *testing.T) {
 		t.Errorf("older = %+v", older)
 	}
 }
+
+// A check running while retention removes events must not report the
+// removal as a break.
+func TestVerifyDuringPrune(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), inbox.Options{})
+	defer db.Close()
+	t0 := time.Now().Add(-time.Hour)
+	for i := range 400 {
+		ev := newEvent(fmt.Sprint("i-", i), fmt.Sprintf(`{"n":%d}`, i))
+		ev.ReceivedAt = t0.Add(time.Duration(i) * time.Second)
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= 40; i++ {
+			if _, err := db.Prune(t0.Add(time.Duration(i*10) * time.Second)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		rep, err := db.Verify(context.Background())
+		if err != nil || !rep.OK {
+			t.Fatalf("verify during prune: %+v %v, %v", rep, rep.Broken, err)
+		}
+	}
+	if rep, _ := db.Verify(context.Background()); !rep.OK || rep.Checked != 0 || rep.StartSeq != 400 {
+		t.Errorf("after pruning everything: %+v", rep)
+	}
+}

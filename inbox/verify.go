@@ -108,8 +108,27 @@ func sha256Hex(b []byte) string {
 // stops at the first break and names it. An error means the check could
 // not run, not that the chain is broken.
 func (db *DB) Verify(ctx context.Context) (VerifyReport, error) {
-	var cp chainHead
-	var head chainHead
+	for attempt := 0; ; attempt++ {
+		rep, cp, err := db.verifyOnce(ctx)
+		if err != nil || rep.OK || attempt == 2 {
+			return rep, err
+		}
+		// Retention may have removed events under a running check: that
+		// is no break if the checkpoint moved. Check again from it.
+		var now chainHead
+		err = db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, []byte(keyCheckpoint), &now) })
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return VerifyReport{}, fmt.Errorf("verify: %w", err)
+		}
+		if now.Seq == cp.Seq {
+			return rep, nil
+		}
+	}
+}
+
+// verifyOnce is one pass of Verify, and the checkpoint it started from.
+func (db *DB) verifyOnce(ctx context.Context) (VerifyReport, chainHead, error) {
+	var cp, head chainHead
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		if err := getJSON(txn, []byte(keyCheckpoint), &cp); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
@@ -120,12 +139,13 @@ func (db *DB) Verify(ctx context.Context) (VerifyReport, error) {
 		return nil
 	})
 	if err != nil {
-		return VerifyReport{}, fmt.Errorf("verify: %w", err)
+		return VerifyReport{}, cp, fmt.Errorf("verify: %w", err)
 	}
-	if cp.Hash == "" {
-		cp.Hash = GenesisHash
+	start := cp
+	if start.Hash == "" {
+		start.Hash = GenesisHash
 	}
-	c := newChainCheck(cp.Seq, cp.Hash)
+	c := newChainCheck(start.Seq, start.Hash)
 	err = db.Export(ctx, IDTime(cp.ID), zeroTime, func(r Record) error {
 		if r.Seq <= cp.Seq {
 			return nil // the checkpoint's own millisecond
@@ -136,7 +156,7 @@ func (db *DB) Verify(ctx context.Context) (VerifyReport, error) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return VerifyReport{}, fmt.Errorf("verify: %w", err)
+		return VerifyReport{}, cp, fmt.Errorf("verify: %w", err)
 	}
 	rep := c.report()
 	// The head is written in the same transaction as its event, so an
@@ -146,7 +166,7 @@ func (db *DB) Verify(ctx context.Context) (VerifyReport, error) {
 		rep.Broken = &Break{ID: head.ID, Seq: head.Seq,
 			Problem: fmt.Sprintf("chain ends at seq %d but the recorded head is seq %d: newest events are missing", rep.LastSeq, head.Seq)}
 	}
-	return rep, nil
+	return rep, cp, nil
 }
 
 var errStop = errors.New("stop")
