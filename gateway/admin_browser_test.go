@@ -81,8 +81,21 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="interview_id"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="interview_id"]`), "int-1"),
 		chromedp.Submit(chromedp.CSS(`input[name="interview_id"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a.event-link`)),
 	))
+	// The unfiltered home page lists events too: wait for the results
+	// page itself before reading it.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		step("location", err)
+		if strings.Contains(loc, "interview_id=int-1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search never navigated: at %s", loc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	step("results", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`a.event-link`))))
 	firstLink, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.event-link`)))
 	step("read results", err)
 	searchShot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
