@@ -90,7 +90,7 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, Logger: m.Log,
+		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -143,7 +143,8 @@ func (m *Main) gatewayConfig() gateway.Config {
 		ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, ReadTimeout: c.Limits.ReadTimeout,
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
-		Sources: srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
+		MaxInflightBytes: c.Limits.MaxInflightBytes,
+		Sources:          srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
 	}
 }
 
@@ -170,4 +171,12 @@ func routeByMatch(dests []Destination) func(source, event string) []string {
 		}
 		return out
 	}
+}
+
+// orOff maps the config's "0 turns it off" onto inbox's negative.
+func orOff(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
