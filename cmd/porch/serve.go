@@ -31,6 +31,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
 	}
+	if keys := cfg.PublicSecrets(); len(keys) > 0 {
+		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
+	}
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
 	m := &Main{Config: cfg, Log: log}
