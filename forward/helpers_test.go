@@ -105,7 +105,7 @@ func accept(t testing.TB, db *inbox.DB, interview, body string, dests ...string)
 		Headers:     map[string][]string{"X-Koji-Signature": {"t=1,v1=abc"}, "User-Agent": {"Koji-Webhooks/1.0"}},
 		ContentType: "application/json; charset=utf-8",
 		Body:        []byte(body), BodySHA256: h, BodySize: len(body),
-		DedupKeys: []string{"body:" + h}, Destinations: dests,
+		DedupKeys: []string{"body:" + interview + ":" + h}, Destinations: dests,
 	}
 	res, err := db.Accept(context.Background(), ev)
 	if err != nil || res.Duplicate {

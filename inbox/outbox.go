@@ -125,7 +125,7 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 	err = db.bdb.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
 		defer it.Close()
-		blocked := map[string]bool{} // dest/interview already found waiting
+		heads := map[string]uint64{} // order prefix → its head seq, as read in this scan
 		for it.Rewind(); it.Valid() && len(due) < limit; it.Next() {
 			k := it.Item().Key()
 			at, id, dest, ok := parseOutboxKey(k)
@@ -143,7 +143,7 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &d) }); err != nil {
 				return fmt.Errorf("decode %s: %w", k, err)
 			}
-			ok, err := isHead(txn, &d, blocked)
+			ok, err := isHead(txn, &d, heads)
 			if err != nil {
 				return err
 			}
@@ -158,27 +158,25 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 
 // isHead reports whether d is the earliest queued delivery of its
 // interview for its destination (always true without an interview id).
-func isHead(txn *badger.Txn, d *Delivery, blocked map[string]bool) (bool, error) {
+func isHead(txn *badger.Txn, d *Delivery, heads map[string]uint64) (bool, error) {
 	if d.InterviewID == "" {
 		return true, nil
 	}
 	p := orderPrefix(d.Destination, d.InterviewID)
-	if blocked[p] {
-		return false, nil
+	head, ok := heads[p]
+	if !ok {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
+		it.Rewind()
+		if it.Valid() {
+			k := it.Item().Key()
+			head = binary.BigEndian.Uint64(k[len(k)-8:])
+		} else {
+			head = d.Seq // index missing: do not block forever
+		}
+		it.Close()
+		heads[p] = head
 	}
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
-	defer it.Close()
-	it.Rewind()
-	if !it.Valid() {
-		return true, nil // index missing: do not block forever
-	}
-	k := it.Item().Key()
-	head := binary.BigEndian.Uint64(k[len(k)-8:])
-	if head != d.Seq {
-		blocked[p] = true
-		return false, nil
-	}
-	return true, nil
+	return head == d.Seq, nil
 }
 
 // parseOutboxKey splits o/<due>/<id>/<dest>.
