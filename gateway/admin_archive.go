@@ -26,24 +26,24 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 	switch q.Status {
 	case "", inbox.StatusAccepted, inbox.StatusQuarantined:
 	default:
-		return q, fmt.Errorf("%w: status must be accepted or quarantined", ErrBadRequest)
+		return q, fmt.Errorf("%w: status must be accepted or quarantined", ErrInvalidQuery)
 	}
 	var err error
 	if q.Since, err = parseTime(v.Get("since")); err != nil {
-		return q, fmt.Errorf("%w: since: %v", ErrBadRequest, err)
+		return q, fmt.Errorf("%w: since: %v", ErrInvalidQuery, err)
 	}
 	if q.Until, err = parseTime(v.Get("until")); err != nil {
-		return q, fmt.Errorf("%w: until: %v", ErrBadRequest, err)
+		return q, fmt.Errorf("%w: until: %v", ErrInvalidQuery, err)
 	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 || n > inbox.MaxListLimit {
-			return q, fmt.Errorf("%w: limit must be 1..%d", ErrBadRequest, inbox.MaxListLimit)
+			return q, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidQuery, inbox.MaxListLimit)
 		}
 		q.Limit = n
 	}
 	if q.Cursor != "" && inbox.IDTime(q.Cursor).IsZero() {
-		return q, fmt.Errorf("%w: cursor is not an event id", ErrBadRequest)
+		return q, fmt.Errorf("%w: cursor is not an event id", ErrInvalidQuery)
 	}
 	return q, nil
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/porchgw/porch/inbox"
@@ -16,8 +17,11 @@ var (
 	ErrRouteNotFound    = errors.New("not found")
 	ErrBodyTooLarge     = errors.New("body too large")
 	ErrBadRequest       = errors.New("bad request")
-	ErrUnauthenticated  = errors.New("authentication required")
-	ErrForbidden        = errors.New("forbidden")
+	// ErrInvalidQuery marks a bad request whose message, built by porch
+	// from the caller's own query, is safe and useful to show in full.
+	ErrInvalidQuery    = fmt.Errorf("%w: invalid query", ErrBadRequest)
+	ErrUnauthenticated = errors.New("authentication required")
+	ErrForbidden       = errors.New("forbidden")
 	// ErrCSRF refuses a browser-authenticated state change without this
 	// listener's CSRF token or from another origin.
 	ErrCSRF = errors.New("forbidden: missing or invalid CSRF token, or cross-origin request")
@@ -58,13 +62,13 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, ErrCSRF, inbox.ErrNotFound} {
+		ErrForbidden, ErrCSRF, inbox.ErrNotFound, ErrBadRequest} {
 		if errors.Is(err, s) {
+			if s == ErrBadRequest && errors.Is(err, ErrInvalidQuery) {
+				return err.Error() // our own words about the caller's query
+			}
 			return s.Error()
 		}
-	}
-	if errors.Is(err, ErrBadRequest) {
-		return err.Error()
 	}
 	return http.StatusText(status)
 }
