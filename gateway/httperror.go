@@ -38,6 +38,8 @@ func statusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, inbox.ErrNotForwardable):
+		return http.StatusConflict
 	case errors.Is(err, ErrMethodNotAllowed):
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrBodyTooLarge):
@@ -62,7 +64,7 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, ErrCSRF, inbox.ErrNotFound, ErrBadRequest} {
+		ErrForbidden, ErrCSRF, inbox.ErrNotFound, inbox.ErrNotForwardable, ErrBadRequest} {
 		if errors.Is(err, s) {
 			if s == ErrBadRequest && errors.Is(err, ErrInvalidQuery) {
 				return err.Error() // our own words about the caller's query
