@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,18 @@ type Archive interface {
 	Sightings(id string) (inbox.Sightings, error)
 	Deliveries(id string) ([]inbox.DeliveryState, error)
 	Rejections(before uint64, limit int) ([]inbox.Rejection, error)
+
+	// The archive browser (admin_archive.go).
+	List(q inbox.Query) (inbox.Page, error)
+	Export(ctx context.Context, since, until time.Time, fn func(inbox.Record) error) error
+	Verify(ctx context.Context) (inbox.VerifyReport, error)
+	LogAccess(a inbox.Access) error
+	AccessTrail(before uint64, limit int) ([]inbox.Access, error)
+
+	// Forwarding's records, shown by the archive pages.
+	Attempts(id string) ([]inbox.Attempt, error)
+	DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error)
+	Replay(id, dest string, r inbox.ReplayRequest) ([]string, error)
 }
 
 // AdminConfig configures the private admin listener.
@@ -35,6 +48,9 @@ type AdminConfig struct {
 	// Backup streams an online backup of the store (GET /api/v1/backup,
 	// admin role); nil leaves the route out. See admin_backup.go.
 	Backup func(w io.Writer) error
+	// DetailExtras add named sections to an event's detail (API and
+	// page), e.g. "enrichment". A nil result leaves the section out.
+	DetailExtras map[string]func(id string) (any, error)
 }
 
 // Admin is the private listener: archive API and pages, admin actions,
@@ -44,6 +60,8 @@ type Admin struct {
 	archive Archive
 	log     logrus.FieldLogger
 	tokens  atomic.Pointer[tokens]
+	csrf    *csrfKeys
+	pages   *pages
 	listener
 }
 
@@ -56,7 +74,12 @@ func NewAdmin(cfg AdminConfig, archive Archive, log logrus.FieldLogger) (*Admin,
 	if log == nil {
 		log = discardLogger()
 	}
-	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin")}
+	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin"), csrf: newCSRFKeys()}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	a.pages = p
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
-// startAdmin runs an admin listener with backup and reload hooks.
-func startAdmin(t *testing.T, cfg gateway.AdminConfig) string {
+// startOpsAdmin runs an admin listener with backup and reload hooks.
+func startOpsAdmin(t *testing.T, cfg gateway.AdminConfig) string {
 	t.Helper()
 	db, err := inbox.Open(inbox.Options{})
 	if err != nil {
@@ -34,7 +34,7 @@ func startAdmin(t *testing.T, cfg gateway.AdminConfig) string {
 	return "http://" + a.Addr()
 }
 
-func call(t *testing.T, method, url, token string) (int, string) {
+func opsCall(t *testing.T, method, url, token string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -52,41 +52,41 @@ func call(t *testing.T, method, url, token string) (int, string) {
 
 func TestAdminBackupRoute(t *testing.T) {
 	var fail atomic.Bool
-	base := startAdmin(t, gateway.AdminConfig{Backup: func(w io.Writer) error {
+	base := startOpsAdmin(t, gateway.AdminConfig{Backup: func(w io.Writer) error {
 		if fail.Load() {
 			return errors.New("disk on fire")
 		}
 		_, err := io.WriteString(w, "BACKUP")
 		return err
 	}})
-	if code, body := call(t, http.MethodGet, base+"/api/v1/backup", "adm"); code != 200 || body != "BACKUP" {
+	if code, body := opsCall(t, http.MethodGet, base+"/api/v1/backup", "adm"); code != 200 || body != "BACKUP" {
 		t.Fatalf("admin backup = %d %q", code, body)
 	}
-	if code, _ := call(t, http.MethodGet, base+"/api/v1/backup", "aud"); code != http.StatusForbidden {
+	if code, _ := opsCall(t, http.MethodGet, base+"/api/v1/backup", "aud"); code != http.StatusForbidden {
 		t.Fatalf("auditor backup = %d, want 403", code)
 	}
 	fail.Store(true)
-	if code, body := call(t, http.MethodGet, base+"/api/v1/backup", "adm"); code != 500 || body == "" {
+	if code, body := opsCall(t, http.MethodGet, base+"/api/v1/backup", "adm"); code != 500 || body == "" {
 		t.Fatalf("failed backup = %d %q, want a 500 JSON error", code, body)
 	}
 }
 
 func TestAdminReloadRoute(t *testing.T) {
 	var refuse atomic.Bool
-	base := startAdmin(t, gateway.AdminConfig{Reload: func(context.Context) (gateway.ReloadResult, error) {
+	base := startOpsAdmin(t, gateway.AdminConfig{Reload: func(context.Context) (gateway.ReloadResult, error) {
 		if refuse.Load() {
 			return gateway.ReloadResult{}, errors.Join(gateway.ErrInvalidConfig, errors.New("config: sources[0].secrets[0]: must not be empty"))
 		}
 		return gateway.ReloadResult{RestartRequired: []string{"listen"}}, nil
 	}})
-	if code, body := call(t, http.MethodPost, base+"/api/v1/reload", "adm"); code != 200 || body != `{"reloaded":true,"restart_required":["listen"]}`+"\n" {
+	if code, body := opsCall(t, http.MethodPost, base+"/api/v1/reload", "adm"); code != 200 || body != `{"reloaded":true,"restart_required":["listen"]}`+"\n" {
 		t.Fatalf("reload = %d %s", code, body)
 	}
 	refuse.Store(true)
-	if code, body := call(t, http.MethodPost, base+"/api/v1/reload", "adm"); code != 422 {
+	if code, body := opsCall(t, http.MethodPost, base+"/api/v1/reload", "adm"); code != 422 {
 		t.Fatalf("bad reload = %d %s, want 422", code, body)
 	}
-	if code, _ := call(t, http.MethodGet, base+"/api/v1/reload", "adm"); code != http.StatusMethodNotAllowed {
+	if code, _ := opsCall(t, http.MethodGet, base+"/api/v1/reload", "adm"); code != http.StatusMethodNotAllowed {
 		t.Fatalf("GET reload = %d, want 405", code)
 	}
 }

@@ -155,6 +155,15 @@ type batchState struct {
 
 // commitTxn writes reqs in one transaction and syncs. A transaction too
 // big for Badger is split in halves.
+//
+// Durability note (keep when merging): the store opens Badger with
+// SyncWrites, so txn.Commit returns only after the WAL and value log are
+// fsynced, and nothing becomes visible before that. Do not go back to
+// SyncWrites(false) plus DB.Sync after the commit, pipelined or not:
+// DB.Sync syncs only the active memtable's WAL, and a memtable rotation
+// between the commit and the sync (any other writer can cause one; a
+// pipelined writer makes it likely) leaves an acknowledged batch in an
+// unsynced log until its flush, lost on power failure.
 func (db *DB) commitTxn(reqs []*acceptReq) {
 	if len(reqs) == 0 {
 		return
@@ -190,11 +199,12 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 		return
 	}
 	db.head, db.lastMs = st.head, st.lastMs
-	for i, req := range reqs {
-		req.done <- acceptRes{r: results[i]}
-	}
+	// Wake the forwarder first, so that anyone answered can rely on it.
 	if st.queued {
 		db.signalWake()
+	}
+	for i, req := range reqs {
+		req.done <- acceptRes{r: results[i]}
 	}
 }
 

@@ -32,6 +32,13 @@ type Options struct {
 	// RejectedLogSize bounds the log of rejected and control requests.
 	// Default 10000.
 	RejectedLogSize int
+	// Retention is how long archived events are kept; 0 keeps them
+	// forever. See Prune.
+	Retention time.Duration
+	// RetentionInterval is how often retention runs. Default 10m.
+	RetentionInterval time.Duration
+	// TrailLogSize bounds the access trail. Default 100000.
+	TrailLogSize int
 	// MinFreeBytes is the free space the data directory must keep: below
 	// it Accept refuses deliveries (ErrNotDurable, so the gateway answers
 	// 503) instead of letting the disk fill up, and takes them again once
@@ -55,6 +62,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.RejectedLogSize <= 0 {
 		o.RejectedLogSize = 10000
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = 10 * time.Minute
+	}
+	if o.TrailLogSize <= 0 {
+		o.TrailLogSize = 100000
 	}
 	if o.MinFreeBytes == 0 {
 		o.MinFreeBytes = 64 << 20
@@ -92,6 +105,7 @@ type DB struct {
 	lowDisk       atomic.Bool // free space is under MinFreeBytes
 	rejectSeq     atomic.Uint64
 	rejectDropped atomic.Uint64
+	trail         trailLog
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -108,7 +122,8 @@ type chainHead struct {
 }
 
 // Open opens (creating if needed) the store in opt.Dir and starts its
-// writer, rejection logger and value-log GC goroutines. Close stops them.
+// writer, rejection logger, value-log GC and (with Options.Retention)
+// retention goroutines. Close stops them.
 func Open(opt Options) (*DB, error) {
 	opt.setDefaults()
 	bdb, err := badger.Open(badgerOptions(opt))
@@ -134,6 +149,10 @@ func Open(opt Options) (*DB, error) {
 	go db.writeLoop()
 	go db.rejectLoop()
 	go db.gcLoop()
+	if opt.Retention > 0 {
+		db.wg.Add(1)
+		go db.retentionLoop()
+	}
 	return db, nil
 }
 

@@ -77,7 +77,7 @@ func (r *Registry) ingestCollectors(deadlines []time.Duration) {
 }
 
 func (r *Registry) forwardCollectors() {
-	r.forwardAttempts = r.counter("forward_attempts_total", "Forward attempts per destination by outcome (delivered, retry, failed, …).", "destination", "outcome")
+	r.forwardAttempts = r.counter("forward_attempts_total", "Settled forward attempts per destination by outcome (delivered, retry, dead).", "destination", "outcome")
 	r.forwardLatency = r.histogram("forward_duration_seconds", "Duration of one forward attempt, per destination.", forwardBuckets, "destination")
 	r.deadLetters = r.counter("dead_letters_total", "Forwards given up after max_attempts (dead-lettered), per destination.", "destination")
 	r.enrichCalls = r.counter("enrich_calls_total", "Calls to a provider API to enrich an event, per source and outcome.", "source", "outcome")

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,4 +107,28 @@ ingress: {trusted_proxies: ["127.0.0.1"]}
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// TestForwardMetrics: a delivery forwarded to a real downstream shows up
+// as a delivered attempt in /metrics, and the outbox drains to zero.
+func TestForwardMetrics(t *testing.T) {
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer sink.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, strings.Replace(opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""), "http://127.0.0.1:9/none", sink.URL, 1))
+	m := startFromFile(t, path)
+	if code, err := kojiDelivery(t, m.Gateway.Addr(), "fwd", "s1"); code != http.StatusOK {
+		t.Fatalf("delivery: %d %v", code, err)
+	}
+	want := `porch_forward_attempts_total{destination="app",outcome="delivered"} 1`
+	waitFor(t, func() bool {
+		resp, err := http.Get("http://" + m.Admin.Addr() + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		text, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(text), want)
+	})
 }
