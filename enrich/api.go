@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -87,7 +88,7 @@ func parseKojiOK(body []byte) (answer, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return answer{}, errBadAnswer
 	}
-	return answer{Data: json.RawMessage(body), RequestID: m.Meta.RequestID, Raw: body}, nil
+	return answer{Data: compact(body), RequestID: m.Meta.RequestID, Raw: body}, nil
 }
 
 // parseGatherOK reads {data, meta}; data.summaryStatus "processing" means
@@ -104,7 +105,17 @@ func parseGatherOK(body []byte) (answer, error) {
 		SummaryStatus string `json:"summaryStatus"`
 	}
 	_ = json.Unmarshal(env.Data, &d) // data that is not an object has no status
-	return answer{Data: env.Data, RequestID: env.Meta.RequestID, Processing: d.SummaryStatus == "processing", Raw: body}, nil
+	return answer{Data: compact(env.Data), RequestID: env.Meta.RequestID, Processing: d.SummaryStatus == "processing", Raw: body}, nil
+}
+
+// compact strips insignificant whitespace, so the record forwarded is
+// byte for byte the one stored (the store keeps JSON compact).
+func compact(b []byte) json.RawMessage {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return json.RawMessage(b)
+	}
+	return buf.Bytes()
 }
 
 // parseKojiError reads {"error":"rate_limited","message":"..."}.
