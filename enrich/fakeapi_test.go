@@ -67,6 +67,7 @@ type fakeAPI struct {
 	limited    int            // 429s answered
 	fetches    map[string]int // results requests per interview id
 	failN      int            // answer the next failN requests with 500
+	quiet      bool           // no X-RateLimit-* headers on admitted requests
 	retryAfter bool           // koji: send Retry-After on 429 (older docs; current ones do not)
 	processing map[string]int // per id: "processing" answers left before "complete"
 	list       []map[string]any
@@ -171,6 +172,10 @@ func (f *fakeAPI) admit(w http.ResponseWriter) bool {
 		}
 	}
 	resetUnix := (reset.UnixNano() + int64(time.Second) - 1) / int64(time.Second)
+	if !over && f.quiet {
+		f.hits = append(f.hits, now)
+		return true
+	}
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(f.windows[len(f.windows)-1].limit))
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(resetUnix, 10))
 	if over {
