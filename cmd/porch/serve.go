@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"os/signal"
+	"path"
 	"syscall"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
@@ -87,6 +88,10 @@ type Main struct {
 	DB      *inbox.DB
 	Gateway *gateway.Server
 	Admin   *gateway.Admin
+	// Enricher is nil when no source has an enrich block. Plug it into
+	// the forwarder's Prepare seam.
+	Enricher    *enrich.Enricher
+	Reconcilers []*enrich.Reconciler
 }
 
 // Open opens the store and binds both listeners. On error everything
@@ -109,6 +114,9 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
+	if err = m.openEnrich(); err != nil {
+		return err
+	}
 	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
 		return err
 	}
@@ -132,6 +140,9 @@ func (m *Main) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
+	for _, r := range m.Reconcilers {
+		g.Go(func() error { return r.Run(gctx) })
+	}
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
