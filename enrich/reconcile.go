@@ -179,6 +179,9 @@ func (r *Reconciler) findMissing(ctx context.Context, since time.Time) ([]comple
 			if last {
 				break
 			}
+			if page == r.cfg.MaxPages {
+				r.log.WithField("status", status).Warn("reconciliation stopped at max pages; older interviews not checked")
+			}
 		}
 	}
 	slices.SortStableFunc(missing, func(a, b completion) int { return a.at.Compare(b.at) })
