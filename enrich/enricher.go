@@ -157,6 +157,7 @@ func (e *Enricher) prepare(ctx context.Context, s *source, ev *inbox.Event) (Out
 	if ferr != nil && ctx.Err() != nil {
 		return Outcome{}, fmt.Errorf("enrich %s: %w", ev.ID, ctx.Err())
 	}
+	now = e.cfg.Now() // the fetch may have waited for the rate limit
 	rec = s.apply(rec, ans, ferr, now)
 	if err := e.store.PutEnrichment(rec); err != nil {
 		e.metrics.StoreErrors.Add(1)
