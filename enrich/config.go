@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"time"
 
@@ -155,6 +156,11 @@ func (s *SourceConfig) Validate() error {
 	}
 	if s.OnFailure != OnFailureForward && s.OnFailure != OnFailureHold {
 		add("on_failure %q not forward or hold", s.OnFailure)
+	}
+	for _, g := range s.Events {
+		if _, err := path.Match(g, ""); err != nil {
+			add("events: bad pattern %q", g)
+		}
 	}
 	if s.Retries < 0 {
 		add("negative retries")
