@@ -38,31 +38,44 @@ type Client struct {
 // or network error: 1s, 2s, 4s ... capped at 30s. 429s wait for the
 // limiter instead.
 func DefaultBackoff(n int) time.Duration {
-	return min(time.Second<<max(n-1, 0), 30*time.Second)
+	return min(time.Second<<min(max(n-1, 0), 5), 30*time.Second)
 }
 
 // get fetches path?query. It waits for the limiter unless that would take
-// longer than maxBlock (then it returns a *DeferredError), and retries
-// 429s, 5xx and network errors up to c.retries times.
+// longer than maxBlock, retries 5xx and network errors up to c.retries
+// times with backoff, and 429s up to c.retries times after the
+// provider's wait. Being rate limited is never a failure: it returns a
+// *DeferredError saying when to come back.
 func (c *Client) get(ctx context.Context, path string, query url.Values, maxBlock time.Duration) (answer, error) {
-	for n := 0; ; n++ {
+	failures, limited := 0, 0
+	for {
 		if d := c.lim.Delay(); d > maxBlock {
-			c.metrics.Deferred.Add(1)
-			return answer{}, &DeferredError{Until: c.now().Add(d)}
+			return answer{}, c.defer_(d)
 		}
 		ans, err := c.once(ctx, path, query)
-		if err == nil || !retryable(err) || n >= c.retries || ctx.Err() != nil {
+		var ae *APIError
+		switch {
+		case err == nil || ctx.Err() != nil || !retryable(err):
 			return ans, err
+		case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+			if limited++; limited > c.retries {
+				return answer{}, c.defer_(max(c.lim.Delay(), time.Second))
+			}
+		case failures >= c.retries:
+			return ans, err
+		default:
+			failures++
+			if err := c.sleep(ctx, c.backoff(failures)); err != nil {
+				return answer{}, err
+			}
 		}
 		c.metrics.Retries.Add(1)
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
-			continue // the limiter now holds the provider's wait
-		}
-		if err := c.sleep(ctx, c.backoff(n+1)); err != nil {
-			return answer{}, err
-		}
 	}
+}
+
+func (c *Client) defer_(d time.Duration) error {
+	c.metrics.Deferred.Add(1)
+	return &DeferredError{Until: c.now().Add(d)}
 }
 
 // once makes one request through the limiter.

@@ -3,6 +3,7 @@ package enrich
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -76,7 +77,7 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		l := logrus.New()
-		l.SetOutput(discard{})
+		l.SetOutput(io.Discard)
 		c.Logger = l
 	}
 	if c.Now == nil {
@@ -167,7 +168,3 @@ func (s *SourceConfig) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -151,8 +151,8 @@ func (e *Enricher) prepare(ctx context.Context, s *source, ev *inbox.Event) (Out
 	}
 	ans, ferr := e.fetch(ctx, s, ev.InterviewID)
 	var de *DeferredError
-	if errors.As(ferr, &de) {
-		return Outcome{WaitUntil: de.Until}, nil
+	if errors.As(ferr, &de) && (s.OnFailure == OnFailureHold || !de.Until.After(ev.ReceivedAt.Add(s.MaxWait))) {
+		return Outcome{WaitUntil: de.Until}, nil // not an attempt
 	}
 	if ferr != nil && ctx.Err() != nil {
 		return Outcome{}, fmt.Errorf("enrich %s: %w", ev.ID, ctx.Err())

@@ -67,6 +67,7 @@ type fakeAPI struct {
 	limited    int            // 429s answered
 	fetches    map[string]int // results requests per interview id
 	failN      int            // answer the next failN requests with 500
+	throttleN  int            // answer the next throttleN requests with 429, Retry-After 1
 	quiet      bool           // no X-RateLimit-* headers on admitted requests
 	retryAfter bool           // koji: send Retry-After on 429 (older docs; current ones do not)
 	processing map[string]int // per id: "processing" answers left before "complete"
@@ -186,6 +187,13 @@ func (f *fakeAPI) admit(w http.ResponseWriter) bool {
 		}
 		f.failLocked(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded",
 			map[string]any{"limit": f.windows[0].limit, "remaining": 0, "resetAt": time.Unix(resetUnix, 0).UTC().Format(time.RFC3339)})
+		return false
+	}
+	if f.throttleN > 0 { // a provider-side squeeze the windows do not explain
+		f.throttleN--
+		f.limited++
+		w.Header().Set("Retry-After", "1")
+		f.failLocked(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded", nil)
 		return false
 	}
 	f.hits = append(f.hits, now)

@@ -3,6 +3,7 @@ package enrich_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,5 +169,43 @@ func TestLongRateLimitWaitPostponesInsteadOfBlocking(t *testing.T) {
 	}
 	if rec := h.record(ev); rec.Attempts != 1 {
 		t.Fatalf("attempts = %d, want 1", rec.Attempts)
+	}
+}
+
+// TestPersistent429IsNeverAFailureWithinMaxWait: a key the provider keeps
+// throttling postpones the event (no attempt spent) until max_wait after
+// it was received; then on_failure decides.
+func TestPersistent429IsNeverAFailureWithinMaxWait(t *testing.T) {
+	for _, mode := range []string{enrich.OnFailureForward, enrich.OnFailureHold} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, "koji", func(c *enrich.Config) {
+				c.Sources[0].OnFailure, c.Sources[0].MaxWait = mode, 10*time.Minute
+			})
+			h.api.throttleN = 1 << 20
+			ev := h.event("interview.analysis_ready", "iv-1")
+			for range 2000 {
+				out := h.prepare(ev)
+				if out.WaitUntil.IsZero() {
+					if mode == enrich.OnFailureHold || header(out) != "failed" {
+						t.Fatalf("outcome = %+v", out)
+					}
+					if el := h.clk.Now().Sub(ev.ReceivedAt); el < 10*time.Minute-2*time.Second {
+						t.Fatalf("gave up after %s, before max_wait", el)
+					}
+					if rec := h.record(ev); !strings.Contains(rec.LastError, "rate limited") {
+						t.Fatalf("record = %+v", rec)
+					}
+					return
+				}
+				if _, err := h.db.Enrichment(ev.ID); err == nil {
+					t.Fatal("a rate-limit postponement was recorded as an attempt")
+				}
+				h.clk.Advance(out.WaitUntil.Sub(h.clk.Now()))
+				if mode == enrich.OnFailureHold && h.clk.Now().Sub(ev.ReceivedAt) > time.Hour {
+					return // held past max_wait and still waiting: as configured
+				}
+			}
+			t.Fatal("never settled")
+		})
 	}
 }
