@@ -10,6 +10,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/porchgw/porch/inbox"
@@ -92,7 +93,7 @@ func New(cfg Config, store Store) (*Enricher, error) {
 
 func (e *Enricher) newClient(sc SourceConfig, lim *Limiter) *Client {
 	return &Client{
-		api: apis[sc.Provider], base: trimSlash(sc.BaseURL), key: sc.APIKey, org: sc.OrganizationID, auth: sc.Auth,
+		api: apis[sc.Provider], base: strings.TrimRight(sc.BaseURL, "/"), key: sc.APIKey, org: sc.OrganizationID, auth: sc.Auth,
 		http: e.cfg.HTTPClient, lim: lim, timeout: sc.Timeout, retries: sc.Retries, backoff: DefaultBackoff,
 		now: e.cfg.Now, sleep: e.cfg.Sleep, metrics: e.metrics,
 		log: e.log.WithFields(logrus.Fields{"source": sc.Name, "provider": sc.Provider}),
@@ -201,11 +202,4 @@ func (e *Enricher) record(s *source, rec inbox.Enrichment) {
 		e.metrics.Failed.Add(1)
 		log.WithField("last_error", rec.LastError).Warn("interview fetch failed; forwarding without it")
 	}
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
 }

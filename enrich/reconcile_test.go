@@ -18,7 +18,9 @@ import (
 const gatherSecret = "whsec-gather-test"
 
 // startGateway runs the real ingest listener on the harness's store, with
-// one gather source "src" routed to destination "app".
+// one gather source "src" routed to destination "app". Only this test
+// imports gateway (package enrich does not): real signed deliveries prove
+// that CompletedDedupKey is the key the gateway computes.
 func startGateway(t *testing.T, h *harness) string {
 	t.Helper()
 	gw, err := gateway.New(gateway.Config{
