@@ -8,7 +8,7 @@ import (
 
 // routes is the admin listener's whole route table.
 func (a *Admin) routes() http.Handler {
-	r := mux.NewRouter()
+	r := mux.NewRouter().SkipClean(true)
 	r.Use(withRequestID(a.log), recoverPanic, accessLog, authenticate(&a.tokens))
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet)
 	if a.cfg.Metrics != nil {

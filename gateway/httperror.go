@@ -55,13 +55,10 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, inbox.ErrNotFound} {
+		ErrForbidden, inbox.ErrNotFound, ErrBadRequest} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
-	}
-	if errors.Is(err, ErrBadRequest) {
-		return err.Error()
 	}
 	return http.StatusText(status)
 }

@@ -32,6 +32,11 @@ type Options struct {
 	// RejectedLogSize bounds the log of rejected and control requests.
 	// Default 10000.
 	RejectedLogSize int
+	// MinFreeBytes is the free space the data directory must keep: below
+	// it Accept refuses deliveries (ErrNotDurable, so the gateway answers
+	// 503) instead of letting the disk fill up, and takes them again once
+	// space returns. Default 64 MiB; negative turns the guard off.
+	MinFreeBytes int64
 	// Logger receives the store's and Badger's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -50,6 +55,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RejectedLogSize <= 0 {
 		o.RejectedLogSize = 10000
+	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 64 << 20
 	}
 	if o.Logger == nil {
 		l := logrus.New()
@@ -76,12 +84,18 @@ type DB struct {
 	entropy *ulid.MonotonicEntropy
 	lastMs  uint64
 
-	degraded      atomic.Bool // the last fsync failed; Accept refuses until one succeeds
+	// failed holds the first commit error. A failed fsync may have
+	// dropped written pages while marking them clean, so no later
+	// success can vouch for them: the store refuses deliveries until it
+	// is reopened and Badger replays what really is on disk.
+	failed        atomic.Pointer[error]
+	lowDisk       atomic.Bool // free space is under MinFreeBytes
 	rejectSeq     atomic.Uint64
 	rejectDropped atomic.Uint64
 
 	closeOnce sync.Once
 	closing   chan struct{}
+	stopped   chan struct{} // closed when the writer has returned
 	wg        sync.WaitGroup
 }
 
@@ -110,6 +124,7 @@ func Open(opt Options) (*DB, error) {
 		wake:     make(chan struct{}, 1),
 		entropy:  ulid.Monotonic(rand.Reader, 0),
 		closing:  make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 	if err := db.load(); err != nil {
 		bdb.Close()
@@ -123,9 +138,12 @@ func Open(opt Options) (*DB, error) {
 }
 
 // badgerOptions tunes Badger for a small edge box: small memtables and
-// caches keep RSS modest, bodies above 1 KiB live in the value log, and
-// writes are not synced one by one because the writer goroutine syncs once
-// per group-committed batch.
+// caches keep memory modest. Bodies up to 64 KiB stay in the LSM tree, so
+// a commit needs only the write-ahead log synced; larger ones go to the
+// value log.
+// SyncWrites makes every commit fsync its write-ahead log and value log
+// before it becomes visible; the writer goroutine commits one transaction
+// per batch, so deliveries still share one sync.
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir)
 	if opt.Dir == "" {
@@ -137,7 +155,7 @@ func badgerOptions(opt Options) badger.Options {
 	}
 	return bo.
 		WithLogger(badgerLogger{opt.Logger.WithField("component", "badger")}).
-		WithSyncWrites(false).
+		WithSyncWrites(true).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
@@ -145,7 +163,7 @@ func badgerOptions(opt Options) badger.Options {
 		WithBaseTableSize(2 << 20).
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(8 << 20).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(64 << 10).
 		WithValueLogFileSize(vlog).
 		WithNumCompactors(2).
 		WithNumGoroutines(2)
@@ -199,8 +217,11 @@ func (db *DB) Ready() error {
 		return ErrClosed
 	default:
 	}
-	if db.degraded.Load() {
-		return fmt.Errorf("last sync failed: %w", ErrNotDurable)
+	if p := db.failed.Load(); p != nil {
+		return fmt.Errorf("store failed, restart porch: %w: %w", ErrNotDurable, *p)
+	}
+	if db.lowDisk.Load() {
+		return fmt.Errorf("data directory nearly full: %w", ErrNotDurable)
 	}
 	return nil
 }

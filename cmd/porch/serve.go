@@ -32,6 +32,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
 	}
+	if keys := cfg.PublicSecrets(); len(keys) > 0 {
+		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
+	}
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
 	m := &Main{Config: cfg, Log: log}
@@ -95,7 +98,7 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, Logger: m.Log,
+		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -154,7 +157,8 @@ func (m *Main) gatewayConfig() gateway.Config {
 		ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, ReadTimeout: c.Limits.ReadTimeout,
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
-		Sources: srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
+		MaxInflightBytes: c.Limits.MaxInflightBytes,
+		Sources:          srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
 	}
 }
 
@@ -181,4 +185,12 @@ func routeByMatch(dests []Destination) func(source, event string) []string {
 		}
 		return out
 	}
+}
+
+// orOff maps the config's "0 turns it off" onto inbox's negative.
+func orOff(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
