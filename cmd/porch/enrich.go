@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/porchgw/porch/enrich"
+	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -57,4 +59,17 @@ func (m *Main) openEnrich() error {
 		m.Reconcilers = append(m.Reconcilers, r)
 	}
 	return nil
+}
+
+// prepareFunc adapts the Enricher to the forwarder's Prepare seam; nil
+// (no enrichment) when en is nil. enrich.Outcome and
+// forward.PrepareResult have the same fields, so it is a conversion.
+func prepareFunc(en *enrich.Enricher) forward.PrepareFunc {
+	if en == nil {
+		return nil
+	}
+	return func(ctx context.Context, ev *inbox.Event) (forward.PrepareResult, error) {
+		out, err := en.Prepare(ctx, ev)
+		return forward.PrepareResult(out), err
+	}
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/porchgw/porch/inbox"
 )
 
 // TestServeBuildsEnrichmentAndReconciles checks the YAML wiring: an enrich
@@ -41,6 +44,14 @@ func TestServeBuildsEnrichmentAndReconciles(t *testing.T) {
 	}
 	if lists.Load() == 0 || m.Enricher.Metrics().ReconcileRuns.Load() != 1 {
 		t.Fatalf("reconciler did not run at start-up: %d list requests", lists.Load())
+	}
+	if prepareFunc(nil) != nil {
+		t.Error("no enricher must mean no Prepare seam")
+	}
+	prep := prepareFunc(m.Enricher)
+	res, err := prep(context.Background(), &inbox.Event{ID: "x", Source: "gather", Type: "interview.created", Status: inbox.StatusAccepted, InterviewID: "i"})
+	if err != nil || res.Interview != nil || res.Header != nil || !res.WaitUntil.IsZero() {
+		t.Errorf("Prepare for an event not configured = %+v, %v; want nothing", res, err)
 	}
 	stop()
 }
