@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
@@ -82,6 +83,10 @@ type Main struct {
 	Gateway   *gateway.Server
 	Admin     *gateway.Admin
 	Forwarder *forward.Dispatcher
+	// Enricher is nil when no source has an enrich block; it runs in the
+	// forwarder's Prepare step.
+	Enricher    *enrich.Enricher
+	Reconcilers []*enrich.Reconciler
 }
 
 // Open opens the store and binds both listeners. On error everything
@@ -104,6 +109,9 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
+	if err = m.openEnrich(); err != nil {
+		return err
+	}
 	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.DB, m.Log); err != nil {
 		return err
 	}
@@ -131,6 +139,9 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
 	g.Go(func() error { return m.Forwarder.Run(gctx) })
+	for _, r := range m.Reconcilers {
+		g.Go(func() error { return r.Run(gctx) })
+	}
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -165,7 +176,11 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 }
 
 func (m *Main) forwardConfig() forward.Config {
-	return forward.Config{Destinations: m.forwardDestinations()}
+	cfg := forward.Config{Destinations: m.forwardDestinations()}
+	if m.Enricher != nil {
+		cfg.Prepare = prepareFunc(m.Enricher)
+	}
+	return cfg
 }
 
 // forwardDestinations maps the YAML destinations onto forward's.
