@@ -172,7 +172,21 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	return gateway.AdminConfig{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout,
+		DetailExtras:    map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
 	}
+}
+
+// enrichmentOf is the stored enrichment record of event id, nil when the
+// event was not enriched: auditors see exactly what was forwarded.
+func (m *Main) enrichmentOf(id string) (any, error) {
+	r, err := m.DB.Enrichment(id)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (m *Main) forwardConfig() forward.Config {
