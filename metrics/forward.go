@@ -2,9 +2,11 @@ package metrics
 
 import "time"
 
-// Hooks for the forwarding and enrichment packages. They take plain
-// values so forward needs no import of this package: cmd/porch passes
-// these methods as the forward/enrich packages' observer function values.
+// Hooks for the forwarding package. They take plain values so forward
+// needs no import of this package. Settled attempts and dead letters are
+// counted by SettlerWith; ObserveForward and ObserveDeadLetter are there
+// for callers that settle some other way. Enrichment counts itself
+// (enrich.Metrics) and is exported through NewCounterSet.
 
 // ObserveForward records one forward attempt to destination: its outcome
 // (a short fixed word such as "delivered", "retry", "failed", "dead") and
@@ -17,13 +19,6 @@ func (r *Registry) ObserveForward(destination, outcome string, d time.Duration) 
 // ObserveDeadLetter records a forward given up after its last attempt.
 func (r *Registry) ObserveDeadLetter(destination string) {
 	r.deadLetters.WithLabelValues(destination).Inc()
-}
-
-// ObserveEnrich records one call to a provider API for source, with its
-// outcome ("ok", "not_found", "error", "timeout", …) and duration.
-func (r *Registry) ObserveEnrich(source, outcome string, d time.Duration) {
-	r.enrichCalls.WithLabelValues(source, outcome).Inc()
-	r.enrichLatency.WithLabelValues(source).Observe(d.Seconds())
 }
 
 // ObserveRateLimitWait records that an outgoing call to target (a

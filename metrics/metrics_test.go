@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,7 +203,6 @@ func TestForwardHooks(t *testing.T) {
 	s.reg.ObserveForward("app", "delivered", 30*time.Millisecond)
 	s.reg.ObserveForward("app", "retry", time.Second)
 	s.reg.ObserveDeadLetter("app")
-	s.reg.ObserveEnrich("koji", "ok", 200*time.Millisecond)
 	s.reg.ObserveRateLimitWait("koji-api", 500*time.Millisecond)
 	s.reg.ObserveReload(false)
 	fams := s.scrape(t)
@@ -214,12 +214,25 @@ func TestForwardHooks(t *testing.T) {
 		{"porch_forward_attempts_total", map[string]string{"destination": "app", "outcome": "delivered"}, 1},
 		{"porch_forward_duration_seconds", map[string]string{"destination": "app"}, 2},
 		{"porch_dead_letters_total", map[string]string{"destination": "app"}, 1},
-		{"porch_enrich_calls_total", map[string]string{"source": "koji", "outcome": "ok"}, 1},
 		{"porch_rate_limit_wait_seconds_total", map[string]string{"target": "koji-api"}, 0.5},
 		{"porch_config_reloads_total", map[string]string{"outcome": "refused"}, 1},
 	} {
 		if got, ok := value(t, fams, c.name, c.labels); !ok || got != c.want {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
+	}
+}
+
+func TestCounterSetExportsPackageCounters(t *testing.T) {
+	s := startStack(t)
+	var n atomic.Uint64
+	n.Store(7)
+	if err := s.reg.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
+		fn("porch_enrich_requests_total", "HTTP requests sent to provider APIs.", n.Load())
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := value(t, s.scrape(t), "porch_enrich_requests_total", nil); !ok || got != 7 {
+		t.Errorf("porch_enrich_requests_total = %v (found %v), want 7", got, ok)
 	}
 }

@@ -19,7 +19,16 @@ func (m *Main) openMetrics() error {
 	}
 	m.Metrics = metrics.New(deadlines...)
 	m.publishDeadlines(m.Config)
-	return m.Metrics.Register(metrics.NewStoreCollector(m.DB, nil))
+	if err := m.Metrics.Register(metrics.NewStoreCollector(m.DB, nil)); err != nil {
+		return err
+	}
+	// Enrichment keeps its own counters; m.Enricher is set later in Open
+	// (nil when no source enriches), so they are looked up per scrape.
+	return m.Metrics.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
+		if m.Enricher != nil {
+			m.Enricher.Metrics().Each(fn)
+		}
+	}))
 }
 
 // publishDeadlines sets the deadline gauge for cfg's sources only.

@@ -132,3 +132,23 @@ func TestForwardMetrics(t *testing.T) {
 		return strings.Contains(string(text), want)
 	})
 }
+
+// TestEnrichCountersInMetrics: with an enrich block, the enricher's own
+// counters are exported at /metrics.
+func TestEnrichCountersInMetrics(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	cfg := strings.Replace(opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""), `secrets: ["s1"]`, `secrets: ["s1"]
+    enrich: {base_url: "http://127.0.0.1:9/api", api_key: "test-key"}`, 1)
+	writeConfig(t, path, cfg)
+	m := startFromFile(t, path)
+	resp, err := http.Get("http://" + m.Admin.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(text), "porch_enrich_requests_total 0") {
+		t.Errorf("metrics lack the enricher's counters")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
@@ -85,6 +86,10 @@ type Main struct {
 	Gateway   *gateway.Server
 	Admin     *gateway.Admin
 	Forwarder *forward.Dispatcher
+	// Enricher is nil when no source has an enrich block; it runs in the
+	// forwarder's Prepare step.
+	Enricher    *enrich.Enricher
+	Reconcilers []*enrich.Reconciler
 
 	// Edge operations (reload.go, metrics.go).
 	ConfigPath  string            // re-read on SIGHUP and POST /api/v1/reload
@@ -117,6 +122,9 @@ func (m *Main) Open() (err error) {
 	if err = m.openMetrics(); err != nil {
 		return err
 	}
+	if err = m.openEnrich(); err != nil {
+		return err
+	}
 	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.Metrics.SettlerWith(m.DB), m.Log); err != nil {
 		return err
 	}
@@ -145,6 +153,9 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
 	g.Go(func() error { return m.Forwarder.Run(gctx) })
+	for _, r := range m.Reconcilers {
+		g.Go(func() error { return r.Run(gctx) })
+	}
 	g.Go(func() error { return m.watchReload(gctx) })
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
@@ -177,12 +188,30 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	return gateway.AdminConfig{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout,
+		DetailExtras:    map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
 		Metrics:         m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
 	}
 }
 
+// enrichmentOf is the stored enrichment record of event id, nil when the
+// event was not enriched: auditors see exactly what was forwarded.
+func (m *Main) enrichmentOf(id string) (any, error) {
+	r, err := m.DB.Enrichment(id)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 func (m *Main) forwardConfig() forward.Config {
-	return forward.Config{Destinations: m.forwardDestinations()}
+	cfg := forward.Config{Destinations: m.forwardDestinations()}
+	if m.Enricher != nil {
+		cfg.Prepare = prepareFunc(m.Enricher)
+	}
+	return cfg
 }
 
 // forwardDestinations maps the YAML destinations onto forward's.
