@@ -112,7 +112,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	sum := bodyHash(body)
 	ev := &inbox.Event{
 		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
-		ReceivedAt: now.UTC(), RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: requestID(r),
 		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
 		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
 	}
@@ -135,7 +135,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	control := src.def.ControlWithoutSignature != nil && src.def.ControlWithoutSignature(body)
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
-		Status: http.StatusUnauthorized, RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: requestID(r),
 		Headers: truncateValues(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {
