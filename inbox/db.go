@@ -110,7 +110,10 @@ type DB struct {
 	closeOnce sync.Once
 	closing   chan struct{}
 	stopped   chan struct{} // closed when the writer has returned
-	wg        sync.WaitGroup
+
+	settleCh      chan *settleReq // to the settle writer
+	settleStopped chan struct{}   // closed when the settle writer has returned
+	wg            sync.WaitGroup
 }
 
 // chainHead is the newest event of the archive chain, persisted at
@@ -140,13 +143,17 @@ func Open(opt Options) (*DB, error) {
 		entropy:  ulid.Monotonic(rand.Reader, 0),
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
+
+		settleCh:      make(chan *settleReq, maxSettleBatch),
+		settleStopped: make(chan struct{}),
 	}
 	if err := db.load(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
 	}
-	db.wg.Add(3)
+	db.wg.Add(4)
 	go db.writeLoop()
+	go db.settleLoop()
 	go db.rejectLoop()
 	go db.gcLoop()
 	if opt.Retention > 0 {

@@ -123,8 +123,13 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 // time of the first entry later than now, zero when there is none.
 func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (due []Delivery, next time.Time, err error) {
 	err = db.bdb.View(func(txn *badger.Txn) error {
+		// Keys first: most entries of a busy outbox are skipped (their
+		// destination is at its concurrency limit, or they are in
+		// flight), so values are read only for the ones that may go.
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
 		defer it.Close()
+		order := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOrder)})
+		defer order.Close()
 		heads := map[string]uint64{} // order prefix → its head seq, as read in this scan
 		for it.Rewind(); it.Valid() && len(due) < limit; it.Next() {
 			k := it.Item().Key()
@@ -143,7 +148,7 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &d) }); err != nil {
 				return fmt.Errorf("decode %s: %w", k, err)
 			}
-			ok, err := isHead(txn, &d, heads)
+			ok, err := isHead(order, &d, heads)
 			if err != nil {
 				return err
 			}
@@ -158,22 +163,23 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 
 // isHead reports whether d is the earliest queued delivery of its
 // interview for its destination (always true without an interview id).
-func isHead(txn *badger.Txn, d *Delivery, heads map[string]uint64) (bool, error) {
+//
+// order is one key-only iterator over oq/, shared by the whole scan:
+// seeking it is far cheaper than opening an iterator per interview.
+func isHead(order *badger.Iterator, d *Delivery, heads map[string]uint64) (bool, error) {
 	if d.InterviewID == "" {
 		return true, nil
 	}
 	p := orderPrefix(d.Destination, d.InterviewID)
 	head, ok := heads[p]
 	if !ok {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
-		it.Rewind()
-		if it.Valid() {
-			k := it.Item().Key()
+		order.Seek([]byte(p))
+		if order.ValidForPrefix([]byte(p)) {
+			k := order.Item().Key()
 			head = binary.BigEndian.Uint64(k[len(k)-8:])
 		} else {
 			head = d.Seq // index missing: do not block forever
 		}
-		it.Close()
 		heads[p] = head
 	}
 	return head == d.Seq, nil

@@ -99,13 +99,15 @@ func attemptError(a *Attempt) string {
 	return ""
 }
 
-// update runs fn in a read-write transaction, retrying on conflicts.
+// update runs fn in a read-write transaction: batched with other
+// settlements by the settle writer (see settlewriter.go), so that many
+// forwarders acknowledging at once share one fsync.
 func (db *DB) update(fn func(txn *badger.Txn) error) error {
-	select {
-	case <-db.closing:
-		return ErrClosed
-	default:
-	}
+	return db.settle(fn)
+}
+
+// updateAlone runs fn in its own transaction, retrying on conflicts.
+func (db *DB) updateAlone(fn func(txn *badger.Txn) error) error {
 	var err error
 	for range 5 {
 		err = db.bdb.Update(fn)
