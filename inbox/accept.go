@@ -68,18 +68,28 @@ func (db *DB) Accept(ctx context.Context, ev *Event) (Result, error) {
 // writeLoop is the single writer: it owns the chain head and the ULID
 // entropy, and commits deliveries in batches until Close, after which it
 // commits whatever is still queued and returns.
+//
+// Commit and fsync are pipelined: the writer hands each committed batch to
+// a syncer goroutine it owns and goes on to build the next transaction
+// while the previous one is being synced. The syncer syncs once for every
+// batch waiting for it, and only then answers them, so nothing is
+// acknowledged before a sync that began after its commit.
 func (db *DB) writeLoop() {
 	defer db.wg.Done()
+	syncCh := make(chan committed, 1)
+	synced := make(chan struct{})
+	go db.syncLoop(syncCh, synced)
+	defer func() { close(syncCh); <-synced }()
 	batch := make([]*acceptReq, 0, db.opt.MaxBatch)
 	for {
 		select {
 		case req := <-db.acceptCh:
-			db.commit(db.fill(append(batch[:0], req)))
+			db.commit(db.fill(append(batch[:0], req)), syncCh)
 		case <-db.closing:
 			for {
 				select {
 				case req := <-db.acceptCh:
-					db.commit(db.fill(append(batch[:0], req)))
+					db.commit(db.fill(append(batch[:0], req)), syncCh)
 				default:
 					return
 				}
@@ -101,8 +111,9 @@ func (db *DB) fill(batch []*acceptReq) []*acceptReq {
 	return batch
 }
 
-// commit answers every request of batch.
-func (db *DB) commit(batch []*acceptReq) {
+// commit commits batch and passes it on to be synced and answered.
+// Requests it cannot commit are answered at once.
+func (db *DB) commit(batch []*acceptReq, syncCh chan<- committed) {
 	if db.degraded.Load() {
 		if err := db.bdb.Sync(); err != nil {
 			db.log.WithError(err).Error("sync still failing; refusing deliveries")
@@ -120,7 +131,7 @@ func (db *DB) commit(batch []*acceptReq) {
 		}
 		live = append(live, req)
 	}
-	db.commitTxn(live)
+	db.commitTxn(live, syncCh)
 }
 
 func replyAll(reqs []*acceptReq, err error) {
@@ -138,9 +149,16 @@ type batchState struct {
 	queued bool
 }
 
-// commitTxn writes reqs in one transaction and syncs. A transaction too
-// big for Badger is split in halves.
-func (db *DB) commitTxn(reqs []*acceptReq) {
+// committed is a batch whose transaction committed, waiting for a sync.
+type committed struct {
+	reqs    []*acceptReq
+	results []Result
+	queued  bool // it added outbox entries
+}
+
+// commitTxn writes reqs in one transaction and hands them to the syncer. A
+// transaction too big for Badger is split in halves.
+func (db *DB) commitTxn(reqs []*acceptReq, syncCh chan<- committed) {
 	if len(reqs) == 0 {
 		return
 	}
@@ -152,8 +170,8 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 		r, err := db.acceptOne(txn, &st, req.ev)
 		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
 			txn.Discard()
-			db.commitTxn(reqs[:len(reqs)/2])
-			db.commitTxn(reqs[len(reqs)/2:])
+			db.commitTxn(reqs[:len(reqs)/2], syncCh)
+			db.commitTxn(reqs[len(reqs)/2:], syncCh)
 			return
 		}
 		if err != nil {
@@ -173,18 +191,53 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 		return
 	}
 	// Committed: the batch is visible, so the chain moves on even if the
-	// sync below fails.
+	// sync fails.
 	db.head, db.lastMs = st.head, st.lastMs
+	syncCh <- committed{reqs: reqs, results: results, queued: st.queued}
+}
+
+// syncLoop syncs committed batches and answers them: one sync for every
+// batch that is waiting when the previous sync ends. It returns when in is
+// closed and drained, then closes done.
+func (db *DB) syncLoop(in <-chan committed, done chan<- struct{}) {
+	defer close(done)
+	var group []committed
+	for c := range in {
+		group = append(group[:0], c)
+	drain:
+		for {
+			select {
+			case c, ok := <-in:
+				if !ok {
+					break drain
+				}
+				group = append(group, c)
+			default:
+				break drain
+			}
+		}
+		db.syncAndAnswer(group)
+	}
+}
+
+// syncAndAnswer makes group durable and answers its requests.
+func (db *DB) syncAndAnswer(group []committed) {
 	if err := db.bdb.Sync(); err != nil {
 		db.degraded.Store(true)
 		db.log.WithError(err).Error("sync failed; refusing deliveries until it succeeds")
-		replyAll(reqs, fmt.Errorf("accept: sync: %w: %w", ErrNotDurable, err))
+		for _, c := range group {
+			replyAll(c.reqs, fmt.Errorf("accept: sync: %w: %w", ErrNotDurable, err))
+		}
 		return
 	}
-	for i, req := range reqs {
-		req.done <- acceptRes{r: results[i]}
+	queued := false
+	for _, c := range group {
+		for i, req := range c.reqs {
+			req.done <- acceptRes{r: c.results[i]}
+		}
+		queued = queued || c.queued
 	}
-	if st.queued {
+	if queued {
 		db.signalWake()
 	}
 }
