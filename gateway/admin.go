@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -39,8 +37,7 @@ type Admin struct {
 	archive Archive
 	log     logrus.FieldLogger
 	tokens  atomic.Pointer[tokens]
-	ln      net.Listener
-	http    *http.Server
+	listener
 }
 
 // NewAdmin builds the admin listener; Open binds it.
@@ -56,7 +53,8 @@ func NewAdmin(cfg AdminConfig, archive Archive, log logrus.FieldLogger) (*Admin,
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {
 		return nil, err
 	}
-	a.http = &http.Server{
+	a.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: a.log}
+	a.srv = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -74,22 +72,4 @@ func (a *Admin) SetTokens(admin, auditor []string) error {
 	}
 	a.tokens.Store(newTokens(admin, auditor))
 	return nil
-}
-
-// Open binds the listener.
-func (a *Admin) Open() error {
-	ln, err := net.Listen("tcp", a.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
-	}
-	a.ln = ln
-	return nil
-}
-
-// Addr is the bound address, after Open.
-func (a *Admin) Addr() string { return a.ln.Addr().String() }
-
-// Serve answers until ctx ends, then shuts down gracefully.
-func (a *Admin) Serve(ctx context.Context) error {
-	return serveUntil(ctx, a.http, a.ln, a.cfg.ShutdownTimeout, a.log)
 }

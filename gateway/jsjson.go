@@ -51,10 +51,7 @@ func JSStringify(raw []byte) ([]byte, error) {
 func jsDecode(dec *json.Decoder, depth int) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		if err == io.EOF {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return nil, err
+		return nil, unexpectedEOF(err)
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -78,8 +75,10 @@ func jsDecodeArray(dec *json.Decoder, depth int) (any, error) {
 		}
 		arr = append(arr, v)
 	}
-	_, err := dec.Token() // ']'
-	return arr, err
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, unexpectedEOF(err)
+	}
+	return arr, nil
 }
 
 func jsDecodeObject(dec *json.Decoder, depth int) (any, error) {
@@ -103,9 +102,18 @@ func jsDecodeObject(dec *json.Decoder, depth int) (any, error) {
 		obj = append(obj, jsMember{key, v})
 	}
 	if _, err := dec.Token(); err != nil { // '}'
-		return nil, err
+		return nil, unexpectedEOF(err)
 	}
 	return hoistIndexKeys(obj), nil
+}
+
+// unexpectedEOF reports input that ends inside a value as such, not as a
+// clean end of stream.
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // hoistIndexKeys moves array-index keys to the front in ascending numeric

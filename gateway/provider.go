@@ -16,7 +16,10 @@ import (
 
 // Verification modes recorded in inbox.Verification.Mode.
 const (
-	ModeRaw       = "raw"
+	// ModeRaw means the signature matched the bytes received.
+	ModeRaw = "raw"
+	// ModeCanonical means the signature matched only the JSStringify
+	// re-serialisation of the body (Gather with CanonicalFallback).
 	ModeCanonical = "canonical"
 )
 
@@ -191,7 +194,7 @@ func bodyKey(body []byte) string {
 	return "body:" + hex.EncodeToString(sum[:])
 }
 
-// join builds a dedup key from the event name and its parts.
+// joinKey builds a dedup key from the event name and its parts.
 func joinKey(event string, parts ...string) string {
 	k := event
 	for _, p := range parts {

@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -104,8 +102,7 @@ type Server struct {
 	journal Journal
 	log     logrus.FieldLogger
 	sources atomic.Pointer[map[string]*source]
-	ln      net.Listener
-	http    *http.Server
+	listener
 }
 
 // New validates cfg and builds a Server; Open binds it.
@@ -118,7 +115,8 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	if err := s.SetSources(cfg.Sources); err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{
+	s.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: s.log}
+	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
@@ -157,49 +155,11 @@ func (s *Server) source(name string) (*source, bool) {
 	return src, ok
 }
 
-// Open binds the listener (":0" picks a free port; see Addr).
-func (s *Server) Open() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
-	}
-	s.ln = ln
-	return nil
-}
-
-// Addr is the bound address, after Open.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// Serve answers requests until ctx ends, then stops taking new ones and
-// waits (up to ShutdownTimeout) for in-flight deliveries to be committed.
-func (s *Server) Serve(ctx context.Context) error {
-	return serveUntil(ctx, s.http, s.ln, s.cfg.ShutdownTimeout, s.log)
-}
-
-// serveUntil runs srv on ln until ctx ends, then shuts it down gracefully.
-func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log logrus.FieldLogger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
-	}
-	log.WithField("addr", ln.Addr().String()).Info("shutting down listener")
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return fmt.Errorf("serve %s: %w", ln.Addr(), serr)
-	}
-	if err != nil {
-		return fmt.Errorf("shutdown %s: %w", ln.Addr(), err)
-	}
-	return nil
-}
-
 func discardLogger() logrus.FieldLogger {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
 	return l
 }
+
+// Handler is the ingest listener's HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.srv.Handler }

@@ -1,4 +1,39 @@
 // Package inbox owns porch's durable state: the raw-payload archive, the
 // dedup window, the outbox of pending forwards, dead letters and the log of
-// rejected requests, all in one embedded Badger store.
+// rejected requests, all in one embedded Badger store. It defines the
+// domain types (Event, Result, Delivery, …) that gateway and forward share.
+//
+// It must not import gateway, forward, cmd, net/http, gorilla/mux or
+// go-retryablehttp; it is the only package that imports Badger.
+//
+// # Guarantees
+//
+// Accept is the promise behind every 200: when it returns nil, the event,
+// its dedup keys and its outbox entries were written in one transaction
+// and fsynced. Concurrent Accepts are group-committed by one writer
+// goroutine (one transaction and one fsync per batch), which also makes
+// dedup exact: two identical deliveries arriving together yield one event.
+// Outbox entries are removed only when a delivery succeeds or is
+// dead-lettered, so forwarding is at least once across crashes. All
+// methods are safe for concurrent use.
+//
+// # Key layout
+//
+// Prefixes are short and fixed; numbers inside keys are 8-byte big-endian,
+// so byte order is numeric order. Event ids are ULIDs assigned by the
+// writer in commit order, so e/ order is receive order is chain order.
+//
+//	e/<id>                        event metadata (JSON Event, without body)
+//	b/<id>                        raw body bytes, exactly as received
+//	s/<id>                        duplicate sightings of the event (JSON)
+//	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
+//	xi/<source>/<interview>/<id>  index: by interview id
+//	xt/<source>/<type>/<id>       index: by source and event type
+//	xs/<status>/<id>              index: by status
+//	m/head                        the newest event of the chain (seq, hash, id)
+//	r/<seq>                       bounded log of rejected and control requests
+//	o/<due>/<id>/<destination>    outbox: a pending forward, due at <due> (Unix ns)
+//	dl/<id>/<destination>         where the forward of <id> to <destination> stands
+//
+// Files that add keys document them beside their prefix constants.
 package inbox

@@ -14,18 +14,10 @@ func init() {
 
 func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check-config", "--config FILE", stderr)
-	path := fs.String("config", "", "config file (required)")
-	if code, ok := parseFlags(fs, args); !ok {
+	path := configFlag(fs)
+	cfg, code, ok := loadConfigFlag(fs, path, args)
+	if !ok {
 		return code
-	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "porch check-config: --config is required")
-		return 2
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "porch check-config: %s is invalid:\n%v\n", *path, err)
-		return 2
 	}
 	out, err := yaml.Marshal(cfg.Masked())
 	if err != nil {

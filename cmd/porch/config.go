@@ -92,8 +92,8 @@ type Source struct {
 	CanonicalFallback bool             `yaml:"canonical_fallback"` // gather only
 	AllowCIDRs        []string         `yaml:"allow_cidrs"`
 	RateLimit         RateLimit        `yaml:"rate_limit"`
-	Enrich            *EnrichConfig    `yaml:"enrich"`    // nil: no enrichment
-	Reconcile         *ReconcileConfig `yaml:"reconcile"` // nil: no reconciliation
+	Enrich            *EnrichConfig    `yaml:"enrich,omitempty"`    // nil: no enrichment
+	Reconcile         *ReconcileConfig `yaml:"reconcile,omitempty"` // nil: no reconciliation
 
 	explicit map[string]bool // keys present in the file, for gather-only checks
 }

@@ -10,11 +10,11 @@ import (
 
 // Destination limits.
 const (
-	maxDestTimeout  = 5 * time.Minute
-	maxAttempts     = 100
-	maxConcurrency  = 256
-	minForwardKey   = 16
-	forwardKeyPrefx = "whsec_"
+	maxDestTimeout   = 5 * time.Minute
+	maxAttempts      = 100
+	maxConcurrency   = 256
+	minForwardKey    = 16
+	forwardKeyPrefix = "whsec_"
 )
 
 func (c *Config) validateDestinations(p *problems) {
@@ -66,7 +66,7 @@ func (c *Config) checkForwardSecret(p *problems, key, v string) {
 		checkSecret(p, c, key, v)
 		return
 	}
-	b64, ok := strings.CutPrefix(v, forwardKeyPrefx)
+	b64, ok := strings.CutPrefix(v, forwardKeyPrefix)
 	if !ok {
 		p.add(key, `must start with "whsec_"`)
 		return
@@ -84,7 +84,7 @@ func (c *Config) checkForwardSecret(p *problems, key, v string) {
 // ForwardKey returns the HMAC key of a destination: the base64-decoded part
 // of Secret after "whsec_". Call it only on a validated config.
 func (d Destination) ForwardKey() []byte {
-	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(d.Secret, forwardKeyPrefx))
+	raw, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(d.Secret, forwardKeyPrefix))
 	return raw
 }
 

@@ -42,16 +42,19 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 	if len(raw) > maxConfigBytes {
 		return nil, &ConfigError{Msg: fmt.Sprintf("file larger than %d bytes", maxConfigBytes)}
 	}
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
 	cfg := DefaultConfig()
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	root, err := parseSingleDocument(raw)
+	if err != nil {
+		return nil, err
 	}
 	cfg.origins = make(map[string]string)
-	if errs := expandNode(&root, "", lookup, cfg.origins); len(errs) > 0 {
+	if errs := expandNode(root, "", lookup, cfg.origins); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := decodeNode(&root, cfg); err != nil {
+	if err := decodeNode(root, cfg); err != nil {
 		return nil, err
 	}
 	cfg.fillDerived()
@@ -59,6 +62,32 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// parseSingleDocument parses raw into a node tree, rejecting a second document.
+func parseSingleDocument(raw []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var root, extra yaml.Node
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, &ConfigError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	case !isEmptyDocument(&extra):
+		return nil, &ConfigError{Msg: "only one YAML document is allowed (found a second ---)"}
+	}
+	return &root, nil
+}
+
+// isEmptyDocument reports whether a document holds nothing (a trailing ---).
+func isEmptyDocument(n *yaml.Node) bool {
+	if len(n.Content) == 0 {
+		return true
+	}
+	c := n.Content[0]
+	return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null"
 }
 
 // decodeNode decodes the expanded tree into cfg with unknown keys rejected.
@@ -71,7 +100,7 @@ func decodeNode(root *yaml.Node, cfg *Config) error {
 	}
 	enc, err := yaml.Marshal(root)
 	if err != nil {
-		return &ConfigError{Msg: fmt.Sprintf("re-encode: %s", err)}
+		return fmt.Errorf("re-encode config: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(enc))
 	dec.KnownFields(true)
@@ -85,9 +114,14 @@ func decodeNode(root *yaml.Node, cfg *Config) error {
 	}
 	var tree yaml.Node
 	_ = yaml.Unmarshal(enc, &tree)
+	lines := keyLines(root)
 	errs := make([]error, 0, len(te.Errors))
 	for _, msg := range te.Errors {
-		errs = append(errs, decodeError(&tree, msg))
+		ce := decodeError(&tree, msg)
+		if l, ok := lines[ce.Key]; ok {
+			ce.Msg = fmt.Sprintf("%s (line %d)", ce.Msg, l)
+		}
+		errs = append(errs, ce)
 	}
 	return errors.Join(errs...)
 }
@@ -100,7 +134,7 @@ var (
 )
 
 // decodeError rewrites one yaml.v3 type error into a *ConfigError naming the key.
-func decodeError(tree *yaml.Node, msg string) error {
+func decodeError(tree *yaml.Node, msg string) *ConfigError {
 	m := reLine.FindStringSubmatch(msg)
 	if m == nil {
 		return &ConfigError{Msg: msg}
@@ -108,7 +142,12 @@ func decodeError(tree *yaml.Node, msg string) error {
 	line, _ := strconv.Atoi(m[1])
 	msg = m[2]
 	if u := reUnknown.FindStringSubmatch(msg); u != nil {
-		return &ConfigError{Key: locate(tree, line, u[1], true), Msg: "unknown key"}
+		key := locate(tree, line, u[1], true)
+		msg := "unknown key"
+		if allowed := allowedKeys(key); len(allowed) > 0 {
+			msg += " (allowed here: " + strings.Join(allowed, ", ") + ")"
+		}
+		return &ConfigError{Key: key, Msg: msg}
 	}
 	if d := reDuration.FindStringSubmatch(msg); d != nil {
 		return &ConfigError{Key: locate(tree, line, d[1], false),

@@ -1,11 +1,27 @@
 package main
 
+import (
+	"fmt"
+	"net/url"
+
+	"go.yaml.in/yaml/v3"
+)
+
 // masked replaces a non-empty secret with "****" and keeps "" as "".
 func masked(s string) string {
 	if s == "" {
 		return ""
 	}
 	return "****"
+}
+
+// redactURL hides the password of a URL with user info.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.Redacted()
 }
 
 // maskAll masks every element of a secret list into a new slice.
@@ -30,20 +46,22 @@ func cloneStrings(list []string) []string {
 
 // Masked returns a deep copy of c with every secret, token and api_key
 // replaced by "****" (an empty one stays empty), for printing by check-config.
+// The copy is for display only: its forward secrets no longer validate.
 func (c *Config) Masked() *Config {
 	m := *c
 	m.origins = nil
 	m.TLS.ACME.Domains = cloneStrings(c.TLS.ACME.Domains)
 	m.Ingress.TrustedProxies = cloneStrings(c.Ingress.TrustedProxies)
-	m.Sources = make([]Source, len(c.Sources))
-	for i, s := range c.Sources {
-		m.Sources[i] = s.masked()
+	m.Sources = nil
+	for _, s := range c.Sources {
+		m.Sources = append(m.Sources, s.masked())
 	}
-	m.Destinations = make([]Destination, len(c.Destinations))
-	for i, d := range c.Destinations {
+	m.Destinations = nil
+	for _, d := range c.Destinations {
 		d.Secret = masked(d.Secret)
+		d.URL = redactURL(d.URL)
 		d.Match = cloneStrings(d.Match)
-		m.Destinations[i] = d
+		m.Destinations = append(m.Destinations, d)
 	}
 	m.Auth.AdminTokens = maskAll(c.Auth.AdminTokens)
 	m.Auth.AuditorTokens = maskAll(c.Auth.AuditorTokens)
@@ -56,6 +74,7 @@ func (s Source) masked() Source {
 	if s.Enrich != nil {
 		e := *s.Enrich
 		e.APIKey = masked(e.APIKey)
+		e.BaseURL = redactURL(e.BaseURL)
 		e.Events = cloneStrings(e.Events)
 		s.Enrich = &e
 	}
@@ -69,4 +88,28 @@ func (s Source) masked() Source {
 	}
 	s.explicit = explicit
 	return s
+}
+
+// gatherOnly lists source keys that only gather sources may set.
+var gatherOnly = map[string]bool{"tolerance": true, "canonical_fallback": true}
+
+// MarshalYAML leaves gather-only keys out of non-gather sources, so a
+// printed effective config loads again.
+func (s Source) MarshalYAML() (any, error) {
+	type plain Source
+	var n yaml.Node
+	if err := n.Encode(plain(s)); err != nil {
+		return nil, fmt.Errorf("encode source %s: %w", s.Name, err)
+	}
+	if s.Provider == providerGather || n.Kind != yaml.MappingNode {
+		return &n, nil
+	}
+	kept := n.Content[:0]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !gatherOnly[n.Content[i].Value] {
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+	}
+	n.Content = kept
+	return &n, nil
 }

@@ -68,3 +68,31 @@ func locate(n *yaml.Node, line int, token string, wantKey bool) string {
 	}
 	return first
 }
+
+// keyLines maps every key path in the tree to the line it is written on.
+func keyLines(root *yaml.Node) map[string]int {
+	lines := make(map[string]int)
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := joinKey(path, n.Content[i].Value)
+				lines[p] = n.Content[i].Line
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := indexKey(path, i)
+				lines[p] = c.Line
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return lines
+}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -39,7 +40,8 @@ func (c *Config) Validate() error {
 func (c *Config) validateTop(p *problems) {
 	checkHostPort(p, "listen", c.Listen)
 	checkHostPort(p, "admin_listen", c.AdminListen)
-	if c.Listen == c.AdminListen && c.Listen != "" {
+	// Port 0 asks the kernel for a free port, so two ":0" never collide.
+	if c.Listen == c.AdminListen && c.Listen != "" && !strings.HasSuffix(c.Listen, ":0") {
 		p.add("admin_listen", "must differ from listen (%s)", c.Listen)
 	}
 	if c.DataDir == "" {
@@ -167,8 +169,11 @@ func checkHostPort(p *problems, key, v string) {
 
 func checkHTTPURL(p *problems, key, v string) {
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.add(key, "%q is not an absolute http or https URL", v)
+	switch {
+	case err != nil:
+		p.add(key, "is not a URL")
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add(key, "%q is not an absolute http or https URL", u.Redacted()) // never print a password
 	}
 }
 

@@ -34,3 +34,28 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	}
 	return 0, true
 }
+
+// configFlag adds the --config flag every config-reading command takes.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "config file (required)")
+}
+
+// loadConfigFlag parses args into fs and loads the file named by --config.
+// ok is false when the command should exit with code: 0 after --help, 2
+// after a bad flag, a missing --config or an invalid config (the message,
+// naming the flag or YAML key, is already on fs.Output()).
+func loadConfigFlag(fs *flag.FlagSet, path *string, args []string) (cfg *Config, code int, ok bool) {
+	if code, ok := parseFlags(fs, args); !ok {
+		return nil, code, false
+	}
+	if *path == "" {
+		fmt.Fprintf(fs.Output(), "porch %s: --config is required\n", fs.Name())
+		return nil, 2, false
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(fs.Output(), "porch %s: %s is invalid:\n%v\n", fs.Name(), *path, err)
+		return nil, 2, false
+	}
+	return cfg, 0, true
+}

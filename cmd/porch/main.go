@@ -1,4 +1,3 @@
-// Command porch is the webhook ingestion gateway: see README.md.
 package main
 
 import (

@@ -20,22 +20,18 @@ func init() {
 
 func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("send-test", "--config FILE --source NAME [--event TYPE] [--url URL]", stderr)
-	path := fs.String("config", "", "config file (required)")
+	path := configFlag(fs)
 	name := fs.String("source", "", "source to send to, as named in the config (required)")
 	event := fs.String("event", "", "event type to send (default: every documented event of the provider)")
 	url := fs.String("url", "", "where to POST (default: this config's own listener, /in/SOURCE)")
 	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one, so nothing is a duplicate)")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate checks (for a local listener with a public certificate)")
-	if code, ok := parseFlags(fs, args); !ok {
+	cfg, code, ok := loadConfigFlag(fs, path, args)
+	if !ok {
 		return code
 	}
-	if *path == "" || *name == "" {
-		fmt.Fprintln(stderr, "porch send-test: --config and --source are required")
-		return 2
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "porch send-test: %v\n", err)
+	if *name == "" {
+		fmt.Fprintln(stderr, "porch send-test: --source is required")
 		return 2
 	}
 	src, ok := cfg.source(*name)

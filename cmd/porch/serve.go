@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"os/signal"
+	"path"
 	"syscall"
 
 	"github.com/porchgw/porch/gateway"
@@ -22,18 +22,9 @@ func init() {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "--config FILE", stderr)
-	path := fs.String("config", "", "config file (required)")
-	if code, ok := parseFlags(fs, args); !ok {
+	cfg, code, ok := loadConfigFlag(fs, configFlag(fs), args)
+	if !ok {
 		return code
-	}
-	if *path == "" {
-		fmt.Fprintln(stderr, "porch serve: --config is required")
-		return 2
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		fmt.Fprintf(stderr, "porch serve: %v\n", err)
-		return 2
 	}
 	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {

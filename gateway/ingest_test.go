@@ -1,0 +1,158 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
+)
+
+// storeFunc is a Store whose Accept is a function, for failure injection.
+type storeFunc func(context.Context, *inbox.Event) (inbox.Result, error)
+
+func (f storeFunc) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error) {
+	return f(ctx, ev)
+}
+
+func newServer(t *testing.T, store gateway.Store, ack time.Duration) *httptest.Server {
+	t.Helper()
+	s, err := gateway.New(gateway.Config{
+		AckTimeout: ack,
+		Sources: []gateway.Source{
+			{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}},
+			{Name: "gather", Provider: "gather", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"gs"}, CanonicalFallback: true}},
+		},
+		Route: func(source, event string) []string { return []string{"app"} },
+	}, store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func post(t *testing.T, url string, body []byte, h http.Header) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp, m
+}
+
+func openInbox(t *testing.T) *inbox.DB {
+	t.Helper()
+	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestGatherPrettyBodyVerifiesOnCanonicalPath(t *testing.T) {
+	db := openInbox(t)
+	srv := newServer(t, db, time.Second)
+	def, _ := gateway.Lookup("gather")
+	now := time.Now()
+	compact := def.Sample("candidate_interview.completed", "ci-9", now)
+	h := def.Sign(compact, "gs", now)
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, compact, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	resp, m := post(t, srv.URL+"/in/gather", pretty.Bytes(), h)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d %v", resp.StatusCode, m)
+	}
+	ev, err := db.Event(m["id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Verification.Mode != gateway.ModeCanonical || ev.InterviewID != "ci-9" {
+		t.Errorf("evidence %+v interview %q", ev.Verification, ev.InterviewID)
+	}
+	body, _ := db.Body(ev.ID)
+	if !bytes.Equal(body, pretty.Bytes()) {
+		t.Error("archived body is not the bytes received")
+	}
+}
+
+func TestAuthenticUnparseableBodyIsQuarantined(t *testing.T) {
+	db := openInbox(t)
+	srv := newServer(t, db, time.Second)
+	def, _ := gateway.Lookup("koji")
+	body := []byte("not json at all")
+	resp, m := post(t, srv.URL+"/in/koji", body, def.Sign(body, "ks", time.Now()))
+	if resp.StatusCode != 200 || m["duplicate"] != false {
+		t.Fatalf("status %d %v", resp.StatusCode, m)
+	}
+	ev, _ := db.Event(m["id"].(string))
+	if ev.Status != inbox.StatusQuarantined || len(ev.Destinations) != 0 {
+		t.Errorf("status %s destinations %v; want quarantined, none", ev.Status, ev.Destinations)
+	}
+	if p, _ := db.Pending(); len(p) != 0 {
+		t.Errorf("quarantined event was queued")
+	}
+}
+
+func TestStoreFailuresAnswer503(t *testing.T) {
+	def, _ := gateway.Lookup("koji")
+	body := def.Sample("interview.completed", "iv", time.Now())
+	h := def.Sign(body, "ks", time.Now())
+	tests := []struct {
+		name  string
+		store storeFunc
+	}{
+		{"store refuses", func(context.Context, *inbox.Event) (inbox.Result, error) {
+			return inbox.Result{}, inbox.ErrNotDurable
+		}},
+		{"store closed", func(context.Context, *inbox.Event) (inbox.Result, error) {
+			return inbox.Result{}, inbox.ErrClosed
+		}},
+		{"not durable within ack_timeout", func(ctx context.Context, _ *inbox.Event) (inbox.Result, error) {
+			<-ctx.Done()
+			return inbox.Result{}, inbox.ErrNotDurable
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, tt.store, 50*time.Millisecond)
+			resp, m := post(t, srv.URL+"/in/koji", body, h)
+			if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+				t.Errorf("status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+			if m["error"] == nil || m["request_id"] == nil {
+				t.Errorf("error body %v", m)
+			}
+		})
+	}
+}
+
+func TestErrorsNeverEchoSecrets(t *testing.T) {
+	srv := newServer(t, openInbox(t), time.Second)
+	def, _ := gateway.Lookup("koji")
+	body := def.Sample("interview.completed", "iv", time.Now())
+	resp, m := post(t, srv.URL+"/in/koji", body, http.Header{"X-Koji-Signature": {"sha256=zz"}})
+	if resp.StatusCode != 401 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	b, _ := json.Marshal(m)
+	if bytes.Contains(b, []byte("ks")) {
+		t.Errorf("error body mentions the secret: %s", b)
+	}
+}

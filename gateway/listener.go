@@ -1,0 +1,64 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// listener is the lifecycle shared by the ingest and admin listeners:
+// bind, serve until the context ends, then shut down gracefully.
+type listener struct {
+	addr  string // host:port to bind; port 0 picks a free one
+	grace time.Duration
+	log   logrus.FieldLogger
+	srv   *http.Server // serves TLS when srv.TLSConfig is set
+	ln    net.Listener
+}
+
+// Open binds the listener (":0" picks a free port; see Addr).
+func (l *listener) Open() error {
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", l.addr, err)
+	}
+	l.ln = ln
+	return nil
+}
+
+// Addr is the bound address, after Open.
+func (l *listener) Addr() string { return l.ln.Addr().String() }
+
+// Serve answers requests until ctx ends, then stops taking new ones and
+// waits up to the grace period for in-flight requests to finish.
+func (l *listener) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() {
+		if l.srv.TLSConfig != nil {
+			errc <- l.srv.ServeTLS(l.ln, "", "")
+			return
+		}
+		errc <- l.srv.Serve(l.ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", l.ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	l.log.WithField("addr", l.ln.Addr().String()).Info("shutting down listener")
+	sctx, cancel := context.WithTimeout(context.Background(), l.grace)
+	defer cancel()
+	err := l.srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", l.ln.Addr(), serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown %s: %w", l.ln.Addr(), err)
+	}
+	return nil
+}
