@@ -71,7 +71,7 @@ func newIngestBench(b *testing.B, provider string) (http.Handler, func() *http.R
 	const placeholder = "ffffffff-eeee-4ddd-bccc-aaaaaaaaaaaa"
 	tmpl := def.Sample(def.Events[1], placeholder, time.Now())
 	var n atomic.Int64
-	return s.http.Handler, func() *http.Request {
+	return s.Handler(), func() *http.Request {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1))
 		now := time.Now()
 		body := bytes.ReplaceAll(tmpl, []byte(placeholder), []byte(id))

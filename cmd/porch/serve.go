@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
 	}
+	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
 	m := &Main{Config: cfg, Log: log}
