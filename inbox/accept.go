@@ -123,6 +123,11 @@ func (db *DB) commit(batch []*acceptReq, syncCh chan<- committed) {
 		db.degraded.Store(false)
 		db.log.Info("sync recovered; taking deliveries again")
 	}
+	if err := db.spaceFor(batchBytes(batch)); err != nil {
+		db.log.WithError(err).Warn("refusing deliveries")
+		replyAll(batch, fmt.Errorf("accept: %w", err))
+		return
+	}
 	live := make([]*acceptReq, 0, len(batch))
 	for _, req := range batch {
 		if req.ctx.Err() != nil {

@@ -76,6 +76,7 @@ type DB struct {
 	entropy *ulid.MonotonicEntropy
 	lastMs  uint64
 
+	reserve       int64       // free bytes kept for Badger's own writes (space.go)
 	degraded      atomic.Bool // the last fsync failed; Accept refuses until one succeeds
 	rejectSeq     atomic.Uint64
 	rejectDropped atomic.Uint64
@@ -97,7 +98,8 @@ type chainHead struct {
 // writer, rejection logger and value-log GC goroutines. Close stops them.
 func Open(opt Options) (*DB, error) {
 	opt.setDefaults()
-	bdb, err := badger.Open(badgerOptions(opt))
+	bo := badgerOptions(opt)
+	bdb, err := badger.Open(bo)
 	if err != nil {
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
 	}
@@ -110,6 +112,7 @@ func Open(opt Options) (*DB, error) {
 		wake:     make(chan struct{}, 1),
 		entropy:  ulid.Monotonic(rand.Reader, 0),
 		closing:  make(chan struct{}),
+		reserve:  spaceReserve(bo),
 	}
 	if err := db.load(); err != nil {
 		bdb.Close()
@@ -122,8 +125,9 @@ func Open(opt Options) (*DB, error) {
 	return db, nil
 }
 
-// badgerOptions tunes Badger for a small edge box: small memtables and
-// caches keep RSS modest, bodies above 1 KiB live in the value log, and
+// badgerOptions tunes Badger for a small edge box: small memtables (8 MiB:
+// less memory, and a smaller free-space reserve, see space.go) and caches
+// keep RSS modest, bodies above 1 KiB live in the value log, and
 // writes are not synced one by one because the writer goroutine syncs once
 // per group-committed batch.
 func badgerOptions(opt Options) badger.Options {
@@ -138,7 +142,7 @@ func badgerOptions(opt Options) badger.Options {
 	return bo.
 		WithLogger(badgerLogger{opt.Logger.WithField("component", "badger")}).
 		WithSyncWrites(false).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
@@ -202,7 +206,7 @@ func (db *DB) Ready() error {
 	if db.degraded.Load() {
 		return fmt.Errorf("last sync failed: %w", ErrNotDurable)
 	}
-	return nil
+	return db.spaceFor(readyProbeBytes) // space.go
 }
 
 // Wake returns a channel that receives after new outbox entries are
