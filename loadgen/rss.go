@@ -10,34 +10,47 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
-// ReadRSS returns the resident set size of process pid, from
-// /proc/PID/status (Linux only).
-func ReadRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read rss: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse VmRSS %q: %w", rest, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("read rss: no VmRSS for pid %d", pid)
+// RSS is a process's resident memory, in bytes, from /proc/PID/status.
+type RSS struct {
+	Total int64 `json:"rss_bytes"`      // VmRSS
+	Anon  int64 `json:"rss_anon_bytes"` // RssAnon: heap, stacks, Badger's arenas
+	File  int64 `json:"rss_file_bytes"` // RssFile: mapped file pages (Badger's mmapped logs and tables)
 }
 
-// RSSSampler records the peak resident set size of a process.
+// ReadRSS reads the resident memory of process pid (Linux only).
+func ReadRSS(pid int) (RSS, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return RSS{}, fmt.Errorf("read rss: %w", err)
+	}
+	defer f.Close()
+	var r RSS
+	fields := map[string]*int64{"VmRSS:": &r.Total, "RssAnon:": &r.Anon, "RssFile:": &r.File}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if p, ok := fields[f[0]]; ok && len(f) >= 2 {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return RSS{}, fmt.Errorf("parse %s %q: %w", f[0], f[1], err)
+			}
+			*p = kb << 10
+		}
+	}
+	if r.Total == 0 {
+		return RSS{}, fmt.Errorf("read rss: no VmRSS for pid %d", pid)
+	}
+	return r, nil
+}
+
+// RSSSampler records the peak resident memory of a process.
 type RSSSampler struct {
-	peak atomic.Int64
+	mu   sync.Mutex
+	peak RSS // the sample with the highest Total
 	done chan struct{}
 }
 
@@ -49,8 +62,12 @@ func SampleRSS(ctx context.Context, pid int, every time.Duration) *RSSSampler {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if n, err := ReadRSS(pid); err == nil && n > s.peak.Load() {
-				s.peak.Store(n)
+			if r, err := ReadRSS(pid); err == nil {
+				s.mu.Lock()
+				if r.Total > s.peak.Total {
+					s.peak = r
+				}
+				s.mu.Unlock()
 			}
 			select {
 			case <-ctx.Done():
@@ -63,10 +80,12 @@ func SampleRSS(ctx context.Context, pid int, every time.Duration) *RSSSampler {
 }
 
 // Peak waits for sampling to stop (its ctx must have ended) and returns
-// the highest RSS seen, in bytes.
-func (s *RSSSampler) Peak() int64 {
+// the sample with the highest total RSS.
+func (s *RSSSampler) Peak() RSS {
 	<-s.done
-	return s.peak.Load()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
 }
 
 // PIDListening finds the local process listening on rawURL's TCP port,
@@ -115,4 +134,28 @@ func listeningInodes(file string, port int, into map[string]bool) {
 			into[f[9]] = true
 		}
 	}
+}
+
+// ReadCPU returns the CPU time (user + system) process pid has used, from
+// /proc/PID/stat, assuming the usual 100 clock ticks per second.
+func ReadCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu: %w", err)
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("read cpu: malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("read cpu: short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("read cpu: bad utime/stime in /proc/%d/stat", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

@@ -104,11 +104,16 @@ type benchReport struct {
 	Baseline  *loadgen.Report     `json:"baseline,omitempty"`
 	Ratio     float64             `json:"ratio_to_baseline,omitempty"`
 	PID       int                 `json:"pid,omitempty"`
-	RSSPeak   int64               `json:"rss_peak_bytes,omitempty"`
+	RSSPeak   *loadgen.RSS        `json:"rss_peak,omitempty"`
 	Sink      *loadgen.SinkReport `json:"sink,omitempty"`
 	LagMax    int                 `json:"forward_lag_max,omitempty"`
 	LagSeries []int               `json:"forward_lag_per_second,omitempty"`
 	Drained   time.Duration       `json:"drain_ns,omitempty"`
+	// CPUPerAck is the gateway's CPU time (user + system) per 200 answer
+	// during the load: unlike throughput, it hardly depends on what else
+	// the machine is running.
+	CPUPerAck time.Duration `json:"gateway_cpu_per_ack_ns,omitempty"`
+	CPUShare  float64       `json:"gateway_cpu_cores,omitempty"` // CPU seconds per second of load
 }
 
 type benchSettings struct {
@@ -156,6 +161,7 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 	} else {
 		close(lagDone)
 	}
+	cpu0, cpuErr := loadgen.ReadCPU(rep.PID)
 	start := time.Now()
 	r, err := loadgen.Run(ctx, cfg)
 	if err != nil {
@@ -163,6 +169,12 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 		return nil, err
 	}
 	rep.Porch = r
+	if cpu1, err := loadgen.ReadCPU(rep.PID); err == nil && cpuErr == nil && rep.PID > 0 {
+		if acks := r.Status[http.StatusOK]; acks > 0 {
+			rep.CPUPerAck = (cpu1 - cpu0) / time.Duration(acks)
+		}
+		rep.CPUShare = (cpu1 - cpu0).Seconds() / r.Elapsed.Seconds()
+	}
 	if sink != nil {
 		rep.Drained = drain(ctx, sink, o.drain)
 		sr := sink.Report(start)
@@ -174,7 +186,8 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 		rep.LagMax = max(rep.LagMax, l)
 	}
 	if rss != nil {
-		rep.RSSPeak = rss.Peak()
+		peak := rss.Peak()
+		rep.RSSPeak = &peak
 	}
 	if o.baseline {
 		if err := runBaseline(ctx, cfg, rep); err != nil {
@@ -240,6 +253,7 @@ func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) erro
 	if err != nil {
 		return err
 	}
+	r.Wrong, r.FirstError = 0, "" // the baseline answers 200 to everything by design
 	rep.Baseline = &r
 	if r.Throughput > 0 {
 		rep.Ratio = rep.Porch.Throughput / r.Throughput

@@ -42,8 +42,12 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.Baseline != nil {
 		fmt.Fprintf(w, "porch / bare net/http throughput: %.2f\n", r.Ratio)
 	}
-	if r.RSSPeak > 0 {
-		fmt.Fprintf(w, "gateway RSS peak: %.1f MiB (pid %d)\n", float64(r.RSSPeak)/(1<<20), r.PID)
+	if p := r.RSSPeak; p != nil {
+		fmt.Fprintf(w, "gateway RSS peak: %.1f MiB (anon %.1f MiB, file-backed %.1f MiB; pid %d)\n",
+			mib(p.Total), mib(p.Anon), mib(p.File), r.PID)
+	}
+	if r.CPUPerAck > 0 {
+		fmt.Fprintf(w, "gateway CPU: %.0f µs per ack, %.2f cores busy\n", float64(r.CPUPerAck)/float64(time.Microsecond), r.CPUShare)
 	}
 	if k := r.Sink; k != nil {
 		fmt.Fprintf(w, "forwarding: %d events (%.0f/s), %d redelivered, receive→forward p50 %s p90 %s p99 %s max %s\n",
@@ -64,3 +68,5 @@ func row(w io.Writer, name string, r loadgen.Report) {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
