@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -18,6 +19,13 @@ type Archive interface {
 	Sightings(id string) (inbox.Sightings, error)
 	Deliveries(id string) ([]inbox.DeliveryState, error)
 	Rejections(before uint64, limit int) ([]inbox.Rejection, error)
+
+	// The archive browser (admin_archive.go).
+	List(q inbox.Query) (inbox.Page, error)
+	Export(ctx context.Context, since, until time.Time, fn func(inbox.Record) error) error
+	Verify(ctx context.Context) (inbox.VerifyReport, error)
+	LogAccess(a inbox.Access) error
+	AccessTrail(before uint64, limit int) ([]inbox.Access, error)
 }
 
 // AdminConfig configures the private admin listener.
@@ -28,6 +36,16 @@ type AdminConfig struct {
 	ShutdownTimeout time.Duration
 	// Metrics serves /metrics without auth; nil leaves the route out.
 	Metrics http.Handler
+	// DetailExtras add named sections to an event's detail (API and
+	// page), e.g. "attempts" and "enrichment" from forwarding. A nil
+	// result leaves the section out.
+	DetailExtras map[string]func(id string) (any, error)
+	// DeadLetters feeds the dead letters page; nil shows it empty.
+	DeadLetters DeadLetterLister
+	// Replay queues an archived event for forwarding again (the same
+	// store method as POST /api/v1/events/{id}/replay); nil hides the
+	// pages' replay buttons.
+	Replay func(ctx context.Context, id string) error
 }
 
 // Admin is the private listener: archive API and pages, admin actions,
@@ -37,6 +55,8 @@ type Admin struct {
 	archive Archive
 	log     logrus.FieldLogger
 	tokens  atomic.Pointer[tokens]
+	csrf    *csrfKeys
+	pages   *pages
 	listener
 }
 
@@ -49,7 +69,12 @@ func NewAdmin(cfg AdminConfig, archive Archive, log logrus.FieldLogger) (*Admin,
 	if log == nil {
 		log = discardLogger()
 	}
-	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin")}
+	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin"), csrf: newCSRFKeys()}
+	p, err := loadPages()
+	if err != nil {
+		return nil, err
+	}
+	a.pages = p
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {
 		return nil, err
 	}

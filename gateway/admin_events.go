@@ -9,11 +9,15 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
-// EventDetail is the archive's full view of one event.
+// EventDetail is the archive's full view of one event: its metadata with
+// the verification evidence and chain fields, the duplicate sightings,
+// the deliveries, and whatever AdminConfig.DetailExtras add (attempts,
+// enrichment) under their names.
 type EventDetail struct {
 	*inbox.Event
 	Sightings  inbox.Sightings       `json:"sightings"`
 	Deliveries []inbox.DeliveryState `json:"deliveries"`
+	Extras     map[string]any        `json:"extras,omitempty"`
 }
 
 func (a *Admin) detail(id string) (*EventDetail, error) {
@@ -29,12 +33,31 @@ func (a *Admin) detail(id string) (*EventDetail, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &EventDetail{Event: ev, Sightings: s, Deliveries: d}, nil
+	if d == nil {
+		d = []inbox.DeliveryState{}
+	}
+	out := &EventDetail{Event: ev, Sightings: s, Deliveries: d}
+	for name, fn := range a.cfg.DetailExtras {
+		v, err := fn(id)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %s: %w", id, name, err)
+		}
+		if v != nil {
+			if out.Extras == nil {
+				out.Extras = map[string]any{}
+			}
+			out.Extras[name] = v
+		}
+	}
+	return out, nil
 }
 
 // handleEvent is GET /api/v1/events/{id}.
 func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
 	d, err := a.detail(mux.Vars(r)["id"])
+	if err == nil {
+		err = a.audit(r, "view", []string{d.ID}, "", 0)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -43,7 +66,8 @@ func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRaw is GET /api/v1/events/{id}/raw: the exact bytes received,
-// with their original Content-Type, as a download.
+// with their original Content-Type, shown inline or, with ?download=1,
+// as a file.
 func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	ev, err := a.archive.Event(id)
@@ -52,6 +76,13 @@ func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := a.archive.Body(id)
+	action := "raw"
+	if r.URL.Query().Get("download") != "" {
+		action = "download"
+	}
+	if err == nil {
+		err = a.audit(r, action, []string{id}, "", 0)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -63,7 +94,11 @@ func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s.json"`, id))
+	disp := "inline"
+	if action == "download" {
+		disp = "attachment"
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s.json"`, disp, id))
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
 }

@@ -8,8 +8,8 @@ import (
 
 // routes is the admin listener's whole route table.
 func (a *Admin) routes() http.Handler {
-	r := mux.NewRouter()
-	r.Use(withRequestID(a.log), recoverPanic, accessLog, authenticate(&a.tokens))
+	r := mux.NewRouter().SkipClean(true)
+	r.Use(withRequestID(a.log), recoverPanic, accessLog, securityHeaders, authenticate(&a.tokens), csrfGuard(a.csrf))
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet)
 	if a.cfg.Metrics != nil {
 		r.Handle("/metrics", a.cfg.Metrics).Methods(http.MethodGet)
@@ -18,7 +18,21 @@ func (a *Admin) routes() http.Handler {
 	api.Handle("/events/{id}", require(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
 	api.Handle("/events/{id}/raw", require(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
 	api.Handle("/rejections", require(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
-	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(a.log), accessLog, authenticate(&a.tokens))
-	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, authenticate(&a.tokens))
+	api.Handle("/events", require(RoleAuditor, a.handleList)).Methods(http.MethodGet)
+	api.Handle("/export", require(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
+	api.Handle("/archive/verify", require(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
+	api.Handle("/access", require(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
+	// The archive browser's pages (admin_pages*.go, templates in ui/).
+	r.Handle("/", require(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
+	r.PathPrefix("/ui/static/").Handler(a.pages.static).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}", require(RoleAuditor, a.pageEvent)).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}/raw", require(RoleAuditor, a.pageRaw)).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}/replay", require(RoleAdmin, a.pageReplay)).Methods(http.MethodPost)
+	r.Handle("/ui/deadletters", require(RoleAuditor, a.pageDeadLetters)).Methods(http.MethodGet)
+	r.Handle("/ui/rejections", require(RoleAuditor, a.pageRejections)).Methods(http.MethodGet)
+	r.Handle("/ui/access", require(RoleAdmin, a.pageAccess)).Methods(http.MethodGet)
+	r.Handle("/ui/verify", require(RoleAuditor, a.pageVerify)).Methods(http.MethodGet)
+	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
+	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	return r
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/porchgw/porch/inbox"
@@ -16,8 +17,14 @@ var (
 	ErrRouteNotFound    = errors.New("not found")
 	ErrBodyTooLarge     = errors.New("body too large")
 	ErrBadRequest       = errors.New("bad request")
-	ErrUnauthenticated  = errors.New("authentication required")
-	ErrForbidden        = errors.New("forbidden")
+	// ErrInvalidQuery marks a bad request whose message, built by porch
+	// from the caller's own query, is safe and useful to show in full.
+	ErrInvalidQuery    = fmt.Errorf("%w: invalid query", ErrBadRequest)
+	ErrUnauthenticated = errors.New("authentication required")
+	ErrForbidden       = errors.New("forbidden")
+	// ErrCSRF refuses a browser-authenticated state change without this
+	// listener's CSRF token or from another origin.
+	ErrCSRF = errors.New("forbidden: missing or invalid CSRF token, or cross-origin request")
 )
 
 // statusOf is the one place that maps an error to an HTTP status.
@@ -27,7 +34,7 @@ func statusOf(err error) int {
 		errors.Is(err, ErrBadSignature), errors.Is(err, ErrStaleTimestamp),
 		errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
 		return http.StatusNotFound
@@ -55,13 +62,13 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, inbox.ErrNotFound} {
+		ErrForbidden, ErrCSRF, inbox.ErrNotFound, ErrBadRequest} {
 		if errors.Is(err, s) {
+			if s == ErrBadRequest && errors.Is(err, ErrInvalidQuery) {
+				return err.Error() // our own words about the caller's query
+			}
 			return s.Error()
 		}
-	}
-	if errors.Is(err, ErrBadRequest) {
-		return err.Error()
 	}
 	return http.StatusText(status)
 }

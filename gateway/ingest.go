@@ -1,12 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -35,6 +35,12 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxLogger, loggerFrom(r).WithField(fieldSource, src.Name)))
 	now := s.cfg.Now()
+	release, err := s.reserveBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer release()
 	body, err := s.readBody(w, r)
 	if err != nil {
 		writeError(w, r, err)
@@ -63,12 +69,32 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ackBody{ID: res.ID, Duplicate: res.Duplicate})
 }
 
-// readBody reads the whole body under the size limit.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// reserveBody takes room for r's body in the in-flight budget: its
+// declared length, or the most it may be when undeclared.
+func (s *Server) reserveBody(r *http.Request) (release func(), err error) {
 	if r.ContentLength > s.cfg.MaxBodyBytes {
 		return nil, fmt.Errorf("%w: %d bytes", ErrBodyTooLarge, r.ContentLength)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	n := s.cfg.MaxBodyBytes
+	if r.ContentLength >= 0 {
+		n = max(r.ContentLength, 1)
+	}
+	if !s.bodies.TryAcquire(n) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
+		defer cancel()
+		if err := s.bodies.Acquire(ctx, n); err != nil {
+			return nil, fmt.Errorf("gateway busy: in-flight body budget full: %w", inbox.ErrNotDurable)
+		}
+	}
+	return func() { s.bodies.Release(n) }, nil
+}
+
+// readBody reads the whole body under the size limit, into a buffer sized
+// from Content-Length when there is one.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+1))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooBig.Limit)
@@ -110,7 +136,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
 		Status: http.StatusUnauthorized, RemoteAddr: remoteIP(r), RequestID: requestID(r),
-		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), BodySHA256: bodyHash(body), BodySize: len(body),
+		Headers: truncateValues(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {
 		rej.Kind, rej.Status = "control", http.StatusOK
@@ -118,13 +144,36 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	if s.journal != nil {
 		s.journal.LogRejection(rej)
 	}
+	// A flood of refusals must not flood the log: the rejection log and
+	// the access log keep every one.
+	logIt := s.refusalLog.Allow()
 	if control {
-		loggerFrom(r).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
+		if logIt {
+			loggerFrom(r).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"control": true, "request_id": requestID(r)})
 		return
 	}
-	loggerFrom(r).WithField("reason", verr.Error()).Warn("delivery refused")
+	if logIt {
+		loggerFrom(r).WithField("reason", verr.Error()).Warn("delivery refused")
+	}
 	writeError(w, r, verr)
+}
+
+// maxLoggedHeader bounds each header value kept in the rejection log, so
+// refused requests cannot fill it with attacker-sized headers.
+const maxLoggedHeader = 256
+
+func truncateValues(h map[string][]string) map[string][]string {
+	for k, vs := range h {
+		for i, v := range vs {
+			if len(v) > maxLoggedHeader {
+				vs[i] = v[:maxLoggedHeader] + "…"
+			}
+		}
+		h[k] = vs
+	}
+	return h
 }
 
 func bodyHash(b []byte) string {

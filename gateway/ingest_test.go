@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -154,5 +155,51 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 	b, _ := json.Marshal(m)
 	if bytes.Contains(b, []byte("ks")) {
 		t.Errorf("error body mentions the secret: %s", b)
+	}
+}
+
+func TestInflightBodyBudgetAnswers503WhenFull(t *testing.T) {
+	db := openInbox(t)
+	s, err := gateway.New(gateway.Config{
+		AckTimeout: 100 * time.Millisecond, MaxBodyBytes: 1 << 20, MaxInflightBytes: 1 << 20,
+		Sources: []gateway.Source{{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}}},
+	}, db, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	// A slow upload declares the whole budget and sends part of it.
+	pr, pw := io.Pipe()
+	slow, _ := http.NewRequest(http.MethodPost, srv.URL+"/in/koji", pr)
+	slow.ContentLength = 1 << 20
+	slowDone := make(chan struct{})
+	go func() {
+		defer close(slowDone)
+		if resp, err := http.DefaultClient.Do(slow); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	_, _ = pw.Write([]byte(`{"event":`))
+
+	def, _ := gateway.Lookup("koji")
+	body := def.Sample("interview.completed", "iv", time.Now())
+	h := def.Sign(body, "ks", time.Now())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, _ := post(t, srv.URL+"/in/koji", body, h)
+		if resp.StatusCode == 503 {
+			break // the budget is held by the slow upload
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %d, want 503 while the budget is full", resp.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond) // until the slow request has reserved its room
+	}
+	pw.CloseWithError(io.ErrUnexpectedEOF)
+	<-slowDone
+	if resp, m := post(t, srv.URL+"/in/koji", body, h); resp.StatusCode != 200 {
+		t.Errorf("after the slow upload ended: %d %v", resp.StatusCode, m)
 	}
 }

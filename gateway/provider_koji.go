@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,9 +119,21 @@ func kojiKeys(env envelope, interviewID string) []string {
 
 // kojiControl reports whether an unsigned request looks like Koji's
 // endpoint check rather than data: empty, not JSON, or no data.interview_id.
+//
+// Only a request carrying no interview data qualifies (CONTRACT §3): a
+// body that is empty or not JSON, or one with no data.interview_id whose
+// event Koji does not document or whose data is empty. A documented event
+// with real data and a bad signature (study.published after a botched
+// secret rotation, say) gets 401, so Koji retries it instead of losing it.
 func kojiControl(body []byte) bool {
 	env, err := parseEnvelope(body)
-	return err != nil || field(env.data, "interview_id") == ""
+	if err != nil {
+		return true
+	}
+	if field(env.data, "interview_id") != "" {
+		return false
+	}
+	return !slices.Contains(kojiEvents, env.event) || len(env.data) == 0
 }
 
 func kojiSign(body []byte, secret string, _ time.Time) http.Header {

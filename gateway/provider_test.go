@@ -170,6 +170,8 @@ func TestKojiControlWithoutSignature(t *testing.T) {
 		`{"event":"endpoint.verification"}`: true,
 		`{"event":"interview.completed","data":{}}`:                    true,
 		`{"event":"interview.completed","data":{"interview_id":"i1"}}`: false,
+		`{"event":"study.published","data":{"study_id":"s1"}}`:         false,
+		`{"event":"webhook.test","data":{"x":1}}`:                      true,
 	}
 	for body, want := range tests {
 		if got := def.ControlWithoutSignature([]byte(body)); got != want {

@@ -8,7 +8,8 @@ import (
 
 // routes is the ingest listener's whole route table.
 func (s *Server) routes() http.Handler {
-	r := mux.NewRouter()
+	// SkipClean: an odd path gets a JSON 404, not mux's redirect.
+	r := mux.NewRouter().SkipClean(true)
 	r.Use(withRequestID(s.log), recoverPanic, accessLog)
 	r.HandleFunc("/in/{source}", s.handleIngest).Methods(http.MethodPost)
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)

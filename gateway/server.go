@@ -10,6 +10,8 @@ import (
 
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 )
 
 // Store is where accepted deliveries go. Accept must have made the
@@ -43,7 +45,12 @@ type Config struct {
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
 	ShutdownTimeout   time.Duration
-	Sources           []Source
+	// MaxInflightBytes bounds the request bodies held in memory at once,
+	// across all requests, so a crowd of large or slow uploads cannot
+	// exhaust memory before any signature is checked. A delivery that
+	// finds no room waits up to AckTimeout, then gets 503.
+	MaxInflightBytes int64
+	Sources          []Source
 	// Route names the destinations an accepted event of source and type
 	// is queued for. Nil queues none.
 	Route func(source, eventType string) []string
@@ -67,6 +74,9 @@ func (c *Config) setDefaults() {
 	c.WriteTimeout = orDefault(c.WriteTimeout, 10*time.Second)
 	c.IdleTimeout = orDefault(c.IdleTimeout, 60*time.Second)
 	c.ShutdownTimeout = orDefault(c.ShutdownTimeout, 15*time.Second)
+	if c.MaxInflightBytes < c.MaxBodyBytes {
+		c.MaxInflightBytes = max(32<<20, c.MaxBodyBytes)
+	}
 	if c.MaxHeaderBytes <= 0 {
 		c.MaxHeaderBytes = 64 << 10
 	}
@@ -102,6 +112,9 @@ type Server struct {
 	journal Journal
 	log     logrus.FieldLogger
 	sources atomic.Pointer[map[string]*source]
+	bodies  *semaphore.Weighted // bytes of request bodies in memory
+	// refusalLog samples log lines about refused requests.
+	refusalLog *rate.Limiter
 	listener
 }
 
@@ -111,7 +124,8 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	if log == nil {
 		log = discardLogger()
 	}
-	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway")}
+	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway"),
+		bodies: semaphore.NewWeighted(cfg.MaxInflightBytes), refusalLog: rate.NewLimiter(10, 50)}
 	if err := s.SetSources(cfg.Sources); err != nil {
 		return nil, err
 	}

@@ -61,35 +61,41 @@ func (db *DB) Accept(ctx context.Context, ev *Event) (Result, error) {
 	case res := <-req.done:
 		return res.r, res.err
 	case <-ctx.Done():
+		// The answer may have arrived at the same moment: prefer it.
+		select {
+		case res := <-req.done:
+			return res.r, res.err
+		default:
+		}
 		return Result{}, fmt.Errorf("accept: waiting for commit: %w", ErrNotDurable)
+	case <-db.stopped:
+		// Close raced with the send: the writer is gone and will not
+		// read req, unless it already answered.
+		select {
+		case res := <-req.done:
+			return res.r, res.err
+		default:
+		}
+		return Result{}, ErrClosed
 	}
 }
 
 // writeLoop is the single writer: it owns the chain head and the ULID
 // entropy, and commits deliveries in batches until Close, after which it
 // commits whatever is still queued and returns.
-//
-// Commit and fsync are pipelined: the writer hands each committed batch to
-// a syncer goroutine it owns and goes on to build the next transaction
-// while the previous one is being synced. The syncer syncs once for every
-// batch waiting for it, and only then answers them, so nothing is
-// acknowledged before a sync that began after its commit.
 func (db *DB) writeLoop() {
 	defer db.wg.Done()
-	syncCh := make(chan committed, 1)
-	synced := make(chan struct{})
-	go db.syncLoop(syncCh, synced)
-	defer func() { close(syncCh); <-synced }()
+	defer close(db.stopped)
 	batch := make([]*acceptReq, 0, db.opt.MaxBatch)
 	for {
 		select {
 		case req := <-db.acceptCh:
-			db.commit(db.fill(append(batch[:0], req)), syncCh)
+			db.commit(db.fill(append(batch[:0], req)))
 		case <-db.closing:
 			for {
 				select {
 				case req := <-db.acceptCh:
-					db.commit(db.fill(append(batch[:0], req)), syncCh)
+					db.commit(db.fill(append(batch[:0], req)))
 				default:
 					return
 				}
@@ -111,20 +117,13 @@ func (db *DB) fill(batch []*acceptReq) []*acceptReq {
 	return batch
 }
 
-// commit commits batch and passes it on to be synced and answered.
-// Requests it cannot commit are answered at once.
-func (db *DB) commit(batch []*acceptReq, syncCh chan<- committed) {
-	if db.degraded.Load() {
-		if err := db.bdb.Sync(); err != nil {
-			db.log.WithError(err).Error("sync still failing; refusing deliveries")
-			replyAll(batch, fmt.Errorf("accept: sync: %w", ErrNotDurable))
-			return
-		}
-		db.degraded.Store(false)
-		db.log.Info("sync recovered; taking deliveries again")
+// commit answers every request of batch.
+func (db *DB) commit(batch []*acceptReq) {
+	if p := db.failed.Load(); p != nil {
+		replyAll(batch, fmt.Errorf("accept: store failed earlier: %w", ErrNotDurable))
+		return
 	}
-	if err := db.spaceFor(batchBytes(batch)); err != nil {
-		db.log.WithError(err).Warn("refusing deliveries")
+	if err := db.checkDisk(); err != nil {
 		replyAll(batch, fmt.Errorf("accept: %w", err))
 		return
 	}
@@ -136,7 +135,7 @@ func (db *DB) commit(batch []*acceptReq, syncCh chan<- committed) {
 		}
 		live = append(live, req)
 	}
-	db.commitTxn(live, syncCh)
+	db.commitTxn(live)
 }
 
 func replyAll(reqs []*acceptReq, err error) {
@@ -154,16 +153,18 @@ type batchState struct {
 	queued bool
 }
 
-// committed is a batch whose transaction committed, waiting for a sync.
-type committed struct {
-	reqs    []*acceptReq
-	results []Result
-	queued  bool // it added outbox entries
-}
-
-// commitTxn writes reqs in one transaction and hands them to the syncer. A
-// transaction too big for Badger is split in halves.
-func (db *DB) commitTxn(reqs []*acceptReq, syncCh chan<- committed) {
+// commitTxn writes reqs in one transaction and syncs. A transaction too
+// big for Badger is split in halves.
+//
+// Durability note (keep when merging): the store opens Badger with
+// SyncWrites, so txn.Commit returns only after the WAL and value log are
+// fsynced, and nothing becomes visible before that. Do not go back to
+// SyncWrites(false) plus DB.Sync after the commit, pipelined or not:
+// DB.Sync syncs only the active memtable's WAL, and a memtable rotation
+// between the commit and the sync (any other writer can cause one; a
+// pipelined writer makes it likely) leaves an acknowledged batch in an
+// unsynced log until its flush, lost on power failure.
+func (db *DB) commitTxn(reqs []*acceptReq) {
 	if len(reqs) == 0 {
 		return
 	}
@@ -175,8 +176,8 @@ func (db *DB) commitTxn(reqs []*acceptReq, syncCh chan<- committed) {
 		r, err := db.acceptOne(txn, &st, req.ev)
 		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
 			txn.Discard()
-			db.commitTxn(reqs[:len(reqs)/2], syncCh)
-			db.commitTxn(reqs[len(reqs)/2:], syncCh)
+			db.commitTxn(reqs[:len(reqs)/2])
+			db.commitTxn(reqs[len(reqs)/2:])
 			return
 		}
 		if err != nil {
@@ -190,59 +191,18 @@ func (db *DB) commitTxn(reqs []*acceptReq, syncCh chan<- committed) {
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
 		return
 	}
+	// With SyncWrites, Commit returns once the batch is fsynced.
 	if err := txn.Commit(); err != nil {
-		db.log.WithError(err).Error("accept commit failed")
+		db.failed.CompareAndSwap(nil, &err)
+		db.log.WithError(err).Error("commit failed; refusing deliveries until porch is restarted")
 		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", ErrNotDurable, err))
 		return
 	}
-	// Committed: the batch is visible, so the chain moves on even if the
-	// sync fails.
 	db.head, db.lastMs = st.head, st.lastMs
-	syncCh <- committed{reqs: reqs, results: results, queued: st.queued}
-}
-
-// syncLoop syncs committed batches and answers them: one sync for every
-// batch that is waiting when the previous sync ends. It returns when in is
-// closed and drained, then closes done.
-func (db *DB) syncLoop(in <-chan committed, done chan<- struct{}) {
-	defer close(done)
-	var group []committed
-	for c := range in {
-		group = append(group[:0], c)
-	drain:
-		for {
-			select {
-			case c, ok := <-in:
-				if !ok {
-					break drain
-				}
-				group = append(group, c)
-			default:
-				break drain
-			}
-		}
-		db.syncAndAnswer(group)
+	for i, req := range reqs {
+		req.done <- acceptRes{r: results[i]}
 	}
-}
-
-// syncAndAnswer makes group durable and answers its requests.
-func (db *DB) syncAndAnswer(group []committed) {
-	if err := db.bdb.Sync(); err != nil {
-		db.degraded.Store(true)
-		db.log.WithError(err).Error("sync failed; refusing deliveries until it succeeds")
-		for _, c := range group {
-			replyAll(c.reqs, fmt.Errorf("accept: sync: %w: %w", ErrNotDurable, err))
-		}
-		return
-	}
-	queued := false
-	for _, c := range group {
-		for i, req := range c.reqs {
-			req.done <- acceptRes{r: c.results[i]}
-		}
-		queued = queued || c.queued
-	}
-	if queued {
+	if st.queued {
 		db.signalWake()
 	}
 }

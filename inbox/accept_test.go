@@ -215,3 +215,38 @@ func TestRejectionLogIsBounded(t *testing.T) {
 		t.Errorf("page = %+v", older)
 	}
 }
+
+func TestAcceptRacingCloseNeverHangs(t *testing.T) {
+	for range 50 {
+		db := mustOpen(t, "", inbox.Options{})
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := db.Accept(context.Background(), newEvent(fmt.Sprint(i), "{}"))
+				if err != nil && !errors.Is(err, inbox.ErrClosed) {
+					t.Errorf("accept: %v", err)
+				}
+			}()
+		}
+		db.Close()
+		wg.Wait() // with no deadline, a lost request would hang here
+	}
+}
+
+func TestAcceptRefusesWhenDiskNearlyFull(t *testing.T) {
+	// A reserve larger than any disk: every delivery is refused, cleanly.
+	db := mustOpen(t, t.TempDir(), inbox.Options{MinFreeBytes: 1 << 62})
+	defer db.Close()
+	_, err := db.Accept(context.Background(), newEvent("i", `{}`, "app"))
+	if !errors.Is(err, inbox.ErrNotDurable) {
+		t.Fatalf("err = %v, want ErrNotDurable", err)
+	}
+	if db.Ready() == nil {
+		t.Error("Ready() = nil while the disk is short")
+	}
+	if p, _ := db.Pending(); len(p) != 0 {
+		t.Error("a refused delivery was queued")
+	}
+}

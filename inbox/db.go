@@ -32,6 +32,18 @@ type Options struct {
 	// RejectedLogSize bounds the log of rejected and control requests.
 	// Default 10000.
 	RejectedLogSize int
+	// Retention is how long archived events are kept; 0 keeps them
+	// forever. See Prune.
+	Retention time.Duration
+	// RetentionInterval is how often retention runs. Default 10m.
+	RetentionInterval time.Duration
+	// TrailLogSize bounds the access trail. Default 100000.
+	TrailLogSize int
+	// MinFreeBytes is the free space the data directory must keep: below
+	// it Accept refuses deliveries (ErrNotDurable, so the gateway answers
+	// 503) instead of letting the disk fill up, and takes them again once
+	// space returns. Default 64 MiB; negative turns the guard off.
+	MinFreeBytes int64
 	// Logger receives the store's and Badger's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -50,6 +62,15 @@ func (o *Options) setDefaults() {
 	}
 	if o.RejectedLogSize <= 0 {
 		o.RejectedLogSize = 10000
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = 10 * time.Minute
+	}
+	if o.TrailLogSize <= 0 {
+		o.TrailLogSize = 100000
+	}
+	if o.MinFreeBytes == 0 {
+		o.MinFreeBytes = 64 << 20
 	}
 	if o.Logger == nil {
 		l := logrus.New()
@@ -76,13 +97,19 @@ type DB struct {
 	entropy *ulid.MonotonicEntropy
 	lastMs  uint64
 
-	reserve       int64       // free bytes kept for Badger's own writes (space.go)
-	degraded      atomic.Bool // the last fsync failed; Accept refuses until one succeeds
+	// failed holds the first commit error. A failed fsync may have
+	// dropped written pages while marking them clean, so no later
+	// success can vouch for them: the store refuses deliveries until it
+	// is reopened and Badger replays what really is on disk.
+	failed        atomic.Pointer[error]
+	lowDisk       atomic.Bool // free space is under MinFreeBytes
 	rejectSeq     atomic.Uint64
 	rejectDropped atomic.Uint64
+	trail         trailLog
 
 	closeOnce sync.Once
 	closing   chan struct{}
+	stopped   chan struct{} // closed when the writer has returned
 	wg        sync.WaitGroup
 }
 
@@ -95,11 +122,11 @@ type chainHead struct {
 }
 
 // Open opens (creating if needed) the store in opt.Dir and starts its
-// writer, rejection logger and value-log GC goroutines. Close stops them.
+// writer, rejection logger, value-log GC and (with Options.Retention)
+// retention goroutines. Close stops them.
 func Open(opt Options) (*DB, error) {
 	opt.setDefaults()
-	bo := badgerOptions(opt)
-	bdb, err := badger.Open(bo)
+	bdb, err := badger.Open(badgerOptions(opt))
 	if err != nil {
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
 	}
@@ -112,7 +139,7 @@ func Open(opt Options) (*DB, error) {
 		wake:     make(chan struct{}, 1),
 		entropy:  ulid.Monotonic(rand.Reader, 0),
 		closing:  make(chan struct{}),
-		reserve:  spaceReserve(bo),
+		stopped:  make(chan struct{}),
 	}
 	if err := db.load(); err != nil {
 		bdb.Close()
@@ -122,14 +149,20 @@ func Open(opt Options) (*DB, error) {
 	go db.writeLoop()
 	go db.rejectLoop()
 	go db.gcLoop()
+	if opt.Retention > 0 {
+		db.wg.Add(1)
+		go db.retentionLoop()
+	}
 	return db, nil
 }
 
-// badgerOptions tunes Badger for a small edge box: small memtables (8 MiB:
-// less memory, and a smaller free-space reserve, see space.go) and caches
-// keep RSS modest, bodies above 1 KiB live in the value log, and
-// writes are not synced one by one because the writer goroutine syncs once
-// per group-committed batch.
+// badgerOptions tunes Badger for a small edge box: small memtables and
+// caches keep memory modest. Bodies up to 64 KiB stay in the LSM tree, so
+// a commit needs only the write-ahead log synced; larger ones go to the
+// value log.
+// SyncWrites makes every commit fsync its write-ahead log and value log
+// before it becomes visible; the writer goroutine commits one transaction
+// per batch, so deliveries still share one sync.
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir)
 	if opt.Dir == "" {
@@ -141,15 +174,15 @@ func badgerOptions(opt Options) badger.Options {
 	}
 	return bo.
 		WithLogger(badgerLogger{opt.Logger.WithField("component", "badger")}).
-		WithSyncWrites(false).
-		WithMemTableSize(8 << 20).
+		WithSyncWrites(true).
+		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
 		WithBaseTableSize(2 << 20).
 		WithBlockCacheSize(8 << 20).
 		WithIndexCacheSize(8 << 20).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(64 << 10).
 		WithValueLogFileSize(vlog).
 		WithNumCompactors(2).
 		WithNumGoroutines(2)
@@ -203,10 +236,13 @@ func (db *DB) Ready() error {
 		return ErrClosed
 	default:
 	}
-	if db.degraded.Load() {
-		return fmt.Errorf("last sync failed: %w", ErrNotDurable)
+	if p := db.failed.Load(); p != nil {
+		return fmt.Errorf("store failed, restart porch: %w: %w", ErrNotDurable, *p)
 	}
-	return db.spaceFor(readyProbeBytes) // space.go
+	if db.lowDisk.Load() {
+		return fmt.Errorf("data directory nearly full: %w", ErrNotDurable)
+	}
+	return nil
 }
 
 // Wake returns a channel that receives after new outbox entries are

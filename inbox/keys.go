@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -29,14 +30,36 @@ func dedupKey(source, key string) []byte {
 	return []byte(pfxDedup + source + "/" + key)
 }
 
+// keyPart escapes "/" (and "%") in one component of a key, so that a
+// prefix scan for interview "a" cannot also match interview "a/b".
+func keyPart(s string) string {
+	if !strings.ContainsAny(s, "/%") {
+		return s
+	}
+	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(s)
+}
+
+// indexPrefix returns the key prefix under which the index named by pfx
+// (pfxIdxIntv, pfxIdxType, pfxIdxStatus) lists event ids for parts, each
+// escaped with keyPart; the event id follows the prefix.
+func indexPrefix(pfx string, parts ...string) string {
+	var b strings.Builder
+	b.WriteString(pfx)
+	for _, p := range parts {
+		b.WriteString(keyPart(p))
+		b.WriteByte('/')
+	}
+	return b.String()
+}
+
 // indexKeys lists the secondary index entries of e.
 func indexKeys(e *Event) [][]byte {
 	keys := [][]byte{
-		[]byte(pfxIdxType + e.Source + "/" + e.Type + "/" + e.ID),
-		[]byte(pfxIdxStatus + string(e.Status) + "/" + e.ID),
+		[]byte(indexPrefix(pfxIdxType, e.Source, e.Type) + e.ID),
+		[]byte(indexPrefix(pfxIdxStatus, string(e.Status)) + e.ID),
 	}
 	if e.InterviewID != "" {
-		keys = append(keys, []byte(pfxIdxIntv+e.Source+"/"+e.InterviewID+"/"+e.ID))
+		keys = append(keys, []byte(indexPrefix(pfxIdxIntv, e.Source, e.InterviewID)+e.ID))
 	}
 	return keys
 }

@@ -1,16 +1,24 @@
 package inbox
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Outbox keys.
+// Outbox keys. An entry stays under o/ until it is delivered or
+// dead-lettered; a retry replaces it with a later o/ key in the same
+// transaction, so the schedule survives restarts.
 const (
 	pfxOutbox   = "o/"  // o/<due unix nanos, 8 bytes BE>/<id>/<destination> → Delivery (JSON)
 	pfxDelivery = "dl/" // dl/<id>/<destination> → DeliveryState (JSON)
+	// pfxOrder holds one key per queued delivery of an event with an
+	// interview id: the lowest seq under oq/<dest>/<interview>/ is the
+	// only one of that interview that may be sent to dest.
+	pfxOrder = "oq/" // oq/<destination>/<interview id>/<seq 8 bytes BE> → event id
 )
 
 // Delivery states.
@@ -26,8 +34,12 @@ type Delivery struct {
 	Destination string    `json:"destination"`
 	InterviewID string    `json:"interview_id,omitempty"`
 	Seq         uint64    `json:"seq"`      // the event's archive sequence: receive order
-	Attempts    int       `json:"attempts"` // attempts made so far
+	Attempts    int       `json:"attempts"` // attempts counted against max_attempts since (re)queueing
+	Total       int       `json:"total"`    // attempts ever made, across replays
 	DueAt       time.Time `json:"due_at"`
+	// Failures is how many attempts in a row failed since (re)queueing;
+	// it drives the backoff.
+	Failures int `json:"failures,omitempty"`
 }
 
 // DeliveryState is where one event's forward to one destination stands.
@@ -35,7 +47,7 @@ type DeliveryState struct {
 	Destination string    `json:"destination"`
 	Status      string    `json:"status"` // DeliveryPending, DeliveryDelivered or DeliveryDead
 	Attempts    int       `json:"attempts"`
-	NextAt      time.Time `json:"next_at,omitempty"`
+	NextAt      time.Time `json:"next_at,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -47,19 +59,37 @@ func outboxKey(due time.Time, id, dest string) []byte {
 
 func deliveryKey(id, dest string) []byte { return []byte(pfxDelivery + id + "/" + dest) }
 
-// enqueue stages one outbox entry per destination of ev, due now.
+func orderPrefix(dest, interview string) string { return pfxOrder + dest + "/" + interview + "/" }
+
+func orderKey(d *Delivery) []byte { return seqKey(orderPrefix(d.Destination, d.InterviewID), d.Seq) }
+
+// enqueue stages one outbox entry per destination of ev, due now. A
+// quarantined event is never queued.
 func enqueue(txn *badger.Txn, ev *Event, now time.Time) error {
+	if ev.Status == StatusQuarantined {
+		return nil
+	}
 	for _, dest := range ev.Destinations {
 		d := Delivery{EventID: ev.ID, Destination: dest, InterviewID: ev.InterviewID, Seq: ev.Seq, DueAt: now}
-		if err := putJSON(txn, outboxKey(now, ev.ID, dest), d); err != nil {
-			return fmt.Errorf("enqueue %s: %w", dest, err)
-		}
-		st := DeliveryState{Destination: dest, Status: DeliveryPending, NextAt: now, UpdatedAt: now}
-		if err := putJSON(txn, deliveryKey(ev.ID, dest), st); err != nil {
+		if err := queue(txn, &d, now); err != nil {
 			return fmt.Errorf("enqueue %s: %w", dest, err)
 		}
 	}
 	return nil
+}
+
+// queue stages d in the outbox, its order index and its pending state.
+func queue(txn *badger.Txn, d *Delivery, now time.Time) error {
+	if err := putJSON(txn, outboxKey(d.DueAt, d.EventID, d.Destination), d); err != nil {
+		return err
+	}
+	if d.InterviewID != "" {
+		if err := txn.Set(orderKey(d), []byte(d.EventID)); err != nil {
+			return fmt.Errorf("store order: %w", err)
+		}
+	}
+	st := DeliveryState{Destination: d.Destination, Status: DeliveryPending, Attempts: d.Total, NextAt: d.DueAt, UpdatedAt: now}
+	return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
 }
 
 // Pending lists every outbox entry, earliest due first.
@@ -84,4 +114,94 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 		})
 	})
 	return out, err
+}
+
+// Due returns up to limit outbox entries due at now, earliest first,
+// leaving out those skip rejects (skip sees only the destination and
+// event id, before the entry is read) and those waiting behind an earlier
+// event of the same interview for the same destination. next is the due
+// time of the first entry later than now, zero when there is none.
+func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (due []Delivery, next time.Time, err error) {
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
+		defer it.Close()
+		heads := map[string]uint64{} // order prefix → its head seq, as read in this scan
+		for it.Rewind(); it.Valid() && len(due) < limit; it.Next() {
+			k := it.Item().Key()
+			at, id, dest, ok := parseOutboxKey(k)
+			if !ok {
+				continue
+			}
+			if at.After(now) {
+				next = at
+				return nil
+			}
+			if skip != nil && skip(dest, id) {
+				continue
+			}
+			var d Delivery
+			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &d) }); err != nil {
+				return fmt.Errorf("decode %s: %w", k, err)
+			}
+			ok, err := isHead(txn, &d, heads)
+			if err != nil {
+				return err
+			}
+			if ok {
+				due = append(due, d)
+			}
+		}
+		return nil
+	})
+	return due, next, err
+}
+
+// isHead reports whether d is the earliest queued delivery of its
+// interview for its destination (always true without an interview id).
+func isHead(txn *badger.Txn, d *Delivery, heads map[string]uint64) (bool, error) {
+	if d.InterviewID == "" {
+		return true, nil
+	}
+	p := orderPrefix(d.Destination, d.InterviewID)
+	head, ok := heads[p]
+	if !ok {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
+		it.Rewind()
+		if it.Valid() {
+			k := it.Item().Key()
+			head = binary.BigEndian.Uint64(k[len(k)-8:])
+		} else {
+			head = d.Seq // index missing: do not block forever
+		}
+		it.Close()
+		heads[p] = head
+	}
+	return head == d.Seq, nil
+}
+
+// parseOutboxKey splits o/<due>/<id>/<dest>.
+func parseOutboxKey(k []byte) (due time.Time, id, dest string, ok bool) {
+	if len(k) < len(pfxOutbox)+8+2 {
+		return time.Time{}, "", "", false
+	}
+	n := binary.BigEndian.Uint64(k[len(pfxOutbox):])
+	rest := string(k[len(pfxOutbox)+9:])
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '/' {
+			return time.Unix(0, int64(n)), rest[:i], rest[i+1:], true
+		}
+	}
+	return time.Time{}, "", "", false
+}
+
+// takeOutbox deletes d's outbox entry, failing with ErrNotFound when it
+// is no longer there (settled by someone else, or replaced).
+func takeOutbox(txn *badger.Txn, d *Delivery) error {
+	k := outboxKey(d.DueAt, d.EventID, d.Destination)
+	if _, err := txn.Get(k); errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, err)
+	}
+	return txn.Delete(k)
 }

@@ -55,10 +55,6 @@ func (db *DB) writeRejections(first *Rejection) {
 		}
 		break
 	}
-	if db.spaceFor(int64(len(batch))<<10) != nil { // space.go: a full disk would kill the process
-		db.rejectDropped.Add(uint64(len(batch)))
-		return
-	}
 	err := db.bdb.Update(func(txn *badger.Txn) error {
 		for _, r := range batch {
 			r.Seq = db.rejectSeq.Add(1)

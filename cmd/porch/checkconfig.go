@@ -25,5 +25,8 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintf(stdout, "# %s is valid. Effective config, secrets masked:\n%s", *path, out)
+	if keys := cfg.PublicSecrets(); len(keys) > 0 {
+		fmt.Fprintf(stderr, "warning: these keys use the example's public development secrets; set their environment variables before exposing porch: %v\n", keys)
+	}
 	return 0
 }

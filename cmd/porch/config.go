@@ -64,6 +64,8 @@ type LimitsConfig struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	MaxInflightBytes  int64         `yaml:"max_inflight_bytes"`
+	MinFreeBytes      int64         `yaml:"min_free_bytes"`
 }
 
 // DedupConfig sets how long a dedup key is remembered.

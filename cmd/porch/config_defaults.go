@@ -42,6 +42,8 @@ func DefaultConfig() *Config {
 			IdleTimeout:       60 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 			ShutdownTimeout:   15 * time.Second,
+			MaxInflightBytes:  32 << 20,
+			MinFreeBytes:      64 << 20,
 		},
 		Dedup:   DedupConfig{Window: 168 * time.Hour},
 		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000},

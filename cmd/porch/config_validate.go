@@ -92,6 +92,12 @@ func (c *Config) validateLimits(p *problems) {
 	if l.MaxHeaderBytes <= 0 {
 		p.add("limits.max_header_bytes", "must be above 0")
 	}
+	if l.MaxInflightBytes < l.MaxBodyBytes {
+		p.add("limits.max_inflight_bytes", "must be at least limits.max_body_bytes (%d), got %d", l.MaxBodyBytes, l.MaxInflightBytes)
+	}
+	if l.MinFreeBytes < 0 {
+		p.add("limits.min_free_bytes", "must be 0 or above")
+	}
 	if c.Archive.RejectedLogSize <= 0 {
 		p.add("archive.rejected_log_size", "must be above 0")
 	}

@@ -52,10 +52,12 @@ func TestFaultDiskFull(t *testing.T) {
 	fs := filepath.Join(dir, "fs")
 	mountTmpfs(t, fs, "24m")
 	filler := filepath.Join(fs, "filler")
-	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o600); err != nil {
+	if err := os.WriteFile(filler, make([]byte, 8<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, dir, testConfig(filepath.Join(fs, "store"), "http://127.0.0.1:1/unused"))
+	// 12 MiB kept free: below it porch must refuse (limits.min_free_bytes).
+	yaml := testConfig(filepath.Join(fs, "store"), "http://127.0.0.1:1/unused") + "limits: {min_free_bytes: 12582912}\n"
+	cfg := writeConfig(t, dir, yaml)
 	p := startPorch(t, bin, cfg)
 	c := loadgen.NewClient(4)
 	tg := procTargets(p.listen)[0]

@@ -7,9 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path"
 	"syscall"
 
+	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
@@ -30,6 +30,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
+	}
+	if keys := cfg.PublicSecrets(); len(keys) > 0 {
+		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
 	}
 	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log)
@@ -76,9 +79,10 @@ type Main struct {
 	Config *Config
 	Log    *logrus.Logger
 
-	DB      *inbox.DB
-	Gateway *gateway.Server
-	Admin   *gateway.Admin
+	DB        *inbox.DB
+	Gateway   *gateway.Server
+	Admin     *gateway.Admin
+	Forwarder *forward.Dispatcher
 }
 
 // Open opens the store and binds both listeners. On error everything
@@ -91,7 +95,7 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, Logger: m.Log,
+		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -101,6 +105,9 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
+	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.DB, m.Log); err != nil {
+		return err
+	}
 	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
 		return err
 	}
@@ -124,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
+	g.Go(func() error { return m.Forwarder.Run(gctx) })
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -144,7 +152,8 @@ func (m *Main) gatewayConfig() gateway.Config {
 		ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, ReadTimeout: c.Limits.ReadTimeout,
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
-		Sources: srcs, Ready: m.DB.Ready, Route: routeByMatch(c.Destinations),
+		MaxInflightBytes: c.Limits.MaxInflightBytes,
+		Sources:          srcs, Ready: m.DB.Ready, Route: forward.Router(m.forwardDestinations()),
 	}
 }
 
@@ -156,19 +165,29 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	}
 }
 
-// routeByMatch names, for an event, every destination one of whose match
-// globs covers "source:event".
-func routeByMatch(dests []Destination) func(source, event string) []string {
-	return func(source, event string) []string {
-		var out []string
-		for _, d := range dests {
-			for _, g := range d.Match {
-				if ok, _ := path.Match(g, source+":"+event); ok {
-					out = append(out, d.Name)
-					break
-				}
-			}
-		}
-		return out
+func (m *Main) forwardConfig() forward.Config {
+	return forward.Config{Destinations: m.forwardDestinations()}
+}
+
+// forwardDestinations maps the YAML destinations onto forward's.
+func (m *Main) forwardDestinations() []forward.Destination {
+	var out []forward.Destination
+	for _, d := range m.Config.Destinations {
+		out = append(out, forward.Destination{
+			Name: d.Name, URL: d.URL, Match: d.Match, Format: d.Format, Secret: d.Secret,
+			Timeout: d.Timeout, MaxAttempts: d.MaxAttempts, Concurrency: d.Concurrency,
+			RateLimit: forward.RateLimit{RPS: d.RateLimit.RPS, Burst: d.RateLimit.Burst},
+			Backoff:   forward.BackoffConfig{Initial: d.Backoff.Initial, Max: d.Backoff.Max},
+			Circuit:   forward.CircuitConfig{Failures: d.Circuit.Failures, Cooldown: d.Circuit.Cooldown},
+		})
 	}
+	return out
+}
+
+// orOff maps the config's "0 turns it off" onto inbox's negative.
+func orOff(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

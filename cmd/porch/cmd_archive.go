@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+func init() {
+	register("archive", "browse, export and verify the raw-payload archive of a running gateway (ls, show, raw, export, verify)", runArchive)
+}
+
+const archiveUsage = `Usage: porch archive <ls|show|raw|export|verify> [flags]
+
+  ls                 list archived events, newest first (filters as flags)
+  show ID            an event's metadata, evidence, duplicates and deliveries (JSON)
+  raw ID             the exact bytes received, to stdout or --out
+  export             NDJSON export (raw bodies in base64, chain fields), to stdout or --out
+  verify             check the archive's hash chain on the gateway
+  verify --file F    check an export file offline, without a gateway ("-" reads stdin)
+
+Every subcommand but verify --file talks to the admin listener: --admin-url
+(default http://127.0.0.1:8081) and a token from --token, or else the
+environment variable PORCH_AUDITOR_TOKEN, or else PORCH_ADMIN_TOKEN.
+Run 'porch archive <subcommand> --help' for its flags.
+`
+
+// runArchive is `porch archive`. Exit codes: 0 ok, 1 failed (or the chain
+// is broken), 2 bad usage.
+func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, archiveUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+		"ls": archiveLs, "show": archiveShow, "raw": archiveRaw, "export": archiveExport, "verify": archiveVerify,
+	}[args[0]]
+	if sub == nil {
+		fmt.Fprintf(stderr, "porch archive: unknown subcommand %q\n\n%s", args[0], archiveUsage)
+		return 2
+	}
+	return sub(ctx, args[1:], stdout, stderr)
+}
+
+// adminClient talks to the admin listener's API.
+type adminClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// clientFlags adds --admin-url and --token to fs.
+func clientFlags(fs *flag.FlagSet) (base, token *string) {
+	base = fs.String("admin-url", "http://127.0.0.1:8081", "admin listener URL")
+	token = fs.String("token", "", "auditor or admin token (default $PORCH_AUDITOR_TOKEN, else $PORCH_ADMIN_TOKEN)")
+	return base, token
+}
+
+// newAdminClient checks the flags; it reports problems on stderr.
+func newAdminClient(name, base, token string, stderr io.Writer) (*adminClient, bool) {
+	if token == "" {
+		token = os.Getenv("PORCH_AUDITOR_TOKEN")
+	}
+	if token == "" {
+		token = os.Getenv("PORCH_ADMIN_TOKEN")
+	}
+	if token == "" {
+		fmt.Fprintf(stderr, "porch archive %s: no token: pass --token or set PORCH_AUDITOR_TOKEN\n", name)
+		return nil, false
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(stderr, "porch archive %s: --admin-url %q is not an http(s) URL\n", name, base)
+		return nil, false
+	}
+	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}, true
+}
+
+// get performs GET path and returns the response when it is 200; other
+// statuses become an error carrying the server's message.
+func (c *adminClient) get(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("admin listener: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e)
+	if e.Error == "" {
+		e.Error = http.StatusText(resp.StatusCode)
+	}
+	hint := ""
+	if resp.StatusCode == http.StatusUnauthorized {
+		hint = " (check --token)"
+	}
+	return nil, fmt.Errorf("%s: %d %s%s", path, resp.StatusCode, e.Error, hint)
+}
+
+// getJSON decodes a 200 answer of path into v.
+func (c *adminClient) getJSON(ctx context.Context, path string, v any) error {
+	resp, err := c.get(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: bad answer: %w", path, err)
+	}
+	return nil
+}
+
+// parseWithID parses flags that may come before or after one positional
+// argument (an event id).
+func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		return "", helpCode(err), false
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintf(fs.Output(), "porch archive %s: an event id is required\n", fs.Name())
+		return "", 2, false
+	}
+	id = fs.Arg(0)
+	if code, ok := parseFlags(fs, fs.Args()[1:]); !ok {
+		return "", code, false
+	}
+	return id, 0, true
+}
+
+func helpCode(err error) int {
+	if err == flag.ErrHelp {
+		return 0
+	}
+	return 2
+}
+
+func fail(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "porch archive %s: %v\n", name, err)
+	return 1
+}
+
+func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("archive ls", "[flags]", stderr)
+	base, token := clientFlags(fs)
+	q := map[string]*string{}
+	for _, f := range []struct{ name, help string }{
+		{"source", "source name, e.g. koji"}, {"event", "event type, e.g. interview.completed"},
+		{"interview_id", "interview id"}, {"status", "accepted or quarantined"},
+		{"since", "received at or after (RFC 3339 or 2006-01-02)"}, {"until", "received before"},
+		{"limit", "events per page (1-1000, default 50)"}, {"cursor", "next_cursor of a previous page"},
+	} {
+		q[f.name] = fs.String(f.name, "", f.help)
+	}
+	fs.StringVar(q["interview_id"], "interview", "", "same as --interview_id")
+	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	c, ok := newAdminClient("ls", *base, *token, stderr)
+	if !ok {
+		return 2
+	}
+	v := url.Values{}
+	for k, p := range q {
+		if *p != "" {
+			v.Set(k, *p)
+		}
+	}
+	var page inbox.Page
+	if err := c.getJSON(ctx, "/api/v1/events?"+v.Encode(), &page); err != nil {
+		return fail(stderr, "ls", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(page)
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECEIVED (UTC)\tSOURCE\tEVENT\tINTERVIEW\tSTATUS")
+	for _, e := range page.Events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.ReceivedAt.UTC().Format(time.DateTime),
+			e.Source, e.Type, e.InterviewID, e.Status)
+	}
+	_ = tw.Flush()
+	if page.NextCursor != "" {
+		fmt.Fprintf(stderr, "more: porch archive ls --cursor %s (same filters)\n", page.NextCursor)
+	}
+	return 0
+}
+
+func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("archive show", "ID [flags]", stderr)
+	base, token := clientFlags(fs)
+	id, code, ok := parseWithID(fs, args)
+	if !ok {
+		return code
+	}
+	c, ok := newAdminClient("show", *base, *token, stderr)
+	if !ok {
+		return 2
+	}
+	var detail json.RawMessage
+	if err := c.getJSON(ctx, "/api/v1/events/"+url.PathEscape(id), &detail); err != nil {
+		return fail(stderr, "show", err)
+	}
+	var out bytes.Buffer
+	_ = json.Indent(&out, detail, "", "  ")
+	fmt.Fprintln(stdout, out.String())
+	return 0
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// openOut is stdout, or the file named by path.
+func openOut(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
+}
+
+func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("archive raw", "ID [flags]", stderr)
+	base, token := clientFlags(fs)
+	out := fs.String("out", "", "write to this file instead of stdout")
+	id, code, ok := parseWithID(fs, args)
+	if !ok {
+		return code
+	}
+	c, ok := newAdminClient("raw", *base, *token, stderr)
+	if !ok {
+		return 2
+	}
+	return download(ctx, c, "raw", "/api/v1/events/"+url.PathEscape(id)+"/raw?download=1", *out, stdout, stderr)
+}
+
+func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("archive export", "[flags]", stderr)
+	base, token := clientFlags(fs)
+	since := fs.String("since", "", "events received at or after (RFC 3339 or 2006-01-02)")
+	until := fs.String("until", "", "events received before")
+	out := fs.String("out", "", "write to this file instead of stdout")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	c, ok := newAdminClient("export", *base, *token, stderr)
+	if !ok {
+		return 2
+	}
+	v := url.Values{}
+	if *since != "" {
+		v.Set("since", *since)
+	}
+	if *until != "" {
+		v.Set("until", *until)
+	}
+	return download(ctx, c, "export", "/api/v1/export?"+v.Encode(), *out, stdout, stderr)
+}
+
+// download streams a 200 answer of path to out (or stdout).
+func download(ctx context.Context, c *adminClient, name, path, out string, stdout, stderr io.Writer) int {
+	resp, err := c.get(ctx, path)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	defer resp.Body.Close()
+	w, closeOut, err := openOut(out, stdout)
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	_, err = io.Copy(w, resp.Body)
+	if cerr := closeOut(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	return 0
+}
+
+func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("archive verify", "[--file EXPORT.ndjson | flags]", stderr)
+	base, token := clientFlags(fs)
+	file := fs.String("file", "", "verify this export file offline, without a gateway (- for stdin)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	var rep inbox.VerifyReport
+	if *file != "" {
+		in := io.Reader(os.Stdin)
+		if *file != "-" {
+			f, err := os.Open(*file)
+			if err != nil {
+				return fail(stderr, "verify", err)
+			}
+			defer f.Close()
+			in = f
+		}
+		var err error
+		if rep, err = inbox.VerifyExport(in); err != nil {
+			return fail(stderr, "verify", err)
+		}
+	} else {
+		c, ok := newAdminClient("verify", *base, *token, stderr)
+		if !ok {
+			return 2
+		}
+		if err := c.getJSON(ctx, "/api/v1/archive/verify", &rep); err != nil {
+			return fail(stderr, "verify", err)
+		}
+	}
+	return printVerify(rep, stdout, stderr)
+}
+
+func printVerify(rep inbox.VerifyReport, stdout, stderr io.Writer) int {
+	if rep.OK {
+		fmt.Fprintf(stdout, "ok: %d events verified, seq %d to %d, last hash %s\n",
+			rep.Checked, rep.StartSeq+1, rep.LastSeq, rep.LastHash)
+		if rep.Checked == 0 {
+			fmt.Fprintln(stdout, "(nothing to verify)")
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "BROKEN at %s\n", rep.Broken)
+	fmt.Fprintf(stderr, "%d events verified before it (seq %d to %d)\n", rep.Checked, rep.StartSeq+1, rep.LastSeq)
+	return 1
+}

@@ -1,0 +1,208 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
+)
+
+// Source is where the Dispatcher finds work: due outbox entries, a
+// wake-up signal when new ones are committed, and the archived events.
+type Source interface {
+	Due(now time.Time, limit int, skip func(dest, id string) bool) ([]inbox.Delivery, time.Time, error)
+	Wake() <-chan struct{}
+	Event(id string) (*inbox.Event, error)
+	Body(id string) ([]byte, error)
+}
+
+// Settler records attempt outcomes durably.
+type Settler interface {
+	Ack(d inbox.Delivery, a inbox.Attempt) error
+	Retry(d inbox.Delivery, next time.Time, a *inbox.Attempt) error
+	DeadLetter(d inbox.Delivery, a *inbox.Attempt, reason string) error
+}
+
+// Dispatcher delivers outbox entries to their destinations. Run owns the
+// scheduler loop; each attempt runs on its own goroutine, at most
+// Destination.Concurrency at a time per destination.
+type Dispatcher struct {
+	cfg   Config
+	src   Source
+	set   Settler
+	log   logrus.FieldLogger
+	dests map[string]*dest
+
+	kick     chan struct{} // 1-buffered: "an attempt finished, rescan"
+	passes   atomic.Int64  // scheduler passes made (tests wait on it)
+	stopping atomic.Bool
+	wg       sync.WaitGroup
+
+	mu       sync.Mutex           // guards inflight, unknown and every dest's inflight and breaker
+	inflight map[string]bool      // "<id>/<dest>" being attempted
+	hold     map[string]time.Time // "<id>/<dest>" whose outcome could not be recorded: not before
+	unknown  map[string]bool      // destinations in the outbox but not configured (logged once)
+}
+
+// dest is one destination's runtime state.
+type dest struct {
+	cfg      Destination
+	key      []byte
+	client   *retryablehttp.Client
+	limiter  *rate.Limiter // nil: no rate limit
+	breaker  circuit
+	inflight int
+}
+
+// New validates cfg and builds a Dispatcher reading src and settling
+// through set. A nil log discards.
+func New(cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatcher, error) {
+	cfg.Destinations = append([]Destination(nil), cfg.Destinations...)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("forward config: %w", err)
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = l
+	}
+	d := &Dispatcher{
+		cfg: cfg, src: src, set: set, log: log.WithField("component", "forward"),
+		dests: map[string]*dest{}, kick: make(chan struct{}, 1),
+		inflight: map[string]bool{}, hold: map[string]time.Time{}, unknown: map[string]bool{},
+	}
+	for _, dc := range cfg.Destinations {
+		key, _ := decodeSecret(dc.Secret) // checked by Validate
+		ds := &dest{cfg: dc, key: key, breaker: circuit{cfg: dc.Circuit}}
+		ds.client = newClient(&d.cfg, &ds.cfg, key, d.stopping.Load, d.log.WithField("destination", dc.Name))
+		if dc.RateLimit.RPS > 0 {
+			ds.limiter = rate.NewLimiter(rate.Limit(dc.RateLimit.RPS), dc.RateLimit.Burst)
+		}
+		d.dests[dc.Name] = ds
+	}
+	return d, nil
+}
+
+// Run schedules attempts until ctx ends. Then it stops picking entries,
+// lets attempts in flight finish (each bounded by its timeout), leaves
+// everything else queued, and returns nil.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.log.WithField("destinations", len(d.dests)).Info("forwarding")
+	for {
+		wait := d.pass(ctx)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			d.stopping.Store(true)
+			d.wg.Wait()
+			d.log.Info("forwarding stopped")
+			return nil
+		case <-d.src.Wake():
+		case <-d.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// pass starts every attempt that may start now and returns how long to
+// sleep before the next pass, absent a signal.
+func (d *Dispatcher) pass(ctx context.Context) time.Duration {
+	defer d.passes.Add(1)
+	now := d.cfg.Now()
+	due, next, err := d.src.Due(now, d.cfg.Batch, d.skip(now))
+	if err != nil {
+		d.log.WithError(err).Error("reading the outbox failed")
+		return d.cfg.Poll
+	}
+	started := 0
+	for _, dl := range due {
+		if ds := d.claim(dl, now); ds != nil {
+			started++
+			d.wg.Add(1)
+			go d.work(ctx, ds, dl)
+		}
+	}
+	if len(due) == d.cfg.Batch && started > 0 {
+		return 0 // there may be more due already
+	}
+	wait := d.cfg.Poll
+	if !next.IsZero() {
+		wait = min(wait, next.Sub(now))
+	}
+	d.mu.Lock()
+	for _, ds := range d.dests {
+		if t := ds.breaker.reopenAt(); t.After(now) {
+			wait = min(wait, t.Sub(now))
+		}
+	}
+	d.mu.Unlock()
+	return max(wait, time.Millisecond)
+}
+
+// skip tells the outbox scan which entries cannot start now: unknown
+// destinations, entries in flight, destinations at their concurrency or
+// with an open circuit.
+func (d *Dispatcher) skip(now time.Time) func(dest, id string) bool {
+	return func(name, id string) bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		ds := d.dests[name]
+		if ds == nil {
+			if !d.unknown[name] {
+				d.unknown[name] = true
+				d.log.WithField("destination", name).Warn("outbox holds entries for a destination not configured; leaving them queued")
+			}
+			return true
+		}
+		k := id + "/" + name
+		if t, ok := d.hold[k]; ok {
+			if now.Before(t) {
+				return true
+			}
+			delete(d.hold, k)
+		}
+		return d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || !ds.breaker.allow(now, ds.inflight)
+	}
+}
+
+// claim marks dl in flight if it may start now.
+func (d *Dispatcher) claim(dl inbox.Delivery, now time.Time) *dest {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ds := d.dests[dl.Destination]
+	k := dl.EventID + "/" + dl.Destination
+	if ds == nil || d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || !ds.breaker.allow(now, ds.inflight) {
+		return nil
+	}
+	d.inflight[k] = true
+	ds.inflight++
+	ds.breaker.start()
+	return ds
+}
+
+// release ends dl's claim; outcome is nil when no request was sent.
+func (d *Dispatcher) release(ds *dest, dl inbox.Delivery, up *bool) {
+	d.mu.Lock()
+	delete(d.inflight, dl.EventID+"/"+dl.Destination)
+	ds.inflight--
+	if up == nil {
+		ds.breaker.probing = false
+	} else if ds.breaker.done(d.cfg.Now(), *up) {
+		d.log.WithField("destination", ds.cfg.Name).WithField("cooldown", ds.cfg.Circuit.Cooldown).
+			Warn("destination failing; circuit open")
+	}
+	d.mu.Unlock()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,128 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+)
+
+// work makes one attempt of dl to ds and settles it.
+func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
+	defer d.wg.Done()
+	var up *bool
+	defer func() { d.release(ds, dl, up) }()
+	log := d.log.WithFields(logrus.Fields{"event_id": dl.EventID, "destination": dl.Destination})
+	ev, out, ok := d.prepare(ctx, ds, dl, log)
+	if !ok || d.stopping.Load() {
+		return
+	}
+	// The attempt outlives ctx: on shutdown it finishes within its budget.
+	budget := time.Duration(d.cfg.HTTPRetries+1)*(ds.cfg.Timeout+d.cfg.HTTPRetryWaitMax) + time.Second
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	defer cancel()
+	if ds.limiter != nil {
+		if err := ds.limiter.Wait(actx); err != nil || d.stopping.Load() {
+			return
+		}
+	}
+	at := d.cfg.Now()
+	r := send(actx, ds.client, ds.cfg.URL, ds.key, ev.ID, out, d.cfg.Now)
+	isUp := d.settle(ds, dl, at, r, log)
+	up = &isUp
+}
+
+// prepare loads the event, runs the enrichment step and builds the
+// request. When it returns ok false the delivery was settled (deferred or
+// dead-lettered) or left queued.
+func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, log logrus.FieldLogger) (*inbox.Event, *outbound, bool) {
+	ev, err := d.src.Event(dl.EventID)
+	var body []byte
+	if err == nil {
+		body, err = d.src.Body(dl.EventID)
+	}
+	if errors.Is(err, inbox.ErrNotFound) {
+		d.settleErr(dl, log, d.set.DeadLetter(dl, nil, "event not in the archive"))
+		return nil, nil, false
+	}
+	if err != nil {
+		log.WithError(err).Error("reading the event failed")
+		d.defer_(dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
+		return nil, nil, false
+	}
+	ev.Body = body
+	var prep PrepareResult
+	if d.cfg.Prepare != nil {
+		prep, err = d.cfg.Prepare(ctx, ev)
+		if err != nil {
+			log.WithError(err).Warn("prepare failed; attempt postponed")
+			d.defer_(dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
+			return nil, nil, false
+		}
+		if now := d.cfg.Now(); prep.WaitUntil.After(now) {
+			d.defer_(dl, prep.WaitUntil, log)
+			return nil, nil, false
+		}
+	}
+	out, err := buildRequest(&ds.cfg, ev, body, prep, dl.Total+1)
+	if err != nil {
+		d.settleErr(dl, log, d.set.DeadLetter(dl, nil, fmt.Sprintf("cannot build the request: %v", err)))
+		return nil, nil, false
+	}
+	return ev, out, true
+}
+
+// defer_ postpones dl to next without spending an attempt.
+func (d *Dispatcher) defer_(dl inbox.Delivery, next time.Time, log logrus.FieldLogger) {
+	if !d.stopping.Load() {
+		d.settleErr(dl, log, d.set.Retry(dl, next, nil))
+	}
+}
+
+// settle classifies r and records it. It reports whether the destination
+// looks up (for the circuit): it answered, with a 2xx or a permanent error.
+func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r response, log logrus.FieldLogger) bool {
+	a := attemptRecord(at, dl.Total+1, r)
+	log = log.WithFields(logrus.Fields{"attempt": a.Number, "status": r.status, "latency_ms": a.LatencyMS})
+	if r.err == nil && r.status >= 200 && r.status < 300 {
+		log.Debug("delivered")
+		d.settleErr(dl, log, d.set.Ack(dl, a))
+		return true
+	}
+	if !d.cfg.Retryable(r.status, r.err) {
+		log.Warn("permanent failure; dead-lettered")
+		d.settleErr(dl, log, d.set.DeadLetter(dl, &a, fmt.Sprintf("permanent failure: %s", a.Error)))
+		return true
+	}
+	if dl.Attempts+1 >= ds.cfg.MaxAttempts {
+		log.WithField("error", a.Error).Warn("out of attempts; dead-lettered")
+		d.settleErr(dl, log, d.set.DeadLetter(dl, &a, fmt.Sprintf("max attempts (%d) reached: %s", ds.cfg.MaxAttempts, a.Error)))
+		return false
+	}
+	next := d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, r.retryAfter))
+	log.WithField("error", a.Error).WithField("next_at", next).Info("attempt failed; will retry")
+	d.settleErr(dl, log, d.set.Retry(dl, next, &a))
+	return false
+}
+
+// settleErr logs a failure to record an outcome and holds the entry back
+// for a poll interval, so a failing store is not hammered.
+func (d *Dispatcher) settleErr(dl inbox.Delivery, log logrus.FieldLogger, err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, inbox.ErrNotFound):
+		log.Warn("outbox entry already settled")
+	default:
+		msg := err.Error()
+		if len(msg) > 200 { // store errors can quote whole values
+			msg = msg[:200] + "..."
+		}
+		log.WithField("error", msg).Error("recording the outcome failed; the entry stays queued")
+		d.mu.Lock()
+		d.hold[dl.EventID+"/"+dl.Destination] = d.cfg.Now().Add(d.cfg.Poll)
+		d.mu.Unlock()
+	}
+}

@@ -1,0 +1,102 @@
+package gateway_test
+
+import (
+	"html"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
+)
+
+type fakeDeadLetters []gateway.DeadLetterRow
+
+func (f fakeDeadLetters) DeadLetterRows(int) ([]gateway.DeadLetterRow, error) { return f, nil }
+
+func TestPagesSearchEventAndRaw(t *testing.T) {
+	env := startAdmin(t)
+	resp, page := env.get(t, "/?interview_id=int-1", basicAuth(auditorToken))
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("search: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, i := range []int{1, 4, 7} {
+		if !strings.Contains(page, `href="/ui/events/`+env.ids[i]+`"`) {
+			t.Errorf("search page lacks event %d", i)
+		}
+	}
+	if strings.Contains(page, env.ids[0]) || strings.Contains(page, "<script") {
+		t.Error("search page shows another interview's event, or a script")
+	}
+	_, page = env.get(t, "/?since=tomorrow", basicAuth(auditorToken))
+	if !strings.Contains(page, `class="error"`) || !strings.Contains(page, "is not a time") {
+		t.Error("bad filter not explained on the page")
+	}
+	_, page = env.get(t, "/?interview_id=none", basicAuth(auditorToken))
+	if !strings.Contains(page, "No archived events match") {
+		t.Error("empty result not explained")
+	}
+
+	id := env.ids[4]
+	_, page = env.get(t, "/ui/events/"+id, basicAuth(auditorToken))
+	for _, want := range []string{
+		`&#34;interview_id&#34;: &#34;int-1&#34;`, // pretty-printed JSON, escaped
+		"matched the exact bytes received", "Koji-Webhooks/1.0", "pending", "attempts",
+		`href="/api/v1/events/` + id + `/raw?download=1"`, `href="/ui/events/` + id + `/raw"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("event page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Replay to destinations") {
+		t.Error("auditor sees a replay button")
+	}
+	_, page = env.get(t, "/ui/events/"+id, basicAuth(adminToken))
+	if !strings.Contains(page, "Replay to destinations") {
+		t.Error("admin sees no replay button")
+	}
+	body, _ := env.db.Body(id)
+	_, page = env.get(t, "/ui/events/"+id+"/raw", basicAuth(auditorToken))
+	if !strings.Contains(page, html.EscapeString(string(body))) {
+		t.Errorf("raw page lacks the exact body")
+	}
+}
+
+func TestPagesListsAndVerify(t *testing.T) {
+	dl := fakeDeadLetters{{EventID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", Destination: "app", Source: "koji", Type: "interview.completed",
+		Attempts: 12, Reason: "HTTP 410 from destination", At: time.Now()}}
+	env := startAdmin(t, func(c *gateway.AdminConfig) { c.DeadLetters = dl })
+	_, page := env.get(t, "/ui/deadletters", basicAuth(adminToken))
+	if !strings.Contains(page, "HTTP 410 from destination") || !strings.Contains(page, `action="/ui/events/01ARZ3NDEKTSV4RRFFQ69G5FAV/replay"`) {
+		t.Errorf("dead letters page: %s", page)
+	}
+	_, page = env.get(t, "/ui/deadletters", basicAuth(auditorToken))
+	if strings.Contains(page, "/replay") {
+		t.Error("auditor gets replay forms")
+	}
+	env.db.LogRejection(inbox.Rejection{Kind: "rejected", Source: "koji", Reason: "bad signature", Status: 401, BodySHA256: "ab"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, page = env.get(t, "/ui/rejections", basicAuth(auditorToken))
+		if strings.Contains(page, "bad signature") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(page, "bad signature") {
+		t.Error("rejections page lacks the rejection")
+	}
+	_, page = env.get(t, "/ui/verify", basicAuth(auditorToken))
+	if !strings.Contains(page, "Intact: 9 events checked") {
+		t.Errorf("verify page: %s", page)
+	}
+	resp, page := env.get(t, "/ui/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", basicAuth(auditorToken))
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(page, "not found") {
+		t.Errorf("missing event page: %d", resp.StatusCode)
+	}
+	resp, css := env.get(t, "/ui/static/style.css")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(css, "font") {
+		t.Errorf("stylesheet: %d", resp.StatusCode)
+	}
+}

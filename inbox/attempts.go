@@ -1,0 +1,82 @@
+package inbox
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// pfxAttempt holds the delivery history of every event: one record per
+// attempt, replay request or durable deferral, in the order they happened.
+const pfxAttempt = "at/" // at/<id>/<destination>/<n 8 bytes BE> → Attempt (JSON)
+
+// Attempt kinds.
+const (
+	AttemptSend   = "attempt" // a request was sent (or tried)
+	AttemptReplay = "replay"  // an operator queued the event again
+)
+
+// Attempt outcomes.
+const (
+	OutcomeDelivered = "delivered"
+	OutcomeRetry     = "retry"
+	OutcomeDead      = "dead"
+	OutcomeQueued    = "queued" // a replay put the event back in the outbox
+)
+
+// MaxAttemptResponse is how much of a response body an Attempt keeps.
+const MaxAttemptResponse = 1 << 10
+
+// Attempt is one line of an event's delivery history.
+type Attempt struct {
+	N           uint64    `json:"n"` // set by the store: position in this destination's history
+	Kind        string    `json:"kind"`
+	Destination string    `json:"destination"` // set by the store
+	At          time.Time `json:"at"`
+	// Number is the X-Porch-Attempt value sent: attempts ever made to
+	// this destination, replays included.
+	Number    int    `json:"number,omitempty"`
+	Status    int    `json:"status,omitempty"` // HTTP status, 0 when no response came
+	LatencyMS int64  `json:"latency_ms,omitempty"`
+	Error     string `json:"error,omitempty"`
+	// Response is the first MaxAttemptResponse bytes of the response body.
+	Response string    `json:"response,omitempty"`
+	Outcome  string    `json:"outcome"`
+	NextAt   time.Time `json:"next_at,omitzero"`
+	// By and Reason say who asked for a replay (a token fingerprint) and why.
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func attemptPrefix(id, dest string) string { return pfxAttempt + id + "/" + dest + "/" }
+
+// recordAttempt appends a to the history of (id, dest).
+func recordAttempt(txn *badger.Txn, id, dest string, a Attempt) error {
+	p := attemptPrefix(id, dest)
+	a.N = lastSeq(txn, p) + 1
+	a.Destination = dest
+	if len(a.Response) > MaxAttemptResponse {
+		a.Response = a.Response[:MaxAttemptResponse]
+	}
+	if err := putJSON(txn, seqKey(p, a.N), a); err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+	return nil
+}
+
+// Attempts returns the delivery history of event id, every destination,
+// by destination and then in order. An event never forwarded has none.
+func (db *DB) Attempts(id string) ([]Attempt, error) {
+	var out []Attempt
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		return scanJSON(txn, pfxAttempt+id+"/", func(a *Attempt) error {
+			out = append(out, *a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attempts %s: %w", id, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,188 @@
+package inbox
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// pfxDead holds dead letters: deliveries that got a permanent failure or
+// ran out of attempts. They stay until replayed.
+const pfxDead = "x/" // x/<id>/<destination> → DeadLetter (JSON)
+
+// ErrNotForwardable means the event cannot be queued: it is quarantined,
+// or the destination is not one it was accepted for.
+var ErrNotForwardable = errors.New("not forwardable")
+
+// DeadLetter is one delivery given up on.
+type DeadLetter struct {
+	EventID     string    `json:"event_id"`
+	Destination string    `json:"destination"`
+	Source      string    `json:"source"`
+	Type        string    `json:"type"`
+	InterviewID string    `json:"interview_id,omitempty"`
+	ReceivedAt  time.Time `json:"received_at"`
+	At          time.Time `json:"at"` // when it was dead-lettered
+	Reason      string    `json:"reason"`
+	Attempts    int       `json:"attempts"`
+	LastStatus  int       `json:"last_status,omitempty"`
+}
+
+// DeadLetterFilter selects dead letters. Empty fields match everything;
+// Type may be a path.Match glob; Since and Until bound DeadLetter.At
+// (Since inclusive, Until exclusive).
+type DeadLetterFilter struct {
+	Destination string
+	Source      string
+	Type        string
+	Since       time.Time
+	Until       time.Time
+	Limit       int // 0 means no limit
+}
+
+// Match reports whether dl passes f.
+func (f DeadLetterFilter) Match(dl *DeadLetter) bool {
+	if f.Destination != "" && dl.Destination != f.Destination {
+		return false
+	}
+	if f.Source != "" && dl.Source != f.Source {
+		return false
+	}
+	if f.Type != "" {
+		if ok, _ := path.Match(f.Type, dl.Type); !ok {
+			return false
+		}
+	}
+	if !f.Since.IsZero() && dl.At.Before(f.Since) {
+		return false
+	}
+	return f.Until.IsZero() || dl.At.Before(f.Until)
+}
+
+func deadKey(id, dest string) []byte { return []byte(pfxDead + id + "/" + dest) }
+
+func putDeadLetter(txn *badger.Txn, d *Delivery, a *Attempt, reason string) error {
+	var ev Event
+	if err := getJSON(txn, eventKey(d.EventID), &ev); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	dl := DeadLetter{
+		EventID: d.EventID, Destination: d.Destination, Source: ev.Source, Type: ev.Type,
+		InterviewID: d.InterviewID, ReceivedAt: ev.ReceivedAt, At: a.At, Reason: reason,
+		Attempts: d.Total, LastStatus: a.Status,
+	}
+	return putJSON(txn, deadKey(d.EventID, d.Destination), dl)
+}
+
+// DeadLetters lists the dead letters f selects, oldest event first.
+func (db *DB) DeadLetters(f DeadLetterFilter) ([]DeadLetter, error) {
+	var out []DeadLetter
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		return scanJSON(txn, pfxDead, func(dl *DeadLetter) error {
+			if f.Match(dl) && (f.Limit <= 0 || len(out) < f.Limit) {
+				out = append(out, *dl)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// ReplayRequest says who asks for a replay and why.
+type ReplayRequest struct {
+	By     string // token fingerprint
+	Reason string
+}
+
+// Replay queues event id again, keeping its id, for destination dest or,
+// when dest is empty, every destination it was accepted for. A
+// destination whose delivery is still pending is left as it is. It
+// returns the destinations queued; the request is recorded in each one's
+// history and the store is synced before Replay returns.
+func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
+	var queued []string
+	err := db.update(func(txn *badger.Txn) error {
+		queued = queued[:0]
+		var ev Event
+		if err := getJSON(txn, eventKey(id), &ev); err != nil {
+			return fmt.Errorf("event %s: %w", id, err)
+		}
+		if ev.Status == StatusQuarantined {
+			return fmt.Errorf("event %s is quarantined: %w", id, ErrNotForwardable)
+		}
+		dests := ev.Destinations
+		if dest != "" {
+			if !slices.Contains(dests, dest) {
+				return fmt.Errorf("event %s has no destination %q: %w", id, dest, ErrNotForwardable)
+			}
+			dests = []string{dest}
+		}
+		for _, ds := range dests {
+			ok, err := db.requeue(txn, &ev, ds, r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				queued = append(queued, ds)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(queued) > 0 {
+		if err := db.bdb.Sync(); err != nil {
+			return nil, fmt.Errorf("replay: sync: %w: %w", ErrNotDurable, err)
+		}
+		db.signalWake()
+	}
+	return queued, nil
+}
+
+// requeue stages one destination of a replay; false when it is pending.
+func (db *DB) requeue(txn *badger.Txn, ev *Event, dest string, r ReplayRequest) (bool, error) {
+	var st DeliveryState
+	err := getJSON(txn, deliveryKey(ev.ID, dest), &st)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if err == nil && st.Status == DeliveryPending {
+		return false, nil
+	}
+	if err := txn.Delete(deadKey(ev.ID, dest)); err != nil {
+		return false, fmt.Errorf("replay: %w", err)
+	}
+	now := db.opt.Now()
+	d := Delivery{EventID: ev.ID, Destination: dest, InterviewID: ev.InterviewID, Seq: ev.Seq, Total: st.Attempts, DueAt: now}
+	a := Attempt{Kind: AttemptReplay, At: now, Outcome: OutcomeQueued, By: r.By, Reason: r.Reason}
+	if err := recordAttempt(txn, ev.ID, dest, a); err != nil {
+		return false, err
+	}
+	return true, queue(txn, &d, now)
+}
+
+// ReplayDead replays every dead letter f selects (f.Limit caps how many)
+// and returns how many destinations were queued.
+func (db *DB) ReplayDead(f DeadLetterFilter, r ReplayRequest) (int, error) {
+	dls, err := db.DeadLetters(f)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, dl := range dls {
+		q, err := db.Replay(dl.EventID, dl.Destination, r)
+		if err != nil {
+			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
+		}
+		n += len(q)
+	}
+	return n, nil
+}

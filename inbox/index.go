@@ -1,0 +1,159 @@
+package inbox
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/oklog/ulid/v2"
+)
+
+// Event ids are ULIDs: 26 characters whose byte order is time order. The
+// archive's searches walk one index prefix newest first and stop at the
+// time bound, so their cost follows the size of the answer, not of the
+// archive.
+
+// idAt is the smallest event id that can carry time t (millisecond
+// precision); every id of an event archived at or after t sorts at or
+// after it.
+func idAt(t time.Time) string {
+	var id ulid.ULID
+	_ = id.SetTime(ulid.Timestamp(t))
+	return id.String()
+}
+
+// IDTime is the archive time encoded in event id, the zero time when id
+// is not an event id.
+func IDTime(id string) time.Time {
+	u, err := ulid.ParseStrict(id)
+	if err != nil {
+		return time.Time{}
+	}
+	return ulid.Time(u.Time()).UTC()
+}
+
+// idStream yields event ids from one index prefix, newest first, within
+// [lo, hi): lo and hi are ids ("" = unbounded).
+type idStream struct {
+	it     *badger.Iterator
+	prefix []byte
+	lo     string
+	cur    string
+	ok     bool
+}
+
+func newIDStream(txn *badger.Txn, prefix, lo, hi string) *idStream {
+	it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte(prefix)})
+	s := &idStream{it: it, prefix: []byte(prefix), lo: lo}
+	seek := append([]byte(prefix), 0xff)
+	if hi != "" {
+		seek = []byte(prefix + hi)
+	}
+	it.Seek(seek)
+	if hi != "" && it.Valid() && bytes.Equal(it.Item().Key(), seek) {
+		it.Next() // hi is exclusive
+	}
+	s.load()
+	return s
+}
+
+// load reads the id under the iterator, ending the stream below lo.
+func (s *idStream) load() {
+	s.ok = false
+	for ; s.it.Valid(); s.it.Next() {
+		rest := string(s.it.Item().Key()[len(s.prefix):])
+		if strings.Contains(rest, "/") {
+			continue // a longer source or value sharing the prefix: not ours
+		}
+		if rest < s.lo {
+			return
+		}
+		s.cur, s.ok = rest, true
+		return
+	}
+}
+
+func (s *idStream) next() {
+	s.it.Next()
+	s.load()
+}
+
+func (s *idStream) close() { s.it.Close() }
+
+// mergedIDs merges several newest-first streams into one.
+type mergedIDs []*idStream
+
+// pop returns the newest id among the streams, or false when all are done.
+func (m mergedIDs) pop() (string, bool) {
+	var best *idStream
+	for _, s := range m {
+		if s.ok && (best == nil || s.cur > best.cur) {
+			best = s
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	id := best.cur
+	best.next()
+	return id, true
+}
+
+func (m mergedIDs) close() {
+	for _, s := range m {
+		s.close()
+	}
+}
+
+// indexSources lists the distinct source names under an index prefix
+// such as "xi/", by skipping from one source to the next: a few seeks, not
+// a scan.
+func indexSources(txn *badger.Txn, prefix string) []string {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+	defer it.Close()
+	var out []string
+	for it.Rewind(); it.Valid(); {
+		rest := string(it.Item().Key()[len(prefix):])
+		src, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			it.Next()
+			continue
+		}
+		out = append(out, src)
+		it.Seek([]byte(prefix + src + "0")) // '0' follows '/'
+	}
+	return out
+}
+
+// plan picks the most selective index for q and opens its streams within
+// the id range [lo, hi).
+func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
+	var prefixes []string
+	switch {
+	case q.InterviewID != "":
+		for _, src := range sourcesFor(txn, pfxIdxIntv, q.Source) {
+			prefixes = append(prefixes, pfxIdxIntv+src+"/"+q.InterviewID+"/")
+		}
+	case q.Type != "":
+		for _, src := range sourcesFor(txn, pfxIdxType, q.Source) {
+			prefixes = append(prefixes, pfxIdxType+src+"/"+q.Type+"/")
+		}
+	case q.Status != "":
+		prefixes = []string{pfxIdxStatus + string(q.Status) + "/"}
+	default:
+		prefixes = []string{pfxEvent}
+	}
+	m := make(mergedIDs, 0, len(prefixes))
+	for _, p := range prefixes {
+		m = append(m, newIDStream(txn, p, lo, hi))
+	}
+	return m
+}
+
+func sourcesFor(txn *badger.Txn, prefix, source string) []string {
+	if source != "" {
+		return []string{source}
+	}
+	return indexSources(txn, prefix)
+}

@@ -1,0 +1,155 @@
+package inbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// keyCheckpoint holds the chain link (seq, hash, id) of the newest event
+// retention removed: verification starts from it.
+const keyCheckpoint = "m/checkpoint"
+
+var zeroTime time.Time
+
+// pruneBatch is how many events one retention transaction removes.
+const pruneBatch = 200
+
+// PruneReport says what one retention pass did.
+type PruneReport struct {
+	Removed int `json:"removed"`
+	// HeldBy is the oldest event kept back because a delivery of it is
+	// still pending; empty when nothing old is waiting.
+	HeldBy     string `json:"held_by,omitempty"`
+	Checkpoint uint64 `json:"checkpoint_seq"`
+}
+
+// Prune removes the events archived before cutoff, oldest first: metadata,
+// raw body, index entries, sightings and settled delivery states. Removal
+// keeps the chain verifiable: the newest removed link is saved as the
+// checkpoint in the same transaction, and it only ever removes a prefix of
+// the chain, so it stops at the first old event with a delivery still
+// pending and resumes there on a later pass, once it is settled.
+func (db *DB) Prune(cutoff time.Time) (PruneReport, error) {
+	var rep PruneReport
+	hi := idAt(cutoff)
+	for {
+		n, held, err := db.pruneOnce(hi, &rep)
+		if errors.Is(err, badger.ErrConflict) {
+			continue // a delivery changed under us: look again
+		}
+		if err != nil {
+			return rep, fmt.Errorf("prune: %w", err)
+		}
+		rep.Removed += n
+		if held != "" || n < pruneBatch {
+			rep.HeldBy = held
+			return rep, nil
+		}
+	}
+}
+
+// pruneOnce removes up to pruneBatch events with ids below hi in one
+// transaction.
+func (db *DB) pruneOnce(hi string, rep *PruneReport) (removed int, held string, err error) {
+	err = db.bdb.Update(func(txn *badger.Txn) error {
+		var cp chainHead
+		if err := getJSON(txn, []byte(keyCheckpoint), &cp); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		var victims []*Event
+		err := walkEvents(txn, "", hi, func(e *Event) (bool, error) {
+			settled, err := deliveriesSettled(txn, e.ID)
+			if err != nil {
+				return false, err
+			}
+			if !settled {
+				held = e.ID
+				return false, nil
+			}
+			victims = append(victims, e)
+			return len(victims) < pruneBatch, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range victims {
+			if err := removeEvent(txn, e); err != nil {
+				return err
+			}
+			cp = chainHead{Seq: e.Seq, Hash: e.Hash, ID: e.ID}
+		}
+		removed = len(victims)
+		rep.Checkpoint = cp.Seq
+		if removed == 0 {
+			return nil
+		}
+		return putJSON(txn, []byte(keyCheckpoint), cp)
+	})
+	return removed, held, err
+}
+
+// deliveriesSettled reports whether no delivery of event id is pending.
+// The delivery states belong to forwarding (outbox.go); retention only
+// reads them.
+func deliveriesSettled(txn *badger.Txn, id string) (bool, error) {
+	settled := true
+	err := scanJSON(txn, pfxDelivery+id+"/", func(d *DeliveryState) error {
+		if d.Status != DeliveryDelivered && d.Status != DeliveryDead {
+			settled = false
+		}
+		return nil
+	})
+	return settled, err
+}
+
+// removeEvent stages the deletion of e and everything hanging off it.
+func removeEvent(txn *badger.Txn, e *Event) error {
+	keys := append(indexKeys(e), eventKey(e.ID), bodyKey(e.ID), sightingsKey(e.ID))
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxDelivery + e.ID + "/")})
+	for it.Rewind(); it.Valid(); it.Next() {
+		keys = append(keys, it.Item().KeyCopy(nil))
+	}
+	it.Close()
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return fmt.Errorf("remove %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Checkpoint returns the chain link retention last removed: seq 0 and
+// GenesisHash when nothing was ever removed.
+func (db *DB) Checkpoint() (seq uint64, hash string, err error) {
+	var cp chainHead
+	err = db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, []byte(keyCheckpoint), &cp) })
+	if errors.Is(err, ErrNotFound) {
+		return 0, GenesisHash, nil
+	}
+	return cp.Seq, cp.Hash, err
+}
+
+// retentionLoop prunes events older than Options.Retention every
+// Options.RetentionInterval until Close.
+func (db *DB) retentionLoop() {
+	defer db.wg.Done()
+	t := time.NewTicker(db.opt.RetentionInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.closing:
+			return
+		case <-t.C:
+			rep, err := db.Prune(db.opt.Now().Add(-db.opt.Retention))
+			switch {
+			case err != nil:
+				db.log.WithError(err).Warn("archive retention pass failed")
+			case rep.Removed > 0 || rep.HeldBy != "":
+				db.log.WithField("removed", rep.Removed).WithField("held_by", rep.HeldBy).Info("archive retention pass")
+			}
+		}
+	}
+}

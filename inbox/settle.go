@@ -1,0 +1,117 @@
+package inbox
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// The settle calls below are how the forwarder records an outcome. Each
+// is one transaction: the outbox entry, the delivery state, the order
+// index and the history line change together. They fail with ErrNotFound
+// when the outbox entry is gone (settled already).
+
+// Ack records a successful attempt and removes d from the outbox.
+func (db *DB) Ack(d Delivery, a Attempt) error {
+	return db.update(func(txn *badger.Txn) error {
+		if err := takeOutbox(txn, &d); err != nil {
+			return err
+		}
+		d.Total++
+		a.Outcome = OutcomeDelivered
+		return db.finish(txn, &d, &a, DeliveryDelivered, "")
+	})
+}
+
+// Retry moves d to next. With a non-nil attempt it also counts and
+// records that attempt; with nil it only defers d (nothing was sent).
+func (db *DB) Retry(d Delivery, next time.Time, a *Attempt) error {
+	return db.update(func(txn *badger.Txn) error {
+		if err := takeOutbox(txn, &d); err != nil {
+			return err
+		}
+		now := db.opt.Now()
+		last := ""
+		if a != nil {
+			d.Attempts++
+			d.Total++
+			d.Failures++
+			a.Outcome, a.NextAt = OutcomeRetry, next
+			last = attemptError(a)
+			if err := recordAttempt(txn, d.EventID, d.Destination, *a); err != nil {
+				return err
+			}
+		}
+		d.DueAt = next
+		if err := putJSON(txn, outboxKey(d.DueAt, d.EventID, d.Destination), d); err != nil {
+			return err
+		}
+		st := DeliveryState{Destination: d.Destination, Status: DeliveryPending, Attempts: d.Total, NextAt: next, LastError: last, UpdatedAt: now}
+		return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
+	})
+}
+
+// DeadLetter removes d from the outbox and keeps it as a dead letter with
+// reason. a is the last attempt, nil when none was made for this reason.
+func (db *DB) DeadLetter(d Delivery, a *Attempt, reason string) error {
+	return db.update(func(txn *badger.Txn) error {
+		if err := takeOutbox(txn, &d); err != nil {
+			return err
+		}
+		if a == nil {
+			a = &Attempt{Kind: AttemptSend, At: db.opt.Now(), Error: reason}
+		} else {
+			d.Attempts++
+			d.Total++
+		}
+		a.Outcome = OutcomeDead
+		if err := putDeadLetter(txn, &d, a, reason); err != nil {
+			return err
+		}
+		return db.finish(txn, &d, a, DeliveryDead, reason)
+	})
+}
+
+// finish records a and the final state of d, and releases d's place in
+// its interview's order so the next event can go.
+func (db *DB) finish(txn *badger.Txn, d *Delivery, a *Attempt, status, lastErr string) error {
+	if err := recordAttempt(txn, d.EventID, d.Destination, *a); err != nil {
+		return err
+	}
+	if d.InterviewID != "" {
+		if err := txn.Delete(orderKey(d)); err != nil {
+			return fmt.Errorf("release order: %w", err)
+		}
+	}
+	st := DeliveryState{Destination: d.Destination, Status: status, Attempts: d.Total, LastError: lastErr, UpdatedAt: db.opt.Now()}
+	return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
+}
+
+func attemptError(a *Attempt) string {
+	if a.Error != "" {
+		return a.Error
+	}
+	if a.Status != 0 {
+		return fmt.Sprintf("status %d", a.Status)
+	}
+	return ""
+}
+
+// update runs fn in a read-write transaction, retrying on conflicts.
+func (db *DB) update(fn func(txn *badger.Txn) error) error {
+	select {
+	case <-db.closing:
+		return ErrClosed
+	default:
+	}
+	var err error
+	for range 5 {
+		err = db.bdb.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
