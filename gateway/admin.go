@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,11 @@ type Archive interface {
 	Verify(ctx context.Context) (inbox.VerifyReport, error)
 	LogAccess(a inbox.Access) error
 	AccessTrail(before uint64, limit int) ([]inbox.Access, error)
+
+	// Forwarding's records, shown by the archive pages.
+	Attempts(id string) ([]inbox.Attempt, error)
+	DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error)
+	Replay(id, dest string, r inbox.ReplayRequest) ([]string, error)
 }
 
 // AdminConfig configures the private admin listener.
@@ -36,16 +42,15 @@ type AdminConfig struct {
 	ShutdownTimeout time.Duration
 	// Metrics serves /metrics without auth; nil leaves the route out.
 	Metrics http.Handler
+	// Reload re-reads and applies the config (POST /api/v1/reload, admin
+	// role); nil leaves the route out. See admin_reload.go.
+	Reload ReloadFunc
+	// Backup streams an online backup of the store (GET /api/v1/backup,
+	// admin role); nil leaves the route out. See admin_backup.go.
+	Backup func(w io.Writer) error
 	// DetailExtras add named sections to an event's detail (API and
-	// page), e.g. "attempts" and "enrichment" from forwarding. A nil
-	// result leaves the section out.
+	// page), e.g. "enrichment". A nil result leaves the section out.
 	DetailExtras map[string]func(id string) (any, error)
-	// DeadLetters feeds the dead letters page; nil shows it empty.
-	DeadLetters DeadLetterLister
-	// Replay queues an archived event for forwarding again (the same
-	// store method as POST /api/v1/events/{id}/replay); nil hides the
-	// pages' replay buttons.
-	Replay func(ctx context.Context, id string) error
 }
 
 // Admin is the private listener: archive API and pages, admin actions,

@@ -24,11 +24,10 @@ const (
 // adminEnv is a real admin listener on 127.0.0.1:0 over a real inbox in
 // a TempDir.
 type adminEnv struct {
-	db       *inbox.DB
-	base     string
-	ids      []string // archived events, oldest first
-	t0       time.Time
-	replayed chan string
+	db   *inbox.DB
+	base string
+	ids  []string // archived events, oldest first
+	t0   time.Time
 }
 
 type adminOpt func(*gateway.AdminConfig)
@@ -39,18 +38,11 @@ func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &adminEnv{db: db, t0: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC), replayed: make(chan string, 10)}
+	env := &adminEnv{db: db, t0: time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)}
 	cfg := gateway.AdminConfig{
 		Listen: "127.0.0.1:0", AdminTokens: []string{adminToken}, AuditorTokens: []string{auditorToken},
-		Replay: func(_ context.Context, id string) error {
-			if _, err := db.Event(id); err != nil {
-				return err
-			}
-			env.replayed <- id
-			return nil
-		},
 		DetailExtras: map[string]func(string) (any, error){
-			"attempts": func(id string) (any, error) { return []map[string]any{{"n": 1, "status": 500}}, nil },
+			"enrichment": func(id string) (any, error) { return map[string]any{"interview": map[string]string{"id": id}}, nil },
 		},
 	}
 	for _, o := range opts {
@@ -104,6 +96,41 @@ func (env *adminEnv) accept(t *testing.T, i int) string {
 		t.Fatal(err)
 	}
 	return r.ID
+}
+
+// deadLetter gives up on the pending delivery of id to app, as the
+// forwarder would after a permanent failure.
+func (env *adminEnv) deadLetter(t *testing.T, id string) {
+	t.Helper()
+	pending, err := env.db.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range pending {
+		if d.EventID == id {
+			a := &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Number: 1, Status: 410, Error: "status 410"}
+			if err := env.db.DeadLetter(d, a, "HTTP 410 from destination"); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no pending delivery of %s", id)
+}
+
+// replays counts the replay requests in id's delivery history.
+func (env *adminEnv) replays(t *testing.T, id string) (n int, by string) {
+	t.Helper()
+	at, err := env.db.Attempts(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range at {
+		if a.Kind == inbox.AttemptReplay {
+			n, by = n+1, a.By
+		}
+	}
+	return n, by
 }
 
 type reqOpt func(*http.Request)

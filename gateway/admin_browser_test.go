@@ -59,6 +59,7 @@ func browser(t *testing.T) context.Context {
 // interview id, open the event, read the raw payload.
 func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	env := startAdmin(t)
+	env.deadLetter(t, env.ids[7]) // so the event page has a delivery history
 	ctx := browser(t)
 	want, err := env.db.Body(env.ids[7])
 	if err != nil {
@@ -81,8 +82,21 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="interview_id"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="interview_id"]`), "int-1"),
 		chromedp.Submit(chromedp.CSS(`input[name="interview_id"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a.event-link`)),
 	))
+	// The unfiltered home page lists events too: wait for the results
+	// page itself before reading it.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		step("location", err)
+		if strings.Contains(loc, "interview_id=int-1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search never navigated: at %s", loc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	step("results", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`a.event-link`))))
 	firstLink, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.event-link`)))
 	step("read results", err)
 	searchShot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -95,6 +109,8 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	step("title", err)
 	payload, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("payload")))
 	step("read payload", err)
+	timeline, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.timeline`)))
+	step("read delivery history", err)
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	step("screenshot", err)
 	step("open raw", chromedp.Do(ctx,
@@ -108,6 +124,9 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	}
 	if !strings.Contains(title, env.ids[7]) || !strings.Contains(payload, `"interview_id": "int-1"`) {
 		t.Errorf("event page: title %q payload %q", title, payload)
+	}
+	if !strings.Contains(timeline, "410") || !strings.Contains(timeline, "dead") {
+		t.Errorf("delivery history = %q", timeline)
 	}
 	if strings.TrimSpace(raw) != string(want) {
 		t.Errorf("raw view = %q, want %q", raw, want)

@@ -11,13 +11,17 @@ import (
 
 // EventDetail is the archive's full view of one event: its metadata with
 // the verification evidence and chain fields, the duplicate sightings,
-// the deliveries, and whatever AdminConfig.DetailExtras add (attempts,
-// enrichment) under their names.
+// the deliveries and their attempts, and whatever AdminConfig.DetailExtras
+// add (enrichment) under their names.
 type EventDetail struct {
 	*inbox.Event
 	Sightings  inbox.Sightings       `json:"sightings"`
 	Deliveries []inbox.DeliveryState `json:"deliveries"`
-	Extras     map[string]any        `json:"extras,omitempty"`
+	// Attempts is the delivery history: every attempt and replay, by
+	// destination, in order.
+	Attempts []inbox.Attempt `json:"attempts"`
+	// Extras are the sections AdminConfig.DetailExtras add (enrichment).
+	Extras map[string]any `json:"extras,omitempty"`
 }
 
 func (a *Admin) detail(id string) (*EventDetail, error) {
@@ -33,10 +37,17 @@ func (a *Admin) detail(id string) (*EventDetail, error) {
 	if err != nil {
 		return nil, err
 	}
+	at, err := a.archive.Attempts(id)
+	if err != nil {
+		return nil, err
+	}
 	if d == nil {
 		d = []inbox.DeliveryState{}
 	}
-	out := &EventDetail{Event: ev, Sightings: s, Deliveries: d}
+	if at == nil {
+		at = []inbox.Attempt{}
+	}
+	out := &EventDetail{Event: ev, Sightings: s, Deliveries: d, Attempts: at}
 	for name, fn := range a.cfg.DetailExtras {
 		v, err := fn(id)
 		if err != nil {

@@ -128,7 +128,7 @@ type eventPage struct {
 	BodyJSON  bool
 	Extras    []extraSection
 	CanReplay bool
-	Replayed  bool
+	Replayed  string // destinations queued by the replay just made
 }
 
 type headerLine struct{ Name, Value string }
@@ -150,8 +150,8 @@ func (a *Admin) pageEvent(w http.ResponseWriter, r *http.Request) {
 		a.pageError(w, r, err)
 		return
 	}
-	ep := eventPage{D: d, CanReplay: a.cfg.Replay != nil && roleOf(r) >= RoleAdmin,
-		Replayed: r.URL.Query().Get("replayed") != ""}
+	ep := eventPage{D: d, CanReplay: roleOf(r) >= RoleAdmin && d.Status != inbox.StatusQuarantined && len(d.Destinations) > 0,
+		Replayed: r.URL.Query().Get("replayed")}
 	ep.Body, ep.BodyJSON = prettyBody(body)
 	for name, vs := range d.Headers {
 		for _, v := range vs {

@@ -9,61 +9,38 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
-// DeadLetterRow is one dead letter as the dead letters page shows it.
-type DeadLetterRow struct {
-	EventID     string
-	Destination string
-	Source      string
-	Type        string
-	Attempts    int
-	Reason      string
-	At          time.Time
-}
-
-// DeadLetterLister lists dead letters, newest first, for the page. cmd
-// adapts forwarding's store methods to it.
-type DeadLetterLister interface {
-	DeadLetterRows(limit int) ([]DeadLetterRow, error)
-}
-
 type deadLettersPage struct {
-	Rows      []DeadLetterRow
-	Wired     bool
+	Rows      []inbox.DeadLetter
 	CanReplay bool
 }
 
-// pageDeadLetters is GET /ui/deadletters.
+// pageDeadLetters is GET /ui/deadletters: up to 500 dead letters, oldest
+// event first, with replay buttons for admins.
 func (a *Admin) pageDeadLetters(w http.ResponseWriter, r *http.Request) {
-	p := deadLettersPage{Wired: a.cfg.DeadLetters != nil, CanReplay: a.cfg.Replay != nil && roleOf(r) >= RoleAdmin}
-	if p.Wired {
-		rows, err := a.cfg.DeadLetters.DeadLetterRows(200)
-		if err != nil {
-			a.pageError(w, r, err)
-			return
-		}
-		p.Rows = rows
+	rows, err := a.archive.DeadLetters(inbox.DeadLetterFilter{Limit: 500})
+	if err != nil {
+		a.pageError(w, r, err)
+		return
 	}
-	a.render(w, r, http.StatusOK, "deadletters", "Dead letters", p)
+	a.render(w, r, http.StatusOK, "deadletters", "Dead letters", deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin})
 }
 
 // pageReplay is POST /ui/events/{id}/replay (admins, CSRF-checked by
-// csrfGuard): the same store call as the replay API, then back to the
-// event page.
+// csrfGuard), with an optional form field destination: the same store
+// call as the replay API, then back to the event page.
 func (a *Admin) pageReplay(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
-	if a.cfg.Replay == nil {
-		a.pageError(w, r, ErrRouteNotFound)
-		return
-	}
-	err := a.audit(r, "replay", []string{id}, "", 0)
+	dest := r.PostFormValue("destination")
+	err := a.audit(r, "replay", []string{id}, dest, 0)
+	var queued []string
 	if err == nil {
-		err = a.cfg.Replay(r.Context(), id)
+		queued, err = a.archive.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages"})
 	}
 	if err != nil {
 		a.pageError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/ui/events/"+id+"?replayed=1", http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/events/"+id+"?replayed="+strconv.Itoa(len(queued)), http.StatusSeeOther)
 }
 
 type listPage[T any] struct {

@@ -7,13 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 )
-
-type fakeDeadLetters []gateway.DeadLetterRow
-
-func (f fakeDeadLetters) DeadLetterRows(int) ([]gateway.DeadLetterRow, error) { return f, nil }
 
 func TestPagesSearchEventAndRaw(t *testing.T) {
 	env := startAdmin(t)
@@ -64,12 +59,16 @@ func TestPagesSearchEventAndRaw(t *testing.T) {
 }
 
 func TestPagesListsAndVerify(t *testing.T) {
-	dl := fakeDeadLetters{{EventID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", Destination: "app", Source: "koji", Type: "interview.completed",
-		Attempts: 12, Reason: "HTTP 410 from destination", At: time.Now()}}
-	env := startAdmin(t, func(c *gateway.AdminConfig) { c.DeadLetters = dl })
+	env := startAdmin(t)
+	env.deadLetter(t, env.ids[3])
 	_, page := env.get(t, "/ui/deadletters", basicAuth(adminToken))
-	if !strings.Contains(page, "HTTP 410 from destination") || !strings.Contains(page, `action="/ui/events/01ARZ3NDEKTSV4RRFFQ69G5FAV/replay"`) {
+	if !strings.Contains(page, "HTTP 410 from destination") || !strings.Contains(page, `action="/ui/events/`+env.ids[3]+`/replay"`) ||
+		!strings.Contains(page, `name="destination" value="app"`) {
 		t.Errorf("dead letters page: %s", page)
+	}
+	_, page = env.get(t, "/ui/events/"+env.ids[3], basicAuth(auditorToken))
+	if !strings.Contains(page, "Delivery history") || !strings.Contains(page, "status 410") {
+		t.Errorf("event page lacks the delivery history")
 	}
 	_, page = env.get(t, "/ui/deadletters", basicAuth(auditorToken))
 	if strings.Contains(page, "/replay") {

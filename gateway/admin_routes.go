@@ -22,6 +22,12 @@ func (a *Admin) routes() http.Handler {
 	api.Handle("/export", require(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
 	api.Handle("/archive/verify", require(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
 	api.Handle("/access", require(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
+	if a.cfg.Reload != nil {
+		api.Handle("/reload", require(RoleAdmin, a.handleReload)).Methods(http.MethodPost)
+	}
+	if a.cfg.Backup != nil {
+		api.Handle("/backup", require(RoleAdmin, a.handleBackup)).Methods(http.MethodGet)
+	}
 	// The archive browser's pages (admin_pages*.go, templates in ui/).
 	r.Handle("/", require(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
 	r.PathPrefix("/ui/static/").Handler(a.pages.static).Methods(http.MethodGet)

@@ -25,6 +25,11 @@ var (
 	// ErrCSRF refuses a browser-authenticated state change without this
 	// listener's CSRF token or from another origin.
 	ErrCSRF = errors.New("forbidden: missing or invalid CSRF token, or cross-origin request")
+	// Edge operations (ingress.go, admin_reload.go).
+	ErrAddressNotAllowed = errors.New("client address not allowed")
+	ErrRateLimited       = errors.New("rate limited; retry later")
+	// ErrInvalidConfig refuses a reload; its message names YAML keys, never values.
+	ErrInvalidConfig = errors.New("invalid config")
 )
 
 // statusOf is the one place that maps an error to an HTTP status.
@@ -34,10 +39,16 @@ func statusOf(err error) int {
 		errors.Is(err, ErrBadSignature), errors.Is(err, ErrStaleTimestamp),
 		errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized
-	case errors.Is(err, ErrForbidden), errors.Is(err, ErrCSRF):
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrCSRF), errors.Is(err, ErrAddressNotAllowed):
 		return http.StatusForbidden
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrInvalidConfig):
+		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnknownSource), errors.Is(err, ErrRouteNotFound), errors.Is(err, inbox.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, inbox.ErrNotForwardable):
+		return http.StatusConflict
 	case errors.Is(err, ErrMethodNotAllowed):
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrBodyTooLarge):
@@ -62,13 +73,16 @@ func publicMessage(status int, err error) string {
 	}
 	for _, s := range []error{ErrMissingSignature, ErrMalformedSignature, ErrBadSignature, ErrStaleTimestamp,
 		ErrUnknownSource, ErrMethodNotAllowed, ErrRouteNotFound, ErrBodyTooLarge, ErrUnauthenticated,
-		ErrForbidden, ErrCSRF, inbox.ErrNotFound, ErrBadRequest} {
+		ErrForbidden, ErrCSRF, ErrAddressNotAllowed, ErrRateLimited, inbox.ErrNotFound, inbox.ErrNotForwardable, ErrBadRequest} {
 		if errors.Is(err, s) {
 			if s == ErrBadRequest && errors.Is(err, ErrInvalidQuery) {
 				return err.Error() // our own words about the caller's query
 			}
 			return s.Error()
 		}
+	}
+	if errors.Is(err, ErrInvalidConfig) { // admin-only; names YAML keys, never values
+		return err.Error()
 	}
 	return http.StatusText(status)
 }

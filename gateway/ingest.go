@@ -34,6 +34,9 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxLogger, loggerFrom(r).WithField(fieldSource, src.Name)))
+	if !s.admit(w, r, src) { // ingress.go: allowlist and rate limit
+		return
+	}
 	now := s.cfg.Now()
 	release, err := s.reserveBody(r)
 	if err != nil {
@@ -59,6 +62,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	noteAccepted(r, ev, res) // metrics.go
 	// The outcome goes on the access-log line (one line per delivery at
 	// info keeps logging off the profile at thousands of deliveries a
 	// second).
@@ -112,7 +116,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	sum := bodyHash(body)
 	ev := &inbox.Event{
 		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
-		ReceivedAt: now.UTC(), RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: requestID(r),
 		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
 		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
 	}
@@ -124,7 +128,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 		return ev
 	}
 	ev.Type, ev.InterviewID, ev.DedupKeys = facts.Event, facts.InterviewID, facts.DedupKeys
-	ev.Destinations = s.cfg.Route(src.Name, facts.Event)
+	ev.Destinations = (*s.route.Load())(src.Name, facts.Event)
 	return ev
 }
 
@@ -135,7 +139,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	control := src.def.ControlWithoutSignature != nil && src.def.ControlWithoutSignature(body)
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
-		Status: http.StatusUnauthorized, RemoteAddr: remoteIP(r), RequestID: requestID(r),
+		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: requestID(r),
 		Headers: truncateValues(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {

@@ -161,7 +161,8 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 func TestInflightBodyBudgetAnswers503WhenFull(t *testing.T) {
 	db := openInbox(t)
 	s, err := gateway.New(gateway.Config{
-		AckTimeout: 100 * time.Millisecond, MaxBodyBytes: 1 << 20, MaxInflightBytes: 1 << 20,
+		// Generous: the last delivery must commit (fsync) on a loaded machine.
+		AckTimeout: 2 * time.Second, MaxBodyBytes: 1 << 20, MaxInflightBytes: 1 << 20,
 		Sources: []gateway.Source{{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}}},
 	}, db, nil, nil)
 	if err != nil {

@@ -11,7 +11,7 @@ func (s *Server) routes() http.Handler {
 	// SkipClean: an odd path gets a JSON 404, not mux's redirect.
 	r := mux.NewRouter().SkipClean(true)
 	r.Use(withRequestID(s.log), recoverPanic, accessLog)
-	r.HandleFunc("/in/{source}", s.handleIngest).Methods(http.MethodPost)
+	r.Handle("/in/{source}", s.observed(s.handleIngest)).Methods(http.MethodPost)
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(s.log), accessLog)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,7 @@ type Source struct {
 	Name     string
 	Provider string // a name in the provider registry
 	ProviderConfig
+	Ingress SourceIngress // allowlist and rate limit (ingress.go)
 }
 
 // Config configures the ingest listener.
@@ -57,6 +59,11 @@ type Config struct {
 	// Ready reports whether the store takes deliveries. Nil means always.
 	Ready func() error
 	Now   func() time.Time
+
+	// Edge operations (ingress.go, tls.go, metrics.go).
+	TrustedProxies []string      // proxies whose X-Forwarded-For is believed
+	TLS            *TLSConfig    // nil serves plain HTTP
+	Observe        func(Outcome) // called once per ingest request; nil: nobody
 }
 
 func (c *Config) setDefaults() {
@@ -103,6 +110,7 @@ type source struct {
 	Source
 	def      Definition
 	provider Provider
+	guard    *guard
 }
 
 // Server is the public ingest listener.
@@ -112,6 +120,8 @@ type Server struct {
 	journal Journal
 	log     logrus.FieldLogger
 	sources atomic.Pointer[map[string]*source]
+	trusted atomic.Pointer[[]netip.Prefix]
+	route   atomic.Pointer[routeFunc]
 	bodies  *semaphore.Weighted // bytes of request bodies in memory
 	// refusalLog samples log lines about refused requests.
 	refusalLog *rate.Limiter
@@ -129,6 +139,10 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	if err := s.SetSources(cfg.Sources); err != nil {
 		return nil, err
 	}
+	tlsConfig, err := s.setupEdge()
+	if err != nil {
+		return nil, err
+	}
 	s.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: s.log}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
@@ -138,6 +152,7 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          newStdLogger(s.log),
+		TLSConfig:         tlsConfig,
 	}
 	return s, nil
 }
@@ -158,7 +173,11 @@ func (s *Server) SetSources(srcs []Source) error {
 		if _, dup := table[src.Name]; dup {
 			return fmt.Errorf("source %s: defined twice", src.Name)
 		}
-		table[src.Name] = &source{Source: src, def: def, provider: p}
+		g, err := newGuard(src.Ingress, s.prevGuard(src.Name))
+		if err != nil {
+			return fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		table[src.Name] = &source{Source: src, def: def, provider: p, guard: g}
 	}
 	s.sources.Store(&table)
 	return nil

@@ -199,11 +199,12 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 		return
 	}
 	db.head, db.lastMs = st.head, st.lastMs
-	for i, req := range reqs {
-		req.done <- acceptRes{r: results[i]}
-	}
+	// Wake the forwarder first, so that anyone answered can rely on it.
 	if st.queued {
 		db.signalWake()
+	}
+	for i, req := range reqs {
+		req.done <- acceptRes{r: results[i]}
 	}
 }
 

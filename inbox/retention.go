@@ -27,7 +27,8 @@ type PruneReport struct {
 }
 
 // Prune removes the events archived before cutoff, oldest first: metadata,
-// raw body, index entries, sightings and settled delivery states. Removal
+// raw body, index entries, sightings, and their settled deliveries'
+// states, history and dead letters. Removal
 // keeps the chain verifiable: the newest removed link is saved as the
 // checkpoint in the same transaction, and it only ever removes a prefix of
 // the chain, so it stops at the first old event with a delivery still
@@ -105,14 +106,18 @@ func deliveriesSettled(txn *badger.Txn, id string) (bool, error) {
 	return settled, err
 }
 
-// removeEvent stages the deletion of e and everything hanging off it.
+// removeEvent stages the deletion of e and everything hanging off it:
+// its delivery states, delivery history and dead letters go with it (a
+// dead letter whose payload is gone could not be replayed anyway).
 func removeEvent(txn *badger.Txn, e *Event) error {
 	keys := append(indexKeys(e), eventKey(e.ID), bodyKey(e.ID), sightingsKey(e.ID))
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxDelivery + e.ID + "/")})
-	for it.Rewind(); it.Valid(); it.Next() {
-		keys = append(keys, it.Item().KeyCopy(nil))
+	for _, p := range []string{pfxDelivery, pfxAttempt, pfxDead} {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p + e.ID + "/")})
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
 	}
-	it.Close()
 	for _, k := range keys {
 		if err := txn.Delete(k); err != nil {
 			return fmt.Errorf("remove %s: %w", k, err)

@@ -26,7 +26,14 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	for _, id := range ids[:3] {
 		_ = db.SettleForTest(id, "app", inbox.DeliveryDelivered)
 	}
-	_ = db.SettleForTest(ids[4], "app", inbox.DeliveryDead)
+	pending, _ := db.Pending()
+	for _, d := range pending {
+		if d.EventID == ids[4] {
+			if err := db.DeadLetter(d, &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Status: 410}, "gone"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	// Events 0..5 are old; 3 is still pending, so only 0..2 go.
 	rep, err := db.Prune(t0.Add(6 * time.Second))
 	if err != nil || rep.Removed != 3 || rep.HeldBy != ids[3] || rep.Checkpoint != 3 {
@@ -51,6 +58,12 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	rep, err = db.Prune(t0.Add(6 * time.Second))
 	if err != nil || rep.Removed != 3 || rep.HeldBy != "" || rep.Checkpoint != 6 {
 		t.Fatalf("second prune = %+v, %v", rep, err)
+	}
+	if dl, _ := db.DeadLetters(inbox.DeadLetterFilter{}); len(dl) != 0 {
+		t.Errorf("dead letter of a removed event kept: %+v", dl)
+	}
+	if at, _ := db.Attempts(ids[4]); len(at) != 0 {
+		t.Errorf("history of a removed event kept: %+v", at)
 	}
 	if seq, _, _ := db.Checkpoint(); seq != 6 {
 		t.Errorf("checkpoint = %d", seq)

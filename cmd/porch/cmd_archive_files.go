@@ -116,12 +116,13 @@ func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func printVerify(rep inbox.VerifyReport, stdout, stderr io.Writer) int {
-	if rep.OK {
+	switch {
+	case rep.OK && rep.Checked == 0:
+		fmt.Fprintln(stdout, "ok: nothing to verify (no events)")
+		return 0
+	case rep.OK:
 		fmt.Fprintf(stdout, "ok: %d events verified, seq %d to %d, last hash %s\n",
 			rep.Checked, rep.StartSeq+1, rep.LastSeq, rep.LastHash)
-		if rep.Checked == 0 {
-			fmt.Fprintln(stdout, "(nothing to verify)")
-		}
 		return 0
 	}
 	fmt.Fprintf(stderr, "BROKEN at %s\n", rep.Broken)

@@ -119,8 +119,8 @@ func (p *porchProc) kill9() {
 	<-p.exited
 }
 
-// writeConfig writes yaml to a file in dir.
-func writeConfig(t *testing.T, dir, yaml string) string {
+// writeProcConfig writes yaml to porch.yaml in dir.
+func writeProcConfig(t *testing.T, dir, yaml string) string {
 	t.Helper()
 	path := filepath.Join(dir, "porch.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -202,7 +202,7 @@ func TestCrashKill9KeepsEveryAck(t *testing.T) {
 	dest := httptest.NewServer(sink)
 	defer dest.Close()
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, testConfig(filepath.Join(dir, "data"), dest.URL))
+	cfg := writeProcConfig(t, dir, testConfig(filepath.Join(dir, "data"), dest.URL))
 	p := startPorch(t, bin, cfg)
 
 	var mu sync.Mutex
@@ -218,7 +218,7 @@ func TestCrashKill9KeepsEveryAck(t *testing.T) {
 			sink.Expect(a.id, time.Now())
 		})
 	}()
-	waitFor(t, 20*time.Second, "300 acknowledged deliveries", func() bool {
+	waitUntil(t, 20*time.Second, "300 acknowledged deliveries", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= 300
@@ -262,7 +262,7 @@ func checkForwarded(t *testing.T, sink *loadgen.Sink) {
 		t.Log("forwarding is not wired into serve yet: at-least-once delivery not checked")
 		return
 	}
-	waitFor(t, 20*time.Second, "every acknowledged event at the sink", func() bool { return len(sink.Missing()) == 0 })
+	waitUntil(t, 20*time.Second, "every acknowledged event at the sink", func() bool { return len(sink.Missing()) == 0 })
 }
 
 // forwardingWired says serve runs the forwarders (issue 3).
@@ -285,8 +285,8 @@ func adminGet(t *testing.T, c *http.Client, admin, path string) []byte {
 	return b
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+// waitUntil polls cond until it holds or limit passes, naming what it waited for.
+func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {

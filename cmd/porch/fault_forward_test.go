@@ -80,7 +80,7 @@ func TestFaultSinkDownThenBack(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	p := startPorch(t, bin, writeConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+addr+"/hook")))
+	p := startPorch(t, bin, writeProcConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+addr+"/hook")))
 	sink := loadgen.NewSink()
 	sendFresh(t, p, sink, 100)
 	time.Sleep(2 * time.Second) // the destination stays down for a while: attempts fail and back off
@@ -92,7 +92,7 @@ func TestFaultSinkDownThenBack(t *testing.T) {
 	srv := &http.Server{Handler: sink, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	waitFor(t, 30*time.Second, "every event at the sink after it came back", func() bool { return len(sink.Missing()) == 0 })
+	waitUntil(t, 30*time.Second, "every event at the sink after it came back", func() bool { return len(sink.Missing()) == 0 })
 }
 
 // TestFaultSinkFlaky: the destination answers 503 to every third request;
@@ -115,9 +115,9 @@ func TestFaultSinkFlaky(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	dir := t.TempDir()
-	p := startPorch(t, bin, writeConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+ln.Addr().String()+"/hook")))
+	p := startPorch(t, bin, writeProcConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+ln.Addr().String()+"/hook")))
 	sendFresh(t, p, sink, 300)
-	waitFor(t, 30*time.Second, "every event answered 2xx by the flaky sink", func() bool { return len(sink.Missing()) == 0 })
+	waitUntil(t, 30*time.Second, "every event answered 2xx by the flaky sink", func() bool { return len(sink.Missing()) == 0 })
 	r := sink.Report(time.Now())
 	if r.Requests < int64(r.Expected)*4/3 {
 		t.Errorf("sink saw %d requests for %d events: the 503s were not retried?", r.Requests, r.Expected)

@@ -57,7 +57,7 @@ func TestFaultDiskFull(t *testing.T) {
 	}
 	// 12 MiB kept free: below it porch must refuse (limits.min_free_bytes).
 	yaml := testConfig(filepath.Join(fs, "store"), "http://127.0.0.1:1/unused") + "limits: {min_free_bytes: 12582912}\n"
-	cfg := writeConfig(t, dir, yaml)
+	cfg := writeProcConfig(t, dir, yaml)
 	p := startPorch(t, bin, cfg)
 	c := loadgen.NewClient(4)
 	tg := procTargets(p.listen)[0]
@@ -91,7 +91,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "a delivery accepted after space returned", func() bool {
+	waitUntil(t, 15*time.Second, "a delivery accepted after space returned", func() bool {
 		_, status, _, err := postFresh(c, tg)
 		return err == nil && status == http.StatusOK
 	})
@@ -124,7 +124,7 @@ func TestFaultSlowLoris(t *testing.T) {
 	bin := buildPorch(t)
 	dir := t.TempDir()
 	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused") + "limits: {read_header_timeout: 1s}\n"
-	p := startPorch(t, bin, writeConfig(t, dir, yaml))
+	p := startPorch(t, bin, writeProcConfig(t, dir, yaml))
 
 	const lorises = 16
 	cut := make(chan error, lorises)
@@ -186,7 +186,7 @@ func dribble(addr string, limit time.Duration) error {
 func TestFaultBadSignatureFlood(t *testing.T) {
 	bin := buildPorch(t)
 	dir := t.TempDir()
-	p := startPorch(t, bin, writeConfig(t, dir, testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused")))
+	p := startPorch(t, bin, writeProcConfig(t, dir, testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused")))
 	targets := procTargets(p.listen)
 
 	ctx, stop := context.WithCancel(context.Background())

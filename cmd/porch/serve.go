@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/metrics"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 )
@@ -22,7 +25,8 @@ func init() {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("serve", "--config FILE", stderr)
-	cfg, code, ok := loadConfigFlag(fs, configFlag(fs), args)
+	cfgPath := configFlag(fs)
+	cfg, code, ok := loadConfigFlag(fs, cfgPath, args)
 	if !ok {
 		return code
 	}
@@ -37,7 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
-	m := &Main{Config: cfg, Log: log}
+	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath}
 	if err := m.Open(); err != nil {
 		log.WithError(err).Error("start failed")
 		return 1
@@ -83,6 +87,17 @@ type Main struct {
 	Gateway   *gateway.Server
 	Admin     *gateway.Admin
 	Forwarder *forward.Dispatcher
+	// Enricher is nil when no source has an enrich block; it runs in the
+	// forwarder's Prepare step.
+	Enricher    *enrich.Enricher
+	Reconcilers []*enrich.Reconciler
+
+	// Edge operations (reload.go, metrics.go).
+	ConfigPath  string            // re-read on SIGHUP and POST /api/v1/reload
+	Metrics     *metrics.Registry // served at /metrics on the admin listener
+	ReloadHooks []ReloadHook      // other components' live reload
+	reloadMu    sync.Mutex
+	hup         chan os.Signal
 }
 
 // Open opens the store and binds both listeners. On error everything
@@ -95,7 +110,7 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Logger: m.Log,
+		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -105,7 +120,13 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
-	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.DB, m.Log); err != nil {
+	if err = m.openMetrics(); err != nil {
+		return err
+	}
+	if err = m.openEnrich(); err != nil {
+		return err
+	}
+	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.Metrics.SettlerWith(m.DB), m.Log); err != nil {
 		return err
 	}
 	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
@@ -120,6 +141,7 @@ func (m *Main) Open() (err error) {
 	if err = m.Admin.Open(); err != nil {
 		return err
 	}
+	m.hup = notifyHUP()
 	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir}).Info("porch started")
 	return nil
 }
@@ -132,6 +154,10 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
 	g.Go(func() error { return m.Forwarder.Run(gctx) })
+	for _, r := range m.Reconcilers {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	g.Go(func() error { return m.watchReload(gctx) })
 	err := g.Wait()
 	if cerr := m.DB.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -145,7 +171,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 	for _, s := range c.Sources {
 		srcs = append(srcs, gateway.Source{Name: s.Name, Provider: s.Provider, ProviderConfig: gateway.ProviderConfig{
 			Secrets: s.Secrets, Tolerance: s.Tolerance, CanonicalFallback: s.CanonicalFallback,
-		}})
+		}, Ingress: sourceIngress(s)})
 	}
 	return gateway.Config{
 		Listen: c.Listen, MaxBodyBytes: c.Limits.MaxBodyBytes, AckTimeout: c.Limits.AckTimeout,
@@ -154,6 +180,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
 		MaxInflightBytes: c.Limits.MaxInflightBytes,
 		Sources:          srcs, Ready: m.DB.Ready, Route: forward.Router(m.forwardDestinations()),
+		TrustedProxies: c.Ingress.TrustedProxies, TLS: gatewayTLS(c), Observe: m.observeDelivery(),
 	}
 }
 
@@ -162,11 +189,30 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	return gateway.AdminConfig{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout,
+		DetailExtras:    map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
+		Metrics:         m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
 	}
 }
 
+// enrichmentOf is the stored enrichment record of event id, nil when the
+// event was not enriched: auditors see exactly what was forwarded.
+func (m *Main) enrichmentOf(id string) (any, error) {
+	r, err := m.DB.Enrichment(id)
+	if errors.Is(err, inbox.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 func (m *Main) forwardConfig() forward.Config {
-	return forward.Config{Destinations: m.forwardDestinations()}
+	cfg := forward.Config{Destinations: m.forwardDestinations()}
+	if m.Enricher != nil {
+		cfg.Prepare = prepareFunc(m.Enricher)
+	}
+	return cfg
 }
 
 // forwardDestinations maps the YAML destinations onto forward's.

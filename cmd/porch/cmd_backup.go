@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+func init() {
+	register("backup", "take an online backup of the store (via the running gateway, or from a stopped data dir)", runBackup)
+	register("restore", "restore a backup into an empty data dir", runRestore)
+}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("backup", "--out FILE (--config FILE | --admin-url URL | --data-dir DIR) [--token TOKEN]", stderr)
+	out := fs.String("out", "", "file to write the backup to (required)")
+	cfgPath := fs.String("config", "", "config file: backs up through its admin_listen with its first admin token")
+	adminURL := fs.String("admin-url", "", "admin listener base URL of the running gateway, e.g. http://127.0.0.1:8081")
+	token := fs.String("token", "", "admin token (default $PORCH_ADMIN_TOKEN, then the config's first admin token)")
+	dataDir := fs.String("data-dir", "", "back up a stopped gateway's data dir directly")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "porch backup: --out is required")
+		return 2
+	}
+	var src func(io.Writer) error
+	switch {
+	case *dataDir != "":
+		src = func(w io.Writer) error { return backupDir(*dataDir, w) }
+	case *adminURL != "" || *cfgPath != "":
+		url, tok, err := adminTarget(*cfgPath, *adminURL, *token)
+		if err != nil {
+			fmt.Fprintf(stderr, "porch backup: %v\n", err)
+			return 2
+		}
+		src = func(w io.Writer) error { return backupHTTP(ctx, url, tok, w) }
+	default:
+		fmt.Fprintln(stderr, "porch backup: one of --config, --admin-url or --data-dir is required")
+		return 2
+	}
+	n, err := writeFileAtomically(*out, src)
+	if err != nil {
+		fmt.Fprintf(stderr, "porch backup: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "backup written to %s (%d bytes)\n", *out, n)
+	return 0
+}
+
+// adminTarget resolves the admin URL and token from flags, environment
+// and config, in that order of precedence.
+func adminTarget(cfgPath, url, token string) (string, string, error) {
+	if token == "" {
+		token = os.Getenv("PORCH_ADMIN_TOKEN")
+	}
+	if cfgPath != "" {
+		cfg, err := LoadConfig(cfgPath)
+		if err != nil {
+			return "", "", err
+		}
+		if url == "" {
+			url = cfg.adminURL()
+		}
+		if token == "" && len(cfg.Auth.AdminTokens) > 0 {
+			token = cfg.Auth.AdminTokens[0]
+		}
+	}
+	if token == "" {
+		return "", "", errors.New("--token: no admin token (flag, $PORCH_ADMIN_TOKEN or config)")
+	}
+	return strings.TrimRight(url, "/"), token, nil
+}
+
+// backupHTTP streams GET /api/v1/backup into w.
+func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/backup", nil)
+	if err != nil {
+		return fmt.Errorf("admin url: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: 6 * time.Hour}).Do(req)
+	if err != nil {
+		return fmt.Errorf("request backup: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("request backup: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("download backup (incomplete, discarded): %w", err)
+	}
+	return nil
+}
+
+// backupDir backs up a data dir no gateway is running on.
+func backupDir(dir string, w io.Writer) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	db, err := inbox.Open(inbox.Options{Dir: dir})
+	if err != nil {
+		return fmt.Errorf("%w (is a gateway running on it? then use --config or --admin-url)", err)
+	}
+	defer db.Close()
+	return db.Backup(w)
+}
+
+// writeFileAtomically writes what fill produces to path via a temporary
+// file that is synced and renamed only when fill succeeded.
+func writeFileAtomically(path string, fill func(io.Writer) error) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".part-*")
+	if err != nil {
+		return 0, fmt.Errorf("--out: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	cw := &countingWriter{w: tmp}
+	err = fill(cw)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return 0, fmt.Errorf("--out: %w", err)
+	}
+	return cw.n, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("restore", "--in FILE --data-dir DIR", stderr)
+	in := fs.String("in", "", "backup file written by porch backup (required)")
+	dataDir := fs.String("data-dir", "", "empty or new directory to restore into (required)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *in == "" || *dataDir == "" {
+		fmt.Fprintln(stderr, "porch restore: --in and --data-dir are required")
+		return 2
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		fmt.Fprintf(stderr, "porch restore: --in: %v\n", err)
+		return 2
+	}
+	defer f.Close()
+	if err := inbox.Restore(*dataDir, f); err != nil {
+		fmt.Fprintf(stderr, "porch restore: %v\n", err)
+		if errors.Is(err, inbox.ErrNotEmpty) {
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "restored %s into %s; point data_dir at it and start porch\n", *in, *dataDir)
+	return 0
+}

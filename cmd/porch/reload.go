@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"reflect"
+	"syscall"
+
+	"github.com/porchgw/porch/gateway"
+	"github.com/sirupsen/logrus"
+)
+
+// Live reload: on SIGHUP or POST /api/v1/reload the config file is read
+// again and, only if it validates, what can change live is swapped
+// atomically: sources and their secrets, allowlists and rate limits,
+// trusted proxies, admin tokens and the log level, plus whatever a
+// ReloadHook claims (destinations, enrichment). Everything else keeps its
+// running value and is reported as needing a restart. A refused config
+// changes nothing.
+
+// Keys a ReloadHook may claim. Until a hook claims them they are
+// restart-only: routing events to a destination no forwarder serves would
+// strand them in the outbox.
+const (
+	KeyDestinations = "destinations"
+	KeyEnrich       = "sources[].enrich"
+	KeyReconcile    = "sources[].reconcile"
+)
+
+// ReloadHook applies the live parts of a new config that belong to
+// another component (forwarders, enrichment). Apply must change nothing
+// when it returns an error; it runs before routing is swapped, so a
+// destination exists before events are routed to it.
+type ReloadHook struct {
+	Keys  []string // the keys it makes live: KeyDestinations, KeyEnrich, KeyReconcile
+	Apply func(next *Config) error
+}
+
+// setting is one part of the config, by YAML key: how to read it, and how
+// to put the running value back into a config that must not change it.
+type setting struct {
+	key  string
+	get  func(*Config) any
+	keep func(merged, running *Config)
+}
+
+// restartOnly are the settings that never change while running.
+var restartOnly = []setting{
+	{"listen", func(c *Config) any { return c.Listen }, func(m, r *Config) { m.Listen = r.Listen }},
+	{"admin_listen", func(c *Config) any { return c.AdminListen }, func(m, r *Config) { m.AdminListen = r.AdminListen }},
+	{"data_dir", func(c *Config) any { return c.DataDir }, func(m, r *Config) { m.DataDir = r.DataDir }},
+	{"log.format", func(c *Config) any { return c.Log.Format }, func(m, r *Config) { m.Log.Format = r.Log.Format }},
+	{"tls", func(c *Config) any { return c.TLS }, func(m, r *Config) { m.TLS = r.TLS }},
+	{"limits", func(c *Config) any { return c.Limits }, func(m, r *Config) { m.Limits = r.Limits }},
+	{"dedup", func(c *Config) any { return c.Dedup }, func(m, r *Config) { m.Dedup = r.Dedup }},
+	{"archive", func(c *Config) any { return c.Archive }, func(m, r *Config) { m.Archive = r.Archive }},
+}
+
+// hookable are restart-only unless a ReloadHook claims them.
+var hookable = []setting{
+	{KeyDestinations, func(c *Config) any { return c.Destinations }, func(m, r *Config) { m.Destinations = r.Destinations }},
+	{KeyEnrich, perSource(func(s Source) any { return s.Enrich }), keepPerSource(func(m *Source, r Source) { m.Enrich = r.Enrich })},
+	{KeyReconcile, perSource(func(s Source) any { return s.Reconcile }), keepPerSource(func(m *Source, r Source) { m.Reconcile = r.Reconcile })},
+}
+
+func perSource(get func(Source) any) func(*Config) any {
+	return func(c *Config) any {
+		out := map[string]any{}
+		for _, s := range c.Sources {
+			out[s.Name] = get(s)
+		}
+		return out
+	}
+}
+
+// keepPerSource copies the running part into same-named sources; a new
+// source gets the zero value (nothing runs it until a restart).
+func keepPerSource(set func(m *Source, r Source)) func(m, r *Config) {
+	return func(m, r *Config) {
+		m.Sources = append([]Source(nil), m.Sources...)
+		for i := range m.Sources {
+			run, _ := r.source(m.Sources[i].Name)
+			set(&m.Sources[i], run)
+		}
+	}
+}
+
+// restartRequired names the keys that differ but cannot change live
+// (given the keys hooks claim), and returns next with those keys put back
+// to their running values.
+func restartRequired(running, next *Config, claimed map[string]bool) ([]string, *Config) {
+	merged := *next
+	keys := []string{}
+	for _, st := range append(append([]setting(nil), restartOnly...), hookable...) {
+		if claimed[st.key] || reflect.DeepEqual(st.get(running), st.get(next)) {
+			continue
+		}
+		keys = append(keys, st.key)
+		st.keep(&merged, running)
+	}
+	return keys, &merged
+}
+
+func (m *Main) claimedKeys() map[string]bool {
+	claimed := map[string]bool{}
+	for _, h := range m.ReloadHooks {
+		for _, k := range h.Keys {
+			claimed[k] = true
+		}
+	}
+	return claimed
+}
+
+// Reload re-reads m.ConfigPath and applies it. A config that does not
+// load or validate is refused with an error wrapping
+// gateway.ErrInvalidConfig, and the running config keeps serving.
+func (m *Main) Reload(ctx context.Context) (gateway.ReloadResult, error) {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	res, err := m.reload()
+	if m.Metrics != nil {
+		m.Metrics.ObserveReload(err == nil)
+	}
+	if err != nil {
+		m.Log.WithError(err).Error("config reload refused; running config kept")
+		return res, err
+	}
+	m.Log.WithField("restart_required", res.RestartRequired).Info("config reloaded")
+	return res, nil
+}
+
+func (m *Main) reload() (gateway.ReloadResult, error) {
+	if m.ConfigPath == "" {
+		return gateway.ReloadResult{}, fmt.Errorf("%w: no config file to reload", gateway.ErrInvalidConfig)
+	}
+	next, err := LoadConfig(m.ConfigPath)
+	if err != nil {
+		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+	}
+	keys, merged := restartRequired(m.Config, next, m.claimedKeys())
+	if err := m.apply(merged); err != nil {
+		if rerr := m.apply(m.Config); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))
+		}
+		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+	}
+	m.Config = merged
+	return gateway.ReloadResult{RestartRequired: keys}, nil
+}
+
+// apply swaps every live setting to cfg's values.
+func (m *Main) apply(cfg *Config) error {
+	gc := (&Main{Config: cfg, DB: m.DB, Metrics: m.Metrics}).gatewayConfig()
+	if err := m.Gateway.SetSources(gc.Sources); err != nil {
+		return err
+	}
+	if err := m.Gateway.SetTrustedProxies(gc.TrustedProxies); err != nil {
+		return err
+	}
+	if err := m.Admin.SetTokens(cfg.Auth.AdminTokens, cfg.Auth.AuditorTokens); err != nil {
+		return err
+	}
+	for _, hook := range m.ReloadHooks {
+		if err := hook.Apply(cfg); err != nil {
+			return err
+		}
+	}
+	m.Gateway.SetRoute(gc.Route)
+	if lv, err := logrus.ParseLevel(cfg.Log.Level); err == nil {
+		m.Log.SetLevel(lv)
+	}
+	if m.Metrics != nil {
+		m.publishDeadlines(cfg)
+	}
+	return nil
+}
+
+// notifyHUP starts catching SIGHUP (so it no longer ends the process);
+// watchReload consumes it.
+func notifyHUP() chan os.Signal {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch
+}
+
+// watchReload reloads on every SIGHUP until ctx ends.
+func (m *Main) watchReload(ctx context.Context) error {
+	if m.hup == nil {
+		return nil
+	}
+	defer signal.Stop(m.hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.hup:
+			m.Log.Info("SIGHUP: reloading config")
+			_, _ = m.Reload(ctx) // logged by Reload; a refused config changes nothing
+		}
+	}
+}
