@@ -38,6 +38,7 @@ func (a *Admin) routes() http.Handler {
 	r.Handle("/ui/rejections", require(RoleAuditor, a.pageRejections)).Methods(http.MethodGet)
 	r.Handle("/ui/access", require(RoleAdmin, a.pageAccess)).Methods(http.MethodGet)
 	r.Handle("/ui/verify", require(RoleAuditor, a.pageVerify)).Methods(http.MethodGet)
+	a.pprofRoutes(r) // admin_pprof.go: admins only
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	return r

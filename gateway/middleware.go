@@ -29,6 +29,7 @@ const (
 	ctxAdmin
 	ctxRole
 	ctxToken
+	ctxLogNote
 )
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -94,18 +95,30 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// accessLog logs one line per request: never headers or bodies.
+// accessLog logs one line per request: never headers or bodies. Handlers
+// add their outcome (event id, duplicate) to it with noteLog, so a
+// delivery costs one log line, not two.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		loggerFrom(r).WithFields(logrus.Fields{
-			"method": r.Method, "path": r.URL.Path, fieldStatus: sw.status,
-			"bytes": sw.bytes, "duration_ms": float64(time.Since(start).Microseconds()) / 1000,
-			"remote": remoteIP(r),
-		}).Info("request")
+		note := logrus.Fields{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxLogNote, note)))
+		note["method"], note["path"], note[fieldStatus] = r.Method, r.URL.Path, sw.status
+		note["bytes"], note["remote"] = sw.bytes, remoteIP(r)
+		note["duration_ms"] = float64(time.Since(start).Microseconds()) / 1000
+		loggerFrom(r).WithFields(note).Info("request")
 	})
+}
+
+// noteLog adds fields to the request's access-log line. Only the handler's
+// goroutine may call it.
+func noteLog(r *http.Request, fields logrus.Fields) {
+	if note, ok := r.Context().Value(ctxLogNote).(logrus.Fields); ok {
+		for k, v := range fields {
+			note[k] = v
+		}
+	}
 }
 
 // recoverPanic turns a handler panic into a logged 500.

@@ -182,7 +182,7 @@ func badgerOptions(opt Options) badger.Options {
 	return bo.
 		WithLogger(badgerLogger{opt.Logger.WithField("component", "badger")}).
 		WithSyncWrites(true).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).

@@ -38,6 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if keys := cfg.PublicSecrets(); len(keys) > 0 {
 		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
 	}
+	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
 	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath}

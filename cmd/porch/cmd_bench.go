@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/porchgw/porch/loadgen"
+)
+
+func init() {
+	register("bench", "drive a running gateway with signed deliveries and report throughput and latency", runBench)
+}
+
+// benchOptions are the bench command's flags.
+type benchOptions struct {
+	config, url, source, sink string
+	concurrency, count, pid   int
+	duration, drain           time.Duration
+	dup, bad                  float64
+	json, baseline            bool
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o benchOptions
+	fs := newFlags("bench", "--config FILE [--source koji|gather|all] [--concurrency N] [--duration D | --count N] [--sink ADDR] [--baseline] [--json]", stderr)
+	fs.StringVar(&o.config, "config", "", "the gateway's config file, for its sources, secrets and listen address (required)")
+	fs.StringVar(&o.url, "url", "", "gateway base URL (default: the config's listen address)")
+	fs.StringVar(&o.source, "source", "all", "source to send to, as named in the config, or all")
+	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent senders")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to send (ignored with --count)")
+	fs.IntVar(&o.count, "count", 0, "send this many requests, then stop")
+	fs.Float64Var(&o.dup, "dup", 0.1, "fraction of requests that resend an earlier delivery exactly")
+	fs.Float64Var(&o.bad, "bad", 0.05, "fraction of requests signed with a wrong secret")
+	fs.StringVar(&o.sink, "sink", "", "also run a destination on ADDR (answers 200) and report forwarding")
+	fs.DurationVar(&o.drain, "drain", 15*time.Second, "with --sink: how long to wait after the load for the last forwards")
+	fs.BoolVar(&o.baseline, "baseline", false, "also measure a bare net/http handler and report porch's throughput as a ratio of it")
+	fs.IntVar(&o.pid, "pid", 0, "gateway process id for RSS sampling (default: the local process listening on the URL's port)")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	targets, base, code := benchTargets(&o, stderr)
+	if code != 0 {
+		return code
+	}
+	rep, err := bench(ctx, o, targets, base, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "porch bench: %v\n", err)
+		return 1
+	}
+	if o.json {
+		return rep.writeJSON(stdout, stderr)
+	}
+	rep.writeTable(stdout)
+	return 0
+}
+
+// benchTargets checks the flags and builds the targets from the config.
+func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string, int) {
+	fail := func(format string, a ...any) ([]*loadgen.Target, string, int) {
+		fmt.Fprintf(stderr, "porch bench: "+format+"\n", a...)
+		return nil, "", 2
+	}
+	switch {
+	case o.config == "":
+		return fail("--config is required")
+	case o.concurrency <= 0:
+		return fail("--concurrency: must be positive")
+	case o.count < 0 || (o.count == 0 && o.duration <= 0):
+		return fail("--duration or --count: must be positive")
+	case o.dup < 0 || o.bad < 0 || o.dup+o.bad > 1:
+		return fail("--dup and --bad: must be fractions summing to at most 1")
+	}
+	cfg, err := LoadConfig(o.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "porch bench: %v\n", err)
+		return nil, "", 2
+	}
+	base := strings.TrimSuffix(o.url, "/")
+	if base == "" {
+		base = cfg.selfURL()
+	}
+	var targets []*loadgen.Target
+	for _, s := range cfg.Sources {
+		if o.source == "all" || o.source == s.Name {
+			targets = append(targets, &loadgen.Target{Source: s.Name, Provider: s.Provider, Secret: s.Secrets[0], URL: base + "/in/" + s.Name})
+		}
+	}
+	if len(targets) == 0 {
+		return fail("--source: no source named %q in %s", o.source, o.config)
+	}
+	return targets, base, 0
+}
+
+// benchReport is everything one bench run measured.
+type benchReport struct {
+	Options   benchSettings       `json:"settings"`
+	Porch     loadgen.Report      `json:"porch"`
+	Baseline  *loadgen.Report     `json:"baseline,omitempty"`
+	Ratio     float64             `json:"ratio_to_baseline,omitempty"`
+	PID       int                 `json:"pid,omitempty"`
+	RSSPeak   *loadgen.RSS        `json:"rss_peak,omitempty"`
+	Sink      *loadgen.SinkReport `json:"sink,omitempty"`
+	LagMax    int                 `json:"forward_lag_max,omitempty"`
+	LagSeries []int               `json:"forward_lag_per_second,omitempty"`
+	Drained   time.Duration       `json:"drain_ns,omitempty"`
+	// CPUPerAck is the gateway's CPU time (user + system) per 200 answer
+	// during the load: unlike throughput, it hardly depends on what else
+	// the machine is running.
+	CPUPerAck time.Duration `json:"gateway_cpu_per_ack_ns,omitempty"`
+	CPUShare  float64       `json:"gateway_cpu_cores,omitempty"` // CPU seconds per second of load
+}
+
+type benchSettings struct {
+	URL         string        `json:"url"`
+	Sources     []string      `json:"sources"`
+	Concurrency int           `json:"concurrency"`
+	Duration    time.Duration `json:"duration_ns,omitempty"`
+	Count       int           `json:"count,omitempty"`
+	Dup         float64       `json:"dup"`
+	Bad         float64       `json:"bad"`
+}
+
+// bench runs the load (and the sink, RSS sampler and baseline around it).
+func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base string, stderr io.Writer) (*benchReport, error) {
+	rep := &benchReport{Options: benchSettings{URL: base, Concurrency: o.concurrency, Count: o.count, Dup: o.dup, Bad: o.bad}}
+	if o.count == 0 {
+		rep.Options.Duration = o.duration
+	}
+	for _, t := range targets {
+		rep.Options.Sources = append(rep.Options.Sources, t.Source)
+	}
+	cfg := loadgen.Config{Targets: targets, Concurrency: o.concurrency, Duration: o.duration, Count: o.count, Dup: o.dup, Bad: o.bad}
+	var sink *loadgen.Sink
+	if o.sink != "" {
+		var stop func()
+		var err error
+		if sink, stop, err = startSink(o.sink); err != nil {
+			return nil, err
+		}
+		defer stop()
+		cfg.OnAck = func(_ loadgen.Delivery, id string, at time.Time) { sink.Expect(id, at) }
+	}
+	rep.PID = o.pid
+	if rep.PID == 0 {
+		rep.PID, _ = loadgen.PIDListening(base)
+	}
+	rctx, stopRSS := context.WithCancel(ctx)
+	var rss *loadgen.RSSSampler
+	if rep.PID > 0 {
+		rss = loadgen.SampleRSS(rctx, rep.PID, 100*time.Millisecond)
+	}
+	lagDone := make(chan struct{})
+	if sink != nil {
+		go func() { defer close(lagDone); rep.LagSeries = sampleLag(rctx, sink) }()
+	} else {
+		close(lagDone)
+	}
+	cpu0, cpuErr := loadgen.ReadCPU(rep.PID)
+	start := time.Now()
+	r, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		stopRSS()
+		return nil, err
+	}
+	rep.Porch = r
+	if cpu1, err := loadgen.ReadCPU(rep.PID); err == nil && cpuErr == nil && rep.PID > 0 {
+		if acks := r.Status[http.StatusOK]; acks > 0 {
+			rep.CPUPerAck = (cpu1 - cpu0) / time.Duration(acks)
+		}
+		rep.CPUShare = (cpu1 - cpu0).Seconds() / r.Elapsed.Seconds()
+	}
+	if sink != nil {
+		rep.Drained = drain(ctx, sink, o.drain)
+		sr := sink.Report(start)
+		rep.Sink = &sr
+	}
+	stopRSS()
+	<-lagDone
+	for _, l := range rep.LagSeries {
+		rep.LagMax = max(rep.LagMax, l)
+	}
+	if rss != nil {
+		peak := rss.Peak()
+		rep.RSSPeak = &peak
+	}
+	if o.baseline {
+		if err := runBaseline(ctx, cfg, rep); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// startSink serves a loadgen.Sink on addr.
+func startSink(addr string) (*loadgen.Sink, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--sink: listen %s: %w", addr, err)
+	}
+	sink := loadgen.NewSink()
+	srv := &http.Server{Handler: sink, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return sink, func() { _ = srv.Close() }, nil
+}
+
+// sampleLag records, every second until ctx ends, how many acknowledged
+// events the sink has not received yet.
+func sampleLag(ctx context.Context, sink *loadgen.Sink) []int {
+	var out []int
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+			out = append(out, sink.Lag())
+		}
+	}
+}
+
+// drain waits up to limit for the sink to receive every acknowledged event
+// and returns how long that took.
+func drain(ctx context.Context, sink *loadgen.Sink, limit time.Duration) time.Duration {
+	start := time.Now()
+	for sink.Lag() > 0 && time.Since(start) < limit && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// runBaseline sends the same load to a bare net/http handler.
+func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) error {
+	b, err := loadgen.StartBaseline()
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	var targets []*loadgen.Target
+	for _, t := range cfg.Targets {
+		bt := *t
+		bt.URL = b.URL() + "/in/" + t.Source
+		targets = append(targets, &bt)
+	}
+	cfg.Targets, cfg.OnAck = targets, nil
+	r, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	r.Wrong, r.FirstError = 0, "" // the baseline answers 200 to everything by design
+	rep.Baseline = &r
+	if r.Throughput > 0 {
+		rep.Ratio = rep.Porch.Throughput / r.Throughput
+	}
+	return nil
+}
