@@ -79,15 +79,20 @@ func New(cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatch
 		inflight: map[string]bool{}, hold: map[string]time.Time{}, unknown: map[string]bool{},
 	}
 	for _, dc := range cfg.Destinations {
-		key, _ := decodeSecret(dc.Secret) // checked by Validate
-		ds := &dest{cfg: dc, key: key, breaker: circuit{cfg: dc.Circuit}}
-		ds.client = newClient(&d.cfg, &ds.cfg, key, d.stopping.Load, d.log.WithField("destination", dc.Name))
-		if dc.RateLimit.RPS > 0 {
-			ds.limiter = rate.NewLimiter(rate.Limit(dc.RateLimit.RPS), dc.RateLimit.Burst)
-		}
-		d.dests[dc.Name] = ds
+		d.dests[dc.Name] = d.newDest(dc)
 	}
 	return d, nil
+}
+
+// newDest builds the runtime state of a validated destination.
+func (d *Dispatcher) newDest(dc Destination) *dest {
+	key, _ := decodeSecret(dc.Secret) // checked by Validate
+	ds := &dest{cfg: dc, key: key, breaker: circuit{cfg: dc.Circuit}}
+	ds.client = newClient(&d.cfg, &ds.cfg, key, d.stopping.Load, d.log.WithField("destination", dc.Name))
+	if dc.RateLimit.RPS > 0 {
+		ds.limiter = rate.NewLimiter(rate.Limit(dc.RateLimit.RPS), dc.RateLimit.Burst)
+	}
+	return ds
 }
 
 // Run schedules attempts until ctx ends. Then it stops picking entries,

@@ -126,6 +126,7 @@ func (m *Main) Open() (err error) {
 	if err = m.openEnrich(); err != nil {
 		return err
 	}
+	m.ReloadHooks = append(m.ReloadHooks, ReloadHook{Keys: []string{KeyDestinations}, Apply: m.reloadDestinations})
 	if m.Forwarder, err = forward.New(m.forwardConfig(), m.DB, m.Metrics.SettlerWith(m.DB), m.Log); err != nil {
 		return err
 	}
@@ -236,4 +237,11 @@ func orOff(n int64) int64 {
 		return -1
 	}
 	return n
+}
+
+// reloadDestinations swaps the forwarder's destinations; the reload then
+// swaps the gateway's routing, so no event is routed to a destination
+// before a forwarder serves it.
+func (m *Main) reloadDestinations(next *Config) error {
+	return m.Forwarder.SetDestinations((&Main{Config: next}).forwardDestinations())
 }
