@@ -32,6 +32,7 @@ type Archive interface {
 	Attempts(id string) ([]inbox.Attempt, error)
 	DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error)
 	Replay(id, dest string, r inbox.ReplayRequest) ([]string, error)
+	ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error)
 }
 
 // AdminConfig configures the private admin listener.

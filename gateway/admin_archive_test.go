@@ -193,6 +193,7 @@ func TestAdminRoutesAuthAndRoles(t *testing.T) {
 		{"/api/v1/archive/verify", false},
 		{"/api/v1/rejections", false},
 		{"/api/v1/access", true},
+		{"/api/v1/deadletters", false},
 	}
 	for _, rt := range routes {
 		t.Run(rt.path, func(t *testing.T) {

@@ -22,6 +22,9 @@ func (a *Admin) routes() http.Handler {
 	api.Handle("/export", require(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
 	api.Handle("/archive/verify", require(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
 	api.Handle("/access", require(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
+	api.Handle("/events/{id}/replay", require(RoleAdmin, a.handleReplay)).Methods(http.MethodPost)
+	api.Handle("/deadletters", require(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
+	api.Handle("/deadletters/replay", require(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
 	if a.cfg.Reload != nil {
 		api.Handle("/reload", require(RoleAdmin, a.handleReload)).Methods(http.MethodPost)
 	}

@@ -7,10 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -56,83 +53,6 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return sub(ctx, args[1:], stdout, stderr)
 }
 
-// adminClient talks to the admin listener's API.
-type adminClient struct {
-	base  string
-	token string
-	http  *http.Client
-}
-
-// clientFlags adds --admin-url and --token to fs.
-func clientFlags(fs *flag.FlagSet) (base, token *string) {
-	base = fs.String("admin-url", "http://127.0.0.1:8081", "admin listener URL")
-	token = fs.String("token", "", "auditor or admin token (default $PORCH_AUDITOR_TOKEN, else $PORCH_ADMIN_TOKEN)")
-	return base, token
-}
-
-// newAdminClient checks the flags; it reports problems on stderr.
-func newAdminClient(name, base, token string, stderr io.Writer) (*adminClient, bool) {
-	if token == "" {
-		token = os.Getenv("PORCH_AUDITOR_TOKEN")
-	}
-	if token == "" {
-		token = os.Getenv("PORCH_ADMIN_TOKEN")
-	}
-	if token == "" {
-		fmt.Fprintf(stderr, "porch archive %s: no token: pass --token or set PORCH_AUDITOR_TOKEN\n", name)
-		return nil, false
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fmt.Fprintf(stderr, "porch archive %s: --admin-url %q is not an http(s) URL\n", name, base)
-		return nil, false
-	}
-	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}, true
-}
-
-// get performs GET path and returns the response when it is 200; other
-// statuses become an error carrying the server's message.
-func (c *adminClient) get(ctx context.Context, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("admin listener: %w", err)
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	var e struct {
-		Error string `json:"error"`
-	}
-	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e)
-	if e.Error == "" {
-		e.Error = http.StatusText(resp.StatusCode)
-	}
-	hint := ""
-	if resp.StatusCode == http.StatusUnauthorized {
-		hint = " (check --token)"
-	}
-	return nil, fmt.Errorf("%s: %d %s%s", path, resp.StatusCode, e.Error, hint)
-}
-
-// getJSON decodes a 200 answer of path into v.
-func (c *adminClient) getJSON(ctx context.Context, path string, v any) error {
-	resp, err := c.get(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("%s: bad answer: %w", path, err)
-	}
-	return nil
-}
-
 // parseWithID parses flags that may come before or after one positional
 // argument (an event id).
 func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool) {
@@ -140,7 +60,7 @@ func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool)
 		return "", helpCode(err), false
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintf(fs.Output(), "porch archive %s: an event id is required\n", fs.Name())
+		fmt.Fprintf(fs.Output(), "porch %s: an event id is required\n", fs.Name())
 		return "", 2, false
 	}
 	id = fs.Arg(0)
@@ -155,11 +75,6 @@ func helpCode(err error) int {
 		return 0
 	}
 	return 2
-}
-
-func fail(stderr io.Writer, name string, err error) int {
-	fmt.Fprintf(stderr, "porch archive %s: %v\n", name, err)
-	return 1
 }
 
 func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -179,7 +94,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	c, ok := newAdminClient("ls", *base, *token, stderr)
+	c, ok := newAdminClient("archive ls", *base, *token, stderr)
 	if !ok {
 		return 2
 	}
@@ -191,7 +106,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var page inbox.Page
 	if err := c.getJSON(ctx, "/api/v1/events?"+v.Encode(), &page); err != nil {
-		return fail(stderr, "ls", err)
+		return fail(stderr, "archive ls", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -219,13 +134,13 @@ func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if !ok {
 		return code
 	}
-	c, ok := newAdminClient("show", *base, *token, stderr)
+	c, ok := newAdminClient("archive show", *base, *token, stderr)
 	if !ok {
 		return 2
 	}
 	var detail json.RawMessage
 	if err := c.getJSON(ctx, "/api/v1/events/"+url.PathEscape(id), &detail); err != nil {
-		return fail(stderr, "show", err)
+		return fail(stderr, "archive show", err)
 	}
 	var out bytes.Buffer
 	_ = json.Indent(&out, detail, "", "  ")

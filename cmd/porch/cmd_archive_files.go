@@ -30,11 +30,11 @@ func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !ok {
 		return code
 	}
-	c, ok := newAdminClient("raw", *base, *token, stderr)
+	c, ok := newAdminClient("archive raw", *base, *token, stderr)
 	if !ok {
 		return 2
 	}
-	return download(ctx, c, "raw", "/api/v1/events/"+url.PathEscape(id)+"/raw?download=1", *out, stdout, stderr)
+	return download(ctx, c, "archive raw", "/api/v1/events/"+url.PathEscape(id)+"/raw?download=1", *out, stdout, stderr)
 }
 
 func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -46,7 +46,7 @@ func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	c, ok := newAdminClient("export", *base, *token, stderr)
+	c, ok := newAdminClient("archive export", *base, *token, stderr)
 	if !ok {
 		return 2
 	}
@@ -57,7 +57,7 @@ func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *until != "" {
 		v.Set("until", *until)
 	}
-	return download(ctx, c, "export", "/api/v1/export?"+v.Encode(), *out, stdout, stderr)
+	return download(ctx, c, "archive export", "/api/v1/export?"+v.Encode(), *out, stdout, stderr)
 }
 
 // download streams a 200 answer of path to out (or stdout).
@@ -94,22 +94,22 @@ func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *file != "-" {
 			f, err := os.Open(*file)
 			if err != nil {
-				return fail(stderr, "verify", err)
+				return fail(stderr, "archive verify", err)
 			}
 			defer f.Close()
 			in = f
 		}
 		var err error
 		if rep, err = inbox.VerifyExport(in); err != nil {
-			return fail(stderr, "verify", err)
+			return fail(stderr, "archive verify", err)
 		}
 	} else {
-		c, ok := newAdminClient("verify", *base, *token, stderr)
+		c, ok := newAdminClient("archive verify", *base, *token, stderr)
 		if !ok {
 			return 2
 		}
 		if err := c.getJSON(ctx, "/api/v1/archive/verify", &rep); err != nil {
-			return fail(stderr, "verify", err)
+			return fail(stderr, "archive verify", err)
 		}
 	}
 	return printVerify(rep, stdout, stderr)

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// adminClient talks to a running gateway's admin API, for the commands
+// that act through it (archive, replay, deadletters).
+type adminClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// Where a command finds its token when --token is not given, in order.
+var (
+	auditorTokenEnv = []string{"PORCH_AUDITOR_TOKEN", "PORCH_ADMIN_TOKEN"}
+	adminTokenEnv   = []string{"PORCH_ADMIN_TOKEN"}
+)
+
+// clientFlags adds --admin-url and --token to fs; env names the variables
+// read, in order, when --token is not given.
+func clientFlags(fs *flag.FlagSet, env ...string) (base, token *string) {
+	if len(env) == 0 {
+		env = auditorTokenEnv
+	}
+	base = fs.String("admin-url", "http://127.0.0.1:8081", "admin listener URL")
+	help := "auditor or admin token"
+	if len(env) == 1 {
+		help = "admin token"
+	}
+	token = fs.String("token", "", fmt.Sprintf("%s (default $%s)", help, strings.Join(env, ", else $")))
+	return base, token
+}
+
+// newAdminClient checks the flags; it reports problems on stderr. name is
+// the command ("archive ls"), env as for clientFlags.
+func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (*adminClient, bool) {
+	if len(env) == 0 {
+		env = auditorTokenEnv
+	}
+	for _, e := range env {
+		if token == "" {
+			token = os.Getenv(e)
+		}
+	}
+	if token == "" {
+		fmt.Fprintf(stderr, "porch %s: no token: pass --token or set %s\n", name, env[0])
+		return nil, false
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(stderr, "porch %s: --admin-url %q is not an http(s) URL\n", name, base)
+		return nil, false
+	}
+	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}, true
+}
+
+// do sends method path with body (JSON when not nil) and returns the
+// response when it is 200; other statuses become an error carrying the
+// server's message.
+func (c *adminClient) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("admin listener: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e)
+	if e.Error == "" {
+		e.Error = http.StatusText(resp.StatusCode)
+	}
+	hint := ""
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		hint = " (check --token)"
+	case http.StatusForbidden:
+		hint = " (this needs an admin token)"
+	}
+	return nil, fmt.Errorf("%s: %d %s%s", strings.SplitN(path, "?", 2)[0], resp.StatusCode, e.Error, hint)
+}
+
+// get performs GET path; see do.
+func (c *adminClient) get(ctx context.Context, path string) (*http.Response, error) {
+	return c.do(ctx, http.MethodGet, path, nil)
+}
+
+// getJSON decodes a 200 answer of GET path into v.
+func (c *adminClient) getJSON(ctx context.Context, path string, v any) error {
+	return c.call(ctx, http.MethodGet, path, nil, v)
+}
+
+// call sends body (JSON, or nothing when nil) and decodes a 200 answer
+// into v.
+func (c *adminClient) call(ctx context.Context, method, path string, body, v any) error {
+	resp, err := c.do(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s: bad answer: %w", path, err)
+	}
+	return nil
+}
+
+// fail reports err for command name and returns exit code 1.
+func fail(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "porch %s: %v\n", name, err)
+	return 1
+}

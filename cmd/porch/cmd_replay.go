@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+func init() {
+	register("replay", "forward an archived event again, keeping its id (admin token)", runReplay)
+	register("deadletters", "list dead letters, or replay those a filter selects (ls, replay)", runDeadLetters)
+}
+
+// runReplay is `porch replay EVENT_ID --reason R [--destination D]`.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("replay", "EVENT_ID --reason TEXT [flags]", stderr)
+	base, token := clientFlags(fs, adminTokenEnv...)
+	reason := fs.String("reason", "", "why it is replayed, recorded in the event's delivery history (required)")
+	dest := fs.String("destination", "", "replay to this destination only (default: every destination the event was accepted for)")
+	id, code, ok := parseWithID(fs, args)
+	if !ok {
+		return code
+	}
+	if strings.TrimSpace(*reason) == "" {
+		fmt.Fprintln(stderr, "porch replay: --reason is required: say why this event is replayed")
+		return 2
+	}
+	c, ok := newAdminClient("replay", *base, *token, stderr, adminTokenEnv...)
+	if !ok {
+		return 2
+	}
+	var got struct {
+		EventID string   `json:"event_id"`
+		Queued  []string `json:"queued"`
+	}
+	body := map[string]string{"reason": *reason, "destination": *dest}
+	if err := c.call(ctx, http.MethodPost, "/api/v1/events/"+url.PathEscape(id)+"/replay", body, &got); err != nil {
+		return fail(stderr, "replay", err)
+	}
+	if len(got.Queued) == 0 {
+		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending\n", got.EventID)
+		return 0
+	}
+	fmt.Fprintf(stdout, "%s: queued for %s (same webhook-id)\n", got.EventID, strings.Join(got.Queued, ", "))
+	return 0
+}
+
+const deadLettersUsage = `Usage: porch deadletters <ls|replay> [flags]
+
+  ls                       list dead letters, oldest event first (filters as flags)
+  replay --reason TEXT     replay every dead letter the filters select (none: all of them)
+
+Filters: --destination, --source, --event (a glob, e.g. 'interview.*'),
+--since and --until (when it was dead-lettered), --limit.
+Both talk to the admin listener: --admin-url (default http://127.0.0.1:8081)
+and a token from --token or the environment (ls: PORCH_AUDITOR_TOKEN, else
+PORCH_ADMIN_TOKEN; replay: PORCH_ADMIN_TOKEN).
+`
+
+// runDeadLetters is `porch deadletters`. Exit codes: 0 ok, 1 failed, 2 bad
+// usage.
+func runDeadLetters(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, deadLettersUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "ls":
+		return deadLettersLs(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return deadLettersReplay(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "porch deadletters: unknown subcommand %q\n\n%s", args[0], deadLettersUsage)
+	return 2
+}
+
+// deadFilterFlags are the filters both subcommands take.
+type deadFilterFlags struct {
+	destination, source, event, since, until *string
+	limit                                    *int
+}
+
+func addDeadFilterFlags(fs *flag.FlagSet) deadFilterFlags {
+	return deadFilterFlags{
+		destination: fs.String("destination", "", "destination name"),
+		source:      fs.String("source", "", "source name, e.g. koji"),
+		event:       fs.String("event", "", "event type or glob, e.g. 'interview.*'"),
+		since:       fs.String("since", "", "dead-lettered at or after (RFC 3339 or 2006-01-02)"),
+		until:       fs.String("until", "", "dead-lettered before"),
+		limit:       fs.Int("limit", 0, "at most this many (ls: default 100)"),
+	}
+}
+
+func (f deadFilterFlags) values() url.Values {
+	v := url.Values{}
+	for k, p := range map[string]*string{"destination": f.destination, "source": f.source, "event": f.event, "since": f.since, "until": f.until} {
+		if *p != "" {
+			v.Set(k, *p)
+		}
+	}
+	if *f.limit != 0 {
+		v.Set("limit", strconv.Itoa(*f.limit))
+	}
+	return v
+}
+
+func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("deadletters ls", "[flags]", stderr)
+	base, token := clientFlags(fs)
+	filter := addDeadFilterFlags(fs)
+	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	c, ok := newAdminClient("deadletters ls", *base, *token, stderr)
+	if !ok {
+		return 2
+	}
+	var got struct {
+		DeadLetters []inbox.DeadLetter `json:"deadletters"`
+		Count       int                `json:"count"`
+	}
+	if err := c.getJSON(ctx, "/api/v1/deadletters?"+filter.values().Encode(), &got); err != nil {
+		return fail(stderr, "deadletters ls", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(got)
+		return 0
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "EVENT\tDESTINATION\tSOURCE\tEVENT TYPE\tINTERVIEW\tDEAD SINCE (UTC)\tATTEMPTS\tREASON")
+	for _, d := range got.DeadLetters {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.EventID, d.Destination, d.Source, d.Type,
+			d.InterviewID, d.At.UTC().Format(time.DateTime), d.Attempts, d.Reason)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(stderr, "%d dead letter(s)\n", got.Count)
+	return 0
+}
+
+func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("deadletters replay", "--reason TEXT [filters]", stderr)
+	base, token := clientFlags(fs, adminTokenEnv...)
+	filter := addDeadFilterFlags(fs)
+	reason := fs.String("reason", "", "why they are replayed, recorded in each event's delivery history (required)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if strings.TrimSpace(*reason) == "" {
+		fmt.Fprintln(stderr, "porch deadletters replay: --reason is required: say why these are replayed")
+		return 2
+	}
+	c, ok := newAdminClient("deadletters replay", *base, *token, stderr, adminTokenEnv...)
+	if !ok {
+		return 2
+	}
+	body := map[string]any{"reason": *reason}
+	for k, vs := range filter.values() {
+		body[k] = vs[0]
+	}
+	if *filter.limit != 0 {
+		body["limit"] = *filter.limit
+	}
+	var got struct {
+		Queued int `json:"queued"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/api/v1/deadletters/replay", body, &got); err != nil {
+		return fail(stderr, "deadletters replay", err)
+	}
+	fmt.Fprintf(stdout, "%d delivery(ies) queued again (same webhook-ids)\n", got.Queued)
+	return 0
+}
