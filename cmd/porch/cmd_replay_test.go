@@ -49,10 +49,7 @@ func cli(run func(context.Context, []string, io.Writer, io.Writer) int, args ...
 
 func TestReplayAndDeadLettersCLI(t *testing.T) {
 	sink, sinkURL := newRecordingSink(t, http.StatusGone) // 410: dead-lettered at once
-	yaml := strings.Replace(testConfig(t.TempDir(), sinkURL+"/app"), `url: "`+sinkURL+`/app"
-    match: ["koji:interview.*"]`, `url: "`+sinkURL+`/koji-only"
-    match: ["koji:interview.*"]`, 1)
-	m, _ := startMain(t, yaml)
+	m, _ := startMain(t, testConfigPaths(t.TempDir(), sinkURL))
 	admin := []string{"--admin-url", "http://" + m.Admin.Addr()}
 	t.Setenv("PORCH_ADMIN_TOKEN", testAdminToken)
 	t.Setenv("PORCH_AUDITOR_TOKEN", "")

@@ -51,6 +51,14 @@ auth:
 `, dataDir, testKojiSecret, testGatherSecret, sinkURL, sinkURL, testAdminToken, testAuditToken)
 }
 
+// testConfigPaths is testConfig with each destination at its own path
+// under base: base+"/app" and base+"/koji-only".
+func testConfigPaths(dataDir, base string) string {
+	return strings.Replace(testConfig(dataDir, base+"/app"), `url: "`+base+`/app"
+    match: ["koji:`, `url: "`+base+`/koji-only"
+    match: ["koji:`, 1)
+}
+
 // startMain runs the real gateway from yaml until the test ends or stop is
 // called; stop waits for a clean shutdown.
 func startMain(t *testing.T, yaml string) (m *Main, stop func()) {
