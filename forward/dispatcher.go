@@ -17,7 +17,7 @@ import (
 // Source is where the Dispatcher finds work: due outbox entries, a
 // wake-up signal when new ones are committed, and the archived events.
 type Source interface {
-	Due(now time.Time, limit int, skip func(dest, id string) bool) ([]inbox.Delivery, time.Time, error)
+	Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*inbox.Delivery) bool) ([]inbox.Delivery, time.Time, error)
 	Wake() <-chan struct{}
 	Event(id string) (*inbox.Event, error)
 	Body(id string) ([]byte, error)
@@ -45,10 +45,18 @@ type Dispatcher struct {
 	stopping atomic.Bool
 	wg       sync.WaitGroup
 
-	mu       sync.Mutex           // guards inflight, unknown and every dest's inflight and breaker
+	mu       sync.Mutex           // guards the maps below and every dest's inflight and breaker
 	inflight map[string]bool      // "<id>/<dest>" being attempted
 	hold     map[string]time.Time // "<id>/<dest>" whose outcome could not be recorded: not before
 	unknown  map[string]bool      // destinations in the outbox but not configured (logged once)
+	// released holds "<id>/<dest>" whose attempt ended, with the value of
+	// gen then. A pass reads the outbox in a snapshot taken after it
+	// starts; an attempt released after that may have settled its entry
+	// after the snapshot, which would still show it as due. So a pass
+	// skips entries released since it began (released > its gen), and
+	// forgets the older ones, which its snapshot already reflects.
+	released map[string]uint64
+	gen      uint64 // passes begun
 }
 
 // dest is one destination's runtime state.
@@ -77,6 +85,7 @@ func New(cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatch
 		cfg: cfg, src: src, set: set, log: log.WithField("component", "forward"),
 		dests: map[string]*dest{}, kick: make(chan struct{}, 1),
 		inflight: map[string]bool{}, hold: map[string]time.Time{}, unknown: map[string]bool{},
+		released: map[string]uint64{},
 	}
 	for _, dc := range cfg.Destinations {
 		d.dests[dc.Name] = d.newDest(dc)
@@ -123,7 +132,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 	defer d.passes.Add(1)
 	now := d.cfg.Now()
-	due, next, err := d.src.Due(now, d.cfg.Batch, d.skip(now))
+	gen, room := d.beginPass()
+	if room == 0 {
+		return d.cfg.Poll // every destination is busy: a release kicks the next pass
+	}
+	skip, take := d.filters(now, gen)
+	due, next, err := d.src.Due(now, min(d.cfg.Batch, room), skip, take)
 	if err != nil {
 		d.log.WithError(err).Error("reading the outbox failed")
 		return d.cfg.Poll
@@ -136,7 +150,7 @@ func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 			go d.work(ctx, ds, dl)
 		}
 	}
-	if len(due) == d.cfg.Batch && started > 0 {
+	if len(due) == min(d.cfg.Batch, room) && started > 0 {
 		return 0 // there may be more due already
 	}
 	wait := d.cfg.Poll
@@ -153,11 +167,40 @@ func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 	return max(wait, time.Millisecond)
 }
 
-// skip tells the outbox scan which entries cannot start now: unknown
-// destinations, entries in flight, destinations at their concurrency or
-// with an open circuit.
-func (d *Dispatcher) skip(now time.Time) func(dest, id string) bool {
-	return func(name, id string) bool {
+// beginPass starts a pass: it forgets the releases the pass's snapshot
+// will reflect and reports how many attempts could start now, at most,
+// across destinations (open circuits count as room: they may half-open).
+func (d *Dispatcher) beginPass() (gen uint64, room int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	gen = d.gen
+	d.gen++
+	for k, g := range d.released {
+		if g <= gen {
+			delete(d.released, k)
+		}
+	}
+	for _, ds := range d.dests {
+		room += max(ds.cfg.Concurrency-ds.inflight, 0)
+	}
+	if len(d.unknown) > 0 || len(d.dests) == 0 {
+		room = max(room, 1) // still scan, to report unknown destinations
+	}
+	return gen, room
+}
+
+// filters tell the outbox scan which entries cannot start now. skip
+// rejects, before the entry is read: unknown destinations, entries in
+// flight or released since the pass began, destinations at their
+// concurrency (counting what this scan took already) or with an open
+// circuit. take counts, per destination, the entries the scan returns.
+func (d *Dispatcher) filters(now time.Time, gen uint64) (skip func(dest, id string) bool, take func(*inbox.Delivery) bool) {
+	taken := map[string]int{}
+	take = func(dl *inbox.Delivery) bool {
+		taken[dl.Destination]++
+		return true
+	}
+	skip = func(name, id string) bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		ds := d.dests[name]
@@ -169,14 +212,19 @@ func (d *Dispatcher) skip(now time.Time) func(dest, id string) bool {
 			return true
 		}
 		k := id + "/" + name
+		if g, ok := d.released[k]; ok && g > gen {
+			return true
+		}
 		if t, ok := d.hold[k]; ok {
 			if now.Before(t) {
 				return true
 			}
 			delete(d.hold, k)
 		}
-		return d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || !ds.breaker.allow(now, ds.inflight)
+		busy := ds.inflight + taken[name]
+		return d.inflight[k] || busy >= ds.cfg.Concurrency || !ds.breaker.allow(now, busy)
 	}
+	return skip, take
 }
 
 // claim marks dl in flight if it may start now.
@@ -197,7 +245,9 @@ func (d *Dispatcher) claim(dl inbox.Delivery, now time.Time) *dest {
 // release ends dl's claim; outcome is nil when no request was sent.
 func (d *Dispatcher) release(ds *dest, dl inbox.Delivery, up *bool) {
 	d.mu.Lock()
-	delete(d.inflight, dl.EventID+"/"+dl.Destination)
+	k := dl.EventID + "/" + dl.Destination
+	delete(d.inflight, k)
+	d.released[k] = d.gen
 	ds.inflight--
 	if up == nil {
 		ds.breaker.probing = false

@@ -51,7 +51,7 @@ type sink struct {
 	answer func(n int, h hit, w http.ResponseWriter) // n counts from 1
 }
 
-func newSink(t *testing.T, answer func(n int, h hit, w http.ResponseWriter)) *sink {
+func newSink(t testing.TB, answer func(n int, h hit, w http.ResponseWriter)) *sink {
 	s := &sink{answer: answer}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

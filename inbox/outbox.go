@@ -118,10 +118,12 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 
 // Due returns up to limit outbox entries due at now, earliest first,
 // leaving out those skip rejects (skip sees only the destination and
-// event id, before the entry is read) and those waiting behind an earlier
-// event of the same interview for the same destination. next is the due
-// time of the first entry later than now, zero when there is none.
-func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (due []Delivery, next time.Time, err error) {
+// event id, before the entry is read), those waiting behind an earlier
+// event of the same interview for the same destination, and those take
+// declines (take sees each remaining entry, in order, and may count
+// what it accepts). next is the due time of the first entry later than
+// now, zero when there is none. A nil skip or take accepts everything.
+func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*Delivery) bool) (due []Delivery, next time.Time, err error) {
 	err = db.bdb.View(func(txn *badger.Txn) error {
 		// Keys first: most entries of a busy outbox are skipped (their
 		// destination is at its concurrency limit, or they are in
@@ -152,7 +154,7 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool) (du
 			if err != nil {
 				return err
 			}
-			if ok {
+			if ok && (take == nil || take(&d)) {
 				due = append(due, d)
 			}
 		}
@@ -201,11 +203,13 @@ func parseOutboxKey(k []byte) (due time.Time, id, dest string, ok bool) {
 }
 
 // takeOutbox deletes d's outbox entry, failing with ErrNotFound when it
-// is no longer there (settled by someone else, or replaced).
+// is no longer there (settled by someone else, or replaced). That
+// failure leaves txn untouched (see untouched), so a settle batch can
+// carry on without it.
 func takeOutbox(txn *badger.Txn, d *Delivery) error {
 	k := outboxKey(d.DueAt, d.EventID, d.Destination)
 	if _, err := txn.Get(k); errors.Is(err, badger.ErrKeyNotFound) {
-		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, ErrNotFound)
+		return untouched{fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, ErrNotFound)}
 	} else if err != nil {
 		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, err)
 	}

@@ -1,6 +1,8 @@
 package inbox
 
 import (
+	"errors"
+
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -71,30 +73,48 @@ func (db *DB) fillSettle(batch []*settleReq) []*settleReq {
 	return batch
 }
 
-// settleBatch runs every fn of batch in one transaction. Should any of
-// them fail (say, the entry it settles was replaced meanwhile) or the
-// commit conflict, the whole transaction is discarded, so nothing is half
-// written, and each fn is run again in a transaction of its own to get its
-// own answer.
+// untouched marks a settle function's error returned before it wrote
+// anything (the entry it settles is gone): the transaction is as it was,
+// so the rest of a batch can still commit in it.
+type untouched struct{ error }
+
+func (u untouched) Unwrap() error { return u.error }
+
+// settleBatch runs every fn of batch in one transaction. A fn failing
+// untouched gets its error and is left out. Should any other fail, or
+// the commit conflict, the whole transaction is discarded, so nothing is
+// half written, and each fn is run again in a transaction of its own to
+// get its own answer.
 func (db *DB) settleBatch(batch []*settleReq) {
 	if len(batch) > 1 {
 		txn := db.bdb.NewTransaction(true)
 		ok := true
-		for _, req := range batch {
-			if err := req.fn(txn); err != nil {
+		errs := make([]error, len(batch))
+		for i, req := range batch {
+			err := req.fn(txn)
+			var u untouched
+			if errors.As(err, &u) {
+				errs[i] = u.error
+				continue
+			}
+			if err != nil {
 				ok = false
 				break
 			}
 		}
 		if ok && txn.Commit() == nil {
-			for _, req := range batch {
-				req.done <- nil
+			for i, req := range batch {
+				req.done <- errs[i]
 			}
 			return
 		}
 		txn.Discard()
 	}
 	for _, req := range batch {
-		req.done <- db.updateAlone(req.fn)
+		err := db.updateAlone(req.fn)
+		if u, ok := err.(untouched); ok {
+			err = u.error
+		}
+		req.done <- err
 	}
 }
