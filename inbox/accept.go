@@ -201,6 +201,7 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 	db.head, db.lastMs = st.head, st.lastMs
 	// Wake the forwarder first, so that anyone answered can rely on it.
 	if st.queued {
+		db.floor.lower(st.now)
 		db.signalWake()
 	}
 	for i, req := range reqs {

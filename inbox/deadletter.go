@@ -108,8 +108,10 @@ type ReplayRequest struct {
 // history and the store is synced before Replay returns.
 func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 	var queued []string
+	var now time.Time
 	err := db.update(func(txn *badger.Txn) error {
 		queued = queued[:0]
+		now = db.opt.Now()
 		var ev Event
 		if err := getJSON(txn, eventKey(id), &ev); err != nil {
 			return fmt.Errorf("event %s: %w", id, err)
@@ -125,7 +127,7 @@ func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 			dests = []string{dest}
 		}
 		for _, ds := range dests {
-			ok, err := db.requeue(txn, &ev, ds, r)
+			ok, err := db.requeue(txn, &ev, ds, r, now)
 			if err != nil {
 				return err
 			}
@@ -139,16 +141,16 @@ func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 		return nil, err
 	}
 	if len(queued) > 0 {
-		if err := db.bdb.Sync(); err != nil {
-			return nil, fmt.Errorf("replay: sync: %w: %w", ErrNotDurable, err)
-		}
+		// The commit was synced (SyncWrites): the entries are durable.
+		db.floor.lower(now)
 		db.signalWake()
 	}
 	return queued, nil
 }
 
-// requeue stages one destination of a replay; false when it is pending.
-func (db *DB) requeue(txn *badger.Txn, ev *Event, dest string, r ReplayRequest) (bool, error) {
+// requeue stages one destination of a replay, due at now; false when it
+// is pending.
+func (db *DB) requeue(txn *badger.Txn, ev *Event, dest string, r ReplayRequest, now time.Time) (bool, error) {
 	var st DeliveryState
 	err := getJSON(txn, deliveryKey(ev.ID, dest), &st)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -160,7 +162,6 @@ func (db *DB) requeue(txn *badger.Txn, ev *Event, dest string, r ReplayRequest) 
 	if err := txn.Delete(deadKey(ev.ID, dest)); err != nil {
 		return false, fmt.Errorf("replay: %w", err)
 	}
-	now := db.opt.Now()
 	d := Delivery{EventID: ev.ID, Destination: dest, InterviewID: ev.InterviewID, Seq: ev.Seq, Total: st.Attempts, DueAt: now}
 	a := Attempt{Kind: AttemptReplay, At: now, Outcome: OutcomeQueued, By: r.By, Reason: r.Reason}
 	if err := recordAttempt(txn, ev.ID, dest, a); err != nil {

@@ -124,6 +124,9 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 // what it accepts). next is the due time of the first entry later than
 // now, zero when there is none. A nil skip or take accepts everything.
 func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*Delivery) bool) (due []Delivery, next time.Time, err error) {
+	from := db.floor.start()
+	var first time.Time
+	seen := false
 	err = db.bdb.View(func(txn *badger.Txn) error {
 		// Keys first: most entries of a busy outbox are skipped (their
 		// destination is at its concurrency limit, or they are in
@@ -133,11 +136,14 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, tak
 		order := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOrder)})
 		defer order.Close()
 		heads := map[string]uint64{} // order prefix → its head seq, as read in this scan
-		for it.Rewind(); it.Valid() && len(due) < limit; it.Next() {
+		for it.Seek(outboxKey(from, "", "")[:len(pfxOutbox)+8]); it.Valid() && len(due) < limit; it.Next() {
 			k := it.Item().Key()
 			at, id, dest, ok := parseOutboxKey(k)
 			if !ok {
 				continue
+			}
+			if !seen {
+				first, seen = at, true
 			}
 			if at.After(now) {
 				next = at
@@ -160,7 +166,12 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, tak
 		}
 		return nil
 	})
-	return due, next, err
+	if err != nil {
+		db.floor.abort()
+		return nil, time.Time{}, err
+	}
+	db.floor.finish(first, seen)
+	return due, next, nil
 }
 
 // isHead reports whether d is the earliest queued delivery of its

@@ -28,7 +28,7 @@ func (db *DB) Ack(d Delivery, a Attempt) error {
 // Retry moves d to next. With a non-nil attempt it also counts and
 // records that attempt; with nil it only defers d (nothing was sent).
 func (db *DB) Retry(d Delivery, next time.Time, a *Attempt) error {
-	return db.update(func(txn *badger.Txn) error {
+	err := db.update(func(txn *badger.Txn) error {
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
 		}
@@ -51,6 +51,10 @@ func (db *DB) Retry(d Delivery, next time.Time, a *Attempt) error {
 		st := DeliveryState{Destination: d.Destination, Status: DeliveryPending, Attempts: d.Total, NextAt: next, LastError: last, UpdatedAt: now}
 		return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
 	})
+	if err == nil {
+		db.floor.lower(next)
+	}
+	return err
 }
 
 // DeadLetter removes d from the outbox and keeps it as a dead letter with
