@@ -12,7 +12,7 @@ import (
 // largest allowed size. Without it the heap grows to twice its live size
 // between collections, and Badger's memtable arenas and table builders
 // make the live size jump, so a gateway under load held 140-230 MiB
-// resident where the limit keeps it under 128 MiB (docs/performance.md).
+// resident where the limit keeps it under 128 MiB (README.md, Performance).
 // The limit is soft: with more live data than this the GC runs more
 // often (its CPU share is capped by the runtime), nothing fails.
 func setMemoryLimit(maxBodyBytes int64, log logrus.FieldLogger) {
