@@ -111,6 +111,8 @@ type DB struct {
 	closing   chan struct{}
 	stopped   chan struct{} // closed when the writer has returned
 
+	floor outboxFloor // where Due starts reading the outbox (floor.go)
+
 	settleCh      chan *settleReq // to the settle writer
 	settleStopped chan struct{}   // closed when the settle writer has returned
 	wg            sync.WaitGroup
