@@ -80,6 +80,10 @@ func TestOrderingPerInterview(t *testing.T) {
 	for _, id := range []string{b1, b2} {
 		waitFor(t, "interview B delivered", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDelivered })
 	}
+	// A's first attempt (at the start time) must be settled before the
+	// clock moves, or it would be recorded at the old time and its retry
+	// scheduled from the new one, after the next advance.
+	waitFor(t, "A's first attempt", func() bool { return len(attempts(t, db, a1)) == 1 })
 	if st := state(t, db, a2, "app"); st.Status != inbox.DeliveryPending || len(attempts(t, db, a2)) != 0 {
 		t.Fatalf("A's second event went ahead: %+v", st)
 	}
