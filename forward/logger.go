@@ -22,7 +22,9 @@ func (a leveledLogger) with(kv []any) logrus.FieldLogger {
 	return a.l.WithFields(f)
 }
 
-func (a leveledLogger) Error(msg string, kv ...any) { a.with(kv).Error(msg) }
+// Error is a failed request that retryablehttp retries or returns to the
+// dispatcher, which logs the attempt's outcome itself: a warning here.
+func (a leveledLogger) Error(msg string, kv ...any) { a.with(kv).Warn(msg) }
 func (a leveledLogger) Info(msg string, kv ...any)  { a.with(kv).Debug(msg) }
 func (a leveledLogger) Debug(msg string, kv ...any) { a.with(kv).Debug(msg) }
 func (a leveledLogger) Warn(msg string, kv ...any)  { a.with(kv).Warn(msg) }

@@ -101,8 +101,8 @@ type Result struct {
 // Sightings counts the duplicate deliveries seen of one event.
 type Sightings struct {
 	Count  int        `json:"count"`
-	First  time.Time  `json:"first"`
-	Last   time.Time  `json:"last"`
+	First  time.Time  `json:"first,omitzero"`
+	Last   time.Time  `json:"last,omitzero"`
 	Recent []Sighting `json:"recent,omitempty"` // the last few, oldest first
 }
 

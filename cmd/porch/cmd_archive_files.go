@@ -71,12 +71,15 @@ func download(ctx context.Context, c *adminClient, name, path, out string, stdou
 	if err != nil {
 		return fail(stderr, name, err)
 	}
-	_, err = io.Copy(w, resp.Body)
+	n, err := io.Copy(w, resp.Body)
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fail(stderr, name, err)
+	}
+	if out != "" && out != "-" {
+		fmt.Fprintf(stderr, "wrote %d bytes to %s\n", n, out)
 	}
 	return 0
 }

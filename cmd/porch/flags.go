@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 )
 
 // newFlags builds a command's flag set: errors and --help go to stderr.
@@ -53,6 +54,10 @@ func loadConfigFlag(fs *flag.FlagSet, path *string, args []string) (cfg *Config,
 		return nil, 2, false
 	}
 	cfg, err := LoadConfig(*path)
+	if errors.Is(err, iofs.ErrNotExist) {
+		fmt.Fprintf(fs.Output(), "porch %s: --config %s: no such file\n", fs.Name(), *path)
+		return nil, 2, false
+	}
 	if err != nil {
 		fmt.Fprintf(fs.Output(), "porch %s: %s is invalid:\n%v\n", fs.Name(), *path, err)
 		return nil, 2, false

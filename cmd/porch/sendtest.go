@@ -19,12 +19,12 @@ func init() {
 }
 
 func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("send-test", "--config FILE --source NAME [--event TYPE] [--url URL]", stderr)
+	fs := newFlags("send-test", "--config FILE --source NAME [--event TYPE] [--interview-id ID] [--url URL] [--insecure]", stderr)
 	path := configFlag(fs)
 	name := fs.String("source", "", "source to send to, as named in the config (required)")
 	event := fs.String("event", "", "event type to send (default: every documented event of the provider)")
 	url := fs.String("url", "", "where to POST (default: this config's own listener, /in/SOURCE)")
-	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one, so nothing is a duplicate)")
+	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). Koji events sent twice with the same id are duplicates; Gather samples carry the current time in their keys, so they are not")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate checks (for a local listener with a public certificate)")
 	cfg, code, ok := loadConfigFlag(fs, path, args)
 	if !ok {
