@@ -41,6 +41,9 @@ func loadPages() (*pages, error) {
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		},
 		"idtime": func(id string) string { return inbox.IDTime(id).Format("2006-01-02 15:04:05 UTC") },
+		// after is the seq following n: a chain check from checkpoint n
+		// verifies events n+1 onwards.
+		"after": func(n uint64) uint64 { return n + 1 },
 	}
 	p := &pages{t: map[string]*template.Template{}}
 	for _, n := range pageNames {

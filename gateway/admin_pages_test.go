@@ -99,3 +99,27 @@ func TestPagesListsAndVerify(t *testing.T) {
 		t.Errorf("stylesheet: %d", resp.StatusCode)
 	}
 }
+
+// TestPagesExplainRefusalsInHTML: a signed-in browser gets pages, not
+// the API's JSON, for a page its role may not see and for a wrong URL.
+func TestPagesExplainRefusalsInHTML(t *testing.T) {
+	env := startAdmin(t)
+	for _, c := range []struct {
+		path   string
+		status int
+		says   string
+	}{
+		{"/ui/access", http.StatusForbidden, "Forbidden"},
+		{"/events/" + env.ids[0], http.StatusNotFound, "Not Found"},
+	} {
+		resp, body := env.get(t, c.path, basicAuth(auditorToken), header("Accept", "text/html,application/xhtml+xml"))
+		if resp.StatusCode != c.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, c.says) {
+			t.Errorf("%s: %d %s\n%.300s", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+	}
+	// The API keeps answering JSON.
+	resp, body := env.get(t, "/api/v1/access", bearerAuth(auditorToken))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `"error"`) {
+		t.Errorf("API 403: %d %s", resp.StatusCode, body)
+	}
+}

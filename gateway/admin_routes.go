@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 )
@@ -32,17 +33,42 @@ func (a *Admin) routes() http.Handler {
 		api.Handle("/backup", require(RoleAdmin, a.handleBackup)).Methods(http.MethodGet)
 	}
 	// The archive browser's pages (admin_pages*.go, templates in ui/).
-	r.Handle("/", require(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
+	r.Handle("/", a.page(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
 	r.PathPrefix("/ui/static/").Handler(a.pages.static).Methods(http.MethodGet)
-	r.Handle("/ui/events/{id}", require(RoleAuditor, a.pageEvent)).Methods(http.MethodGet)
-	r.Handle("/ui/events/{id}/raw", require(RoleAuditor, a.pageRaw)).Methods(http.MethodGet)
-	r.Handle("/ui/events/{id}/replay", require(RoleAdmin, a.pageReplay)).Methods(http.MethodPost)
-	r.Handle("/ui/deadletters", require(RoleAuditor, a.pageDeadLetters)).Methods(http.MethodGet)
-	r.Handle("/ui/rejections", require(RoleAuditor, a.pageRejections)).Methods(http.MethodGet)
-	r.Handle("/ui/access", require(RoleAdmin, a.pageAccess)).Methods(http.MethodGet)
-	r.Handle("/ui/verify", require(RoleAuditor, a.pageVerify)).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}", a.page(RoleAuditor, a.pageEvent)).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}/raw", a.page(RoleAuditor, a.pageRaw)).Methods(http.MethodGet)
+	r.Handle("/ui/events/{id}/replay", a.page(RoleAdmin, a.pageReplay)).Methods(http.MethodPost)
+	r.Handle("/ui/deadletters", a.page(RoleAuditor, a.pageDeadLetters)).Methods(http.MethodGet)
+	r.Handle("/ui/rejections", a.page(RoleAuditor, a.pageRejections)).Methods(http.MethodGet)
+	r.Handle("/ui/access", a.page(RoleAdmin, a.pageAccess)).Methods(http.MethodGet)
+	r.Handle("/ui/verify", a.page(RoleAuditor, a.pageVerify)).Methods(http.MethodGet)
 	a.pprofRoutes(r) // admin_pprof.go: admins only
-	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
+	r.NotFoundHandler = chain(a.notFound(), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	return r
+}
+
+// page is require for the archive pages: a signed-in user without the
+// role gets an HTML page saying so, not the API's JSON. (Without a token
+// the answer stays the 401 that makes the browser ask for one.)
+func (a *Admin) page(min Role, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := roleOf(r); got != RoleNone && got < min {
+			a.pageError(w, r, ErrForbidden)
+			return
+		}
+		require(min, h).ServeHTTP(w, r)
+	})
+}
+
+// notFound answers unknown routes: an HTML page to a signed-in browser,
+// JSON to everything else.
+func (a *Admin) notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if roleOf(r) != RoleNone && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			a.pageError(w, r, ErrRouteNotFound)
+			return
+		}
+		errorHandler(ErrRouteNotFound).ServeHTTP(w, r)
+	})
 }
