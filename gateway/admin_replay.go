@@ -75,7 +75,14 @@ func jsonProblem(err error) string {
 	case errors.As(err, &se):
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	case errors.As(err, &te):
-		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
+		if te.Field == "" {
+			return "not a JSON object"
+		}
+		kind := "string"
+		if te.Field == "limit" {
+			kind = "number"
+		}
+		return fmt.Sprintf("%s must be a %s", te.Field, kind)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return strings.TrimPrefix(err.Error(), "json: ")
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -192,7 +192,9 @@ func TestAPIReplayDeadLettersInBulk(t *testing.T) {
 		{`{"source":"koji"}`, "reason is required"},
 		{`{"reason":"x","since":"soon"}`, "since"},
 		{`{"reason":"x","limit":-1}`, "limit"},
-		{`{"reason":"x","limit":"3"}`, "limit must be a int"},
+		{`{"reason":"x","limit":"3"}`, "limit must be a number"},
+		{`"x"`, "not a JSON object"},
+		{`{"reason":5}`, "reason must be a string"},
 	} {
 		if status, body := env.postJSON(t, "/api/v1/deadletters/replay", tc.body, bearerAuth(adminToken)); status != http.StatusBadRequest || !strings.Contains(body, tc.msg) {
 			t.Errorf("%s: %d %s", tc.body, status, body)

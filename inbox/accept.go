@@ -191,8 +191,14 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
 		return
 	}
-	// With SyncWrites, Commit returns once the batch is fsynced.
-	if err := txn.Commit(); err != nil {
+	// With SyncWrites, Commit returns once the batch is fsynced. Lower
+	// the floor whatever the outcome: a commit that failed in its sync may
+	// already be applied (Badger writes the memtable first).
+	err := txn.Commit()
+	if st.queued {
+		db.floor.lower(st.now)
+	}
+	if err != nil {
 		db.failed.CompareAndSwap(nil, &err)
 		db.log.WithError(err).Error("commit failed; refusing deliveries until porch is restarted")
 		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", ErrNotDurable, err))
@@ -201,7 +207,6 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 	db.head, db.lastMs = st.head, st.lastMs
 	// Wake the forwarder first, so that anyone answered can rely on it.
 	if st.queued {
-		db.floor.lower(st.now)
 		db.signalWake()
 	}
 	for i, req := range reqs {

@@ -112,17 +112,19 @@ func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 	err := db.update(func(txn *badger.Txn) error {
 		queued = queued[:0]
 		now = db.opt.Now()
+		// The refusals below come before anything is written: untouched,
+		// so they do not spoil a settle batch.
 		var ev Event
 		if err := getJSON(txn, eventKey(id), &ev); err != nil {
-			return fmt.Errorf("event %s: %w", id, err)
+			return untouched{fmt.Errorf("event %s: %w", id, err)}
 		}
 		if ev.Status == StatusQuarantined {
-			return fmt.Errorf("event %s is quarantined: %w", id, ErrNotForwardable)
+			return untouched{fmt.Errorf("event %s is quarantined: %w", id, ErrNotForwardable)}
 		}
 		dests := ev.Destinations
 		if dest != "" {
 			if !slices.Contains(dests, dest) {
-				return fmt.Errorf("event %s has no destination %q: %w", id, dest, ErrNotForwardable)
+				return untouched{fmt.Errorf("event %s has no destination %q: %w", id, dest, ErrNotForwardable)}
 			}
 			dests = []string{dest}
 		}
@@ -137,12 +139,15 @@ func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 		}
 		return nil
 	})
+	if !now.IsZero() {
+		// Even after an error: a failed commit may have been applied.
+		db.floor.lower(now)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(queued) > 0 {
 		// The commit was synced (SyncWrites): the entries are durable.
-		db.floor.lower(now)
 		db.signalWake()
 	}
 	return queued, nil
@@ -180,6 +185,9 @@ func (db *DB) ReplayDead(f DeadLetterFilter, r ReplayRequest) (int, error) {
 	n := 0
 	for _, dl := range dls {
 		q, err := db.Replay(dl.EventID, dl.Destination, r)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotForwardable) {
+			continue // removed or changed since it was listed: nothing to replay
+		}
 		if err != nil {
 			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
 		}

@@ -30,7 +30,7 @@ type outboxFloor struct {
 
 // lower notes a committed outbox entry due at due.
 func (f *outboxFloor) lower(due time.Time) {
-	n := due.UnixNano()
+	n := max(due.UnixNano(), 0) // keys hold uint64 nanos: nothing sorts before 0
 	f.mu.Lock()
 	f.at = min(f.at, n)
 	f.low = min(f.low, n)

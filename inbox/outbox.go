@@ -124,6 +124,9 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 // what it accepts). next is the due time of the first entry later than
 // now, zero when there is none. A nil skip or take accepts everything.
 func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*Delivery) bool) (due []Delivery, next time.Time, err error) {
+	if limit <= 0 {
+		return nil, time.Time{}, nil // a scan that reads nothing must not move the floor
+	}
 	from := db.floor.start()
 	var first time.Time
 	seen := false

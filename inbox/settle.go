@@ -12,10 +12,15 @@ import (
 // is one transaction: the outbox entry, the delivery state, the order
 // index and the history line change together. They fail with ErrNotFound
 // when the outbox entry is gone (settled already).
+//
+// The settle writer may run a function twice (batched, then alone after
+// the batch was discarded), so each works on copies of its arguments and
+// leaves the captured ones as the caller gave them.
 
 // Ack records a successful attempt and removes d from the outbox.
-func (db *DB) Ack(d Delivery, a Attempt) error {
+func (db *DB) Ack(d0 Delivery, a0 Attempt) error {
 	return db.update(func(txn *badger.Txn) error {
+		d, a := d0, a0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
 		}
@@ -27,8 +32,13 @@ func (db *DB) Ack(d Delivery, a Attempt) error {
 
 // Retry moves d to next. With a non-nil attempt it also counts and
 // records that attempt; with nil it only defers d (nothing was sent).
-func (db *DB) Retry(d Delivery, next time.Time, a *Attempt) error {
+func (db *DB) Retry(d0 Delivery, next time.Time, a0 *Attempt) error {
 	err := db.update(func(txn *badger.Txn) error {
+		d, a := d0, a0
+		if a != nil {
+			cp := *a
+			a = &cp
+		}
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
 		}
@@ -51,22 +61,26 @@ func (db *DB) Retry(d Delivery, next time.Time, a *Attempt) error {
 		st := DeliveryState{Destination: d.Destination, Status: DeliveryPending, Attempts: d.Total, NextAt: next, LastError: last, UpdatedAt: now}
 		return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
 	})
-	if err == nil {
-		db.floor.lower(next)
-	}
+	// Lowering is always safe, and a commit that reported an error may
+	// still have been applied (Badger writes the memtable before it syncs).
+	db.floor.lower(next)
 	return err
 }
 
 // DeadLetter removes d from the outbox and keeps it as a dead letter with
 // reason. a is the last attempt, nil when none was made for this reason.
-func (db *DB) DeadLetter(d Delivery, a *Attempt, reason string) error {
+func (db *DB) DeadLetter(d0 Delivery, a0 *Attempt, reason string) error {
 	return db.update(func(txn *badger.Txn) error {
+		d := d0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
 		}
-		if a == nil {
+		var a *Attempt
+		if a0 == nil {
 			a = &Attempt{Kind: AttemptSend, At: db.opt.Now(), Error: reason}
 		} else {
+			cp := *a0
+			a = &cp
 			d.Attempts++
 			d.Total++
 		}

@@ -48,7 +48,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, "replay", err)
 	}
 	if len(got.Queued) == 0 {
-		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending\n", got.EventID)
+		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending, or it has no destination\n", got.EventID)
 		return 0
 	}
 	fmt.Fprintf(stdout, "%s: queued for %s (same webhook-id)\n", got.EventID, strings.Join(got.Queued, ", "))
