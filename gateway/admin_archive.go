@@ -29,23 +29,32 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 		return q, fmt.Errorf("%w: status must be accepted or quarantined", ErrInvalidQuery)
 	}
 	var err error
-	if q.Since, err = parseTime(v.Get("since")); err != nil {
-		return q, fmt.Errorf("%w: since: %v", ErrInvalidQuery, err)
-	}
-	if q.Until, err = parseTime(v.Get("until")); err != nil {
-		return q, fmt.Errorf("%w: until: %v", ErrInvalidQuery, err)
-	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 || n > inbox.MaxListLimit {
-			return q, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidQuery, inbox.MaxListLimit)
-		}
-		q.Limit = n
+	if q.Since, q.Until, q.Limit, err = parseRange(v); err != nil {
+		return q, err
 	}
 	if q.Cursor != "" && inbox.IDTime(q.Cursor).IsZero() {
 		return q, fmt.Errorf("%w: cursor is not an event id", ErrInvalidQuery)
 	}
 	return q, nil
+}
+
+// parseRange reads since, until and limit (1..inbox.MaxListLimit; 0 when
+// absent) from v, as every listing takes them.
+func parseRange(v url.Values) (since, until time.Time, limit int, err error) {
+	if since, err = parseTime(v.Get("since")); err != nil {
+		return since, until, 0, fmt.Errorf("%w: since: %v", ErrInvalidQuery, err)
+	}
+	if until, err = parseTime(v.Get("until")); err != nil {
+		return since, until, 0, fmt.Errorf("%w: until: %v", ErrInvalidQuery, err)
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 || n > inbox.MaxListLimit {
+			return since, until, 0, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidQuery, inbox.MaxListLimit)
+		}
+		limit = n
+	}
+	return since, until, limit, nil
 }
 
 // timeLayouts are accepted for since and until; those without a zone are

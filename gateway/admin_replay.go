@@ -130,18 +130,8 @@ func deadFilter(v url.Values) (inbox.DeadLetterFilter, error) {
 		Type:        strings.TrimSpace(v.Get("event")),
 	}
 	var err error
-	if f.Since, err = parseTime(v.Get("since")); err != nil {
-		return f, fmt.Errorf("%w: since: %v", ErrInvalidQuery, err)
-	}
-	if f.Until, err = parseTime(v.Get("until")); err != nil {
-		return f, fmt.Errorf("%w: until: %v", ErrInvalidQuery, err)
-	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 || n > inbox.MaxListLimit {
-			return f, fmt.Errorf("%w: limit must be 1..%d", ErrInvalidQuery, inbox.MaxListLimit)
-		}
-		f.Limit = n
+	if f.Since, f.Until, f.Limit, err = parseRange(v); err != nil {
+		return f, err
 	}
 	if f.Type != "" {
 		if _, err := path.Match(f.Type, ""); err != nil {

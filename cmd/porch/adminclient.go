@@ -134,6 +134,14 @@ func (c *adminClient) call(ctx context.Context, method, path string, body, v any
 	return nil
 }
 
+// printJSON writes v to w as indented JSON (the --json output of the
+// listing commands).
+func printJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
 // fail reports err for command name and returns exit code 1.
 func fail(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "porch %s: %v\n", name, err)

@@ -109,9 +109,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, "archive ls", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(page)
+		printJSON(stdout, page)
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

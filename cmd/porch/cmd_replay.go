@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -137,9 +136,7 @@ func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fail(stderr, "deadletters ls", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(got)
+		printJSON(stdout, got)
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
