@@ -54,7 +54,7 @@ func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (
 		}
 	}
 	if token == "" {
-		fmt.Fprintf(stderr, "porch %s: no token: pass --token or set %s\n", name, env[0])
+		fmt.Fprintf(stderr, "porch %s: no token: pass --token or set %s\n", name, strings.Join(env, " (or ")+strings.Repeat(")", len(env)-1))
 		return nil, false
 	}
 	u, err := url.Parse(base)

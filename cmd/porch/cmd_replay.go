@@ -99,7 +99,7 @@ func addDeadFilterFlags(fs *flag.FlagSet) deadFilterFlags {
 		event:       fs.String("event", "", "event type or glob, e.g. 'interview.*'"),
 		since:       fs.String("since", "", "dead-lettered at or after (RFC 3339 or 2006-01-02)"),
 		until:       fs.String("until", "", "dead-lettered before"),
-		limit:       fs.Int("limit", 0, "at most this many (ls: default 100)"),
+		limit:       fs.Int("limit", 0, "at most this many (default: ls 100, replay all)"),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,10 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	def, _ := gateway.Lookup(src.Provider)
 	events := def.Events
 	if *event != "" {
+		if !slices.Contains(def.Events, *event) {
+			fmt.Fprintf(stderr, "porch send-test: --event: %s documents no event %q; it documents %s\n", src.Provider, *event, strings.Join(def.Events, ", "))
+			return 2
+		}
 		events = []string{*event}
 	}
 	target := *url

@@ -68,7 +68,7 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "porch sink: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "porch sink: receiving for destination %s on http://%s, answering %d (Ctrl-C to stop)\n", dest.Name, ln.Addr(), *status)
+	fmt.Fprintf(stderr, "porch sink: receiving for destination %s (%s) on http://%s, answering %d (Ctrl-C to stop)\n", dest.Name, dest.URL, ln.Addr(), *status)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -113,6 +113,10 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		verdict, status = "SIGNATURE REJECTED ("+err.Error()+")", http.StatusUnauthorized
 	}
 	id := r.Header.Get("webhook-id")
+	interview := r.Header.Get("X-Porch-Interview-Id")
+	if interview == "" {
+		interview = "-"
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen[id]++
@@ -128,7 +132,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintf(s.out, "%s %s %s %s:%s interview=%s attempt=%s %d bytes, %s -> %d%s\n",
 		time.Now().UTC().Format("15:04:05.000"), r.Method, id,
-		r.Header.Get("X-Porch-Source"), r.Header.Get("X-Porch-Event"), r.Header.Get("X-Porch-Interview-Id"),
+		r.Header.Get("X-Porch-Source"), r.Header.Get("X-Porch-Event"), interview,
 		r.Header.Get("X-Porch-Attempt"), len(b), verdict, status, again)
 	if s.body {
 		var pretty bytes.Buffer

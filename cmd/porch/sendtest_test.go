@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porchgw/porch/gateway"
+)
+
+// TestSendTestAgainstTheGateway: every documented event of each provider,
+// signed by send-test, is accepted by the real gateway; a Koji event sent
+// twice for one interview is a duplicate; an undocumented event is a
+// usage error.
+func TestSendTestAgainstTheGateway(t *testing.T) {
+	dir := t.TempDir()
+	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:9/unused")
+	m, _ := startMain(t, yaml)
+	cfg := filepath.Join(dir, "porch.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, provider := range []string{"koji", "gather"} {
+		def, _ := gateway.Lookup(provider)
+		code, out, errs := cli(runSendTest, "--config", cfg, "--source", provider, "--url", "http://"+m.Gateway.Addr()+"/in/"+provider)
+		if code != 0 || strings.Count(out, " 200 {") != len(def.Events) {
+			t.Errorf("%s: exit %d, want %d answers of 200:\n%s%s", provider, code, len(def.Events), out, errs)
+		}
+	}
+	url := "http://" + m.Gateway.Addr() + "/in/koji"
+	args := []string{"--config", cfg, "--source", "koji", "--event", "interview.completed", "--interview-id", "iv-twice", "--url", url}
+	if code, out, _ := cli(runSendTest, args...); code != 0 || !strings.Contains(out, `"duplicate":false`) {
+		t.Errorf("first: %d %s", code, out)
+	}
+	if code, out, _ := cli(runSendTest, args...); code != 0 || !strings.Contains(out, `"duplicate":true`) {
+		t.Errorf("second: %d %s", code, out)
+	}
+	code, _, errs := cli(runSendTest, "--config", cfg, "--source", "koji", "--event", "nope.event", "--url", url)
+	if code != 2 || !strings.Contains(errs, `koji documents no event "nope.event"`) || !strings.Contains(errs, "interview.completed") {
+		t.Errorf("unknown event: %d %q", code, errs)
+	}
+	if code, _, errs := cli(runSendTest, "--config", cfg, "--source", "nope"); code != 2 || !strings.Contains(errs, `no source named "nope"`) {
+		t.Errorf("unknown source: %d %q", code, errs)
+	}
+}
