@@ -165,8 +165,26 @@ type batchState struct {
 // pipelined writer makes it likely) leaves an acknowledged batch in an
 // unsynced log until its flush, lost on power failure.
 func (db *DB) commitTxn(reqs []*acceptReq) {
+	for try := 1; ; try++ {
+		if !db.tryCommit(reqs, try == maxConflictTries) {
+			return
+		}
+		db.log.WithField("try", try).Warn("accept batch conflicted with another writer; building it again")
+	}
+}
+
+// maxConflictTries bounds how often a batch is built again after a
+// conflict before its deliveries get 503.
+const maxConflictTries = 3
+
+// tryCommit is one go at commitTxn. It reports true, having answered
+// nobody, when the commit conflicted with another writer's (say,
+// retention removing the event a duplicate in this batch points to):
+// Badger then wrote nothing, and the batch must be built again from what
+// is stored now. With last set, a conflict is answered 503 instead.
+func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 	if len(reqs) == 0 {
-		return
+		return false
 	}
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
@@ -178,18 +196,21 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 			txn.Discard()
 			db.commitTxn(reqs[:len(reqs)/2])
 			db.commitTxn(reqs[len(reqs)/2:])
-			return
+			return false
 		}
 		if err != nil {
 			db.log.WithError(err).Error("accept batch failed")
 			replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
-			return
+			return false
 		}
 		results[i] = r
 	}
 	if err := putJSON(txn, []byte(keyHead), st.head); err != nil {
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
-		return
+		return false
+	}
+	if db.beforeCommit != nil {
+		db.beforeCommit()
 	}
 	// With SyncWrites, Commit returns once the batch is fsynced. Lower
 	// the floor whatever the outcome: a commit that failed in its sync may
@@ -198,11 +219,18 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 	if st.queued {
 		db.floor.lower(st.now)
 	}
+	if errors.Is(err, badger.ErrConflict) {
+		if !last {
+			return true
+		}
+		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", ErrNotDurable, err))
+		return false
+	}
 	if err != nil {
 		db.failed.CompareAndSwap(nil, &err)
 		db.log.WithError(err).Error("commit failed; refusing deliveries until porch is restarted")
 		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", ErrNotDurable, err))
-		return
+		return false
 	}
 	db.head, db.lastMs = st.head, st.lastMs
 	// Wake the forwarder first, so that anyone answered can rely on it.
@@ -212,6 +240,7 @@ func (db *DB) commitTxn(reqs []*acceptReq) {
 	for i, req := range reqs {
 		req.done <- acceptRes{r: results[i]}
 	}
+	return false
 }
 
 // acceptOne stages one delivery in txn.

@@ -113,6 +113,10 @@ type DB struct {
 
 	floor outboxFloor // where Due starts reading the outbox (floor.go)
 
+	// beforeCommit, when set (tests), runs in the accept writer just
+	// before each batch commits.
+	beforeCommit func()
+
 	settleCh      chan *settleReq // to the settle writer
 	settleStopped chan struct{}   // closed when the settle writer has returned
 	wg            sync.WaitGroup
