@@ -25,7 +25,7 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	name := fs.String("source", "", "source to send to, as named in the config (required)")
 	event := fs.String("event", "", "event type to send (default: every documented event of the provider)")
 	url := fs.String("url", "", "where to POST (default: this config's own listener, /in/SOURCE)")
-	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). Koji events sent twice with the same id are duplicates; Gather samples carry the current time in their keys, so they are not")
+	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). With an id, bodies carry the start of the day (UTC) as their event times, so sending again is a duplicate, as a provider's retry would be")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate checks (for a local listener with a public certificate)")
 	cfg, code, ok := loadConfigFlag(fs, path, args)
 	if !ok {
@@ -54,8 +54,12 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		target = cfg.selfURL() + "/in/" + src.Name
 	}
 	iv := *interview
+	bodyTime := time.Time{} // now, per delivery
 	if iv == "" {
 		iv = newUUID()
+	} else {
+		// A resend must be byte for byte what a provider's retry would be.
+		bodyTime = time.Now().UTC().Truncate(24 * time.Hour)
 	}
 	client := &http.Client{Timeout: 15 * time.Second}
 	if *insecure {
@@ -63,7 +67,7 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	failed := 0
 	for _, ev := range events {
-		if !sendOne(ctx, client, def, src.Secrets[0], target, ev, iv, stdout) {
+		if !sendOne(ctx, client, def, src.Secrets[0], target, ev, iv, bodyTime, stdout) {
 			failed++
 		}
 	}
@@ -74,10 +78,14 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-// sendOne posts one signed sample and prints the answer.
-func sendOne(ctx context.Context, c *http.Client, def gateway.Definition, secret, url, event, interview string, out io.Writer) bool {
+// sendOne posts one signed sample and prints the answer. The body's
+// event times are bodyTime (zero: now); the signature is always made now.
+func sendOne(ctx context.Context, c *http.Client, def gateway.Definition, secret, url, event, interview string, bodyTime time.Time, out io.Writer) bool {
 	now := time.Now()
-	body := def.Sample(event, interview, now)
+	if bodyTime.IsZero() {
+		bodyTime = now
+	}
+	body := def.Sample(event, interview, bodyTime)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		fmt.Fprintf(out, "%s %s: %v\n", def.Name, event, err)

@@ -36,6 +36,16 @@ func TestSendTestAgainstTheGateway(t *testing.T) {
 	if code, out, _ := cli(runSendTest, args...); code != 0 || !strings.Contains(out, `"duplicate":true`) {
 		t.Errorf("second: %d %s", code, out)
 	}
+	// Every Gather event sent twice for one interview: all duplicates.
+	gurl := "http://" + m.Gateway.Addr() + "/in/gather"
+	gargs := []string{"--config", cfg, "--source", "gather", "--interview-id", "gat-twice", "--url", gurl}
+	if code, out, _ := cli(runSendTest, gargs...); code != 0 || strings.Contains(out, `"duplicate":true`) {
+		t.Errorf("gather first: %d %s", code, out)
+	}
+	gdef, _ := gateway.Lookup("gather")
+	if code, out, _ := cli(runSendTest, gargs...); code != 0 || strings.Count(out, `"duplicate":true`) != len(gdef.Events) {
+		t.Errorf("gather second: %d, want %d duplicates:\n%s", code, len(gdef.Events), out)
+	}
 	code, _, errs := cli(runSendTest, "--config", cfg, "--source", "koji", "--event", "nope.event", "--url", url)
 	if code != 2 || !strings.Contains(errs, `koji documents no event "nope.event"`) || !strings.Contains(errs, "interview.completed") {
 		t.Errorf("unknown event: %d %q", code, errs)
