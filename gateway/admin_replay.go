@@ -174,16 +174,7 @@ func (a *Admin) handleReplayDead(w http.ResponseWriter, r *http.Request) {
 	b, err := readReplayBody(r)
 	var f inbox.DeadLetterFilter
 	if err == nil {
-		v := url.Values{}
-		for k, s := range map[string]string{"destination": b.Destination, "source": b.Source, "event": b.Event, "since": b.Since, "until": b.Until} {
-			if s != "" {
-				v.Set(k, s)
-			}
-		}
-		if b.Limit != 0 {
-			v.Set("limit", strconv.Itoa(b.Limit))
-		}
-		f, err = deadFilter(v)
+		f, err = deadFilter(b.filters())
 	}
 	if err == nil {
 		err = a.audit(r, "replay", nil, replayTrail(b), 0)
@@ -201,16 +192,26 @@ func (a *Admin) handleReplayDead(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"queued": n})
 }
 
-// replayTrail is a replay's filters and reason as access-trail text.
-func replayTrail(b replayBody) string {
+// filters are the body's dead-letter filters as the query parameters
+// GET /api/v1/deadletters takes, so both routes read them alike.
+func (b replayBody) filters() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"destination": b.Destination, "source": b.Source, "event": b.Event, "since": b.Since, "until": b.Until, "reason": b.Reason} {
+	for k, s := range map[string]string{"destination": b.Destination, "source": b.Source, "event": b.Event, "since": b.Since, "until": b.Until} {
 		if s != "" {
 			v.Set(k, s)
 		}
 	}
 	if b.Limit != 0 {
 		v.Set("limit", strconv.Itoa(b.Limit))
+	}
+	return v
+}
+
+// replayTrail is a replay's filters and reason as access-trail text.
+func replayTrail(b replayBody) string {
+	v := b.filters()
+	if b.Reason != "" {
+		v.Set("reason", b.Reason)
 	}
 	return v.Encode()
 }

@@ -12,10 +12,7 @@ import (
 
 func TestGatherInspect(t *testing.T) {
 	const ts = `"timestamp":"2024-01-01T00:00:00Z"`
-	tests := []struct {
-		name, body, wantID string
-		wantKeys           []string
-	}{
+	tests := []inspectCase{
 		{"completed", `{"event":"candidate_interview.completed",` + ts + `,"data":{"candidateInterviewId":"ci1","interviewId":"i1","takenAt":"2024-01-01T00:00:00Z"}}`, "ci1",
 			[]string{"candidate_interview.completed:ci1:2024-01-01T00:00:00Z"}},
 		{"status changed", `{"event":"candidate_interview.status_changed",` + ts + `,"data":{"candidateInterviewId":"ci1","status":"hired"}}`, "ci1",
@@ -35,19 +32,7 @@ func TestGatherInspect(t *testing.T) {
 		{"completed missing takenAt", `{"event":"candidate_interview.completed",` + ts + `,"data":{"candidateInterviewId":"ci1"}}`, "ci1",
 			[]string{"candidate_interview.completed:" + fingerprint(t, `{"candidateInterviewId":"ci1"}`)}},
 	}
-	p := mustProvider(t, "gather", gateway.ProviderConfig{Secrets: []string{"s"}})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, err := p.Inspect([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.InterviewID != tt.wantID {
-				t.Errorf("InterviewID = %q, want %q", f.InterviewID, tt.wantID)
-			}
-			checkKeys(t, f, tt.body, tt.wantKeys)
-		})
-	}
+	runInspectCases(t, "gather", tests)
 }
 
 // TestGatherStatusChangedRepeats: the same status twice at different times

@@ -12,10 +12,7 @@ import (
 const bodyHashLen = len("body:") + 64
 
 func TestKojiInspect(t *testing.T) {
-	tests := []struct {
-		name, body, wantID string
-		wantKeys           []string // logical keys, before the body hash
-	}{
+	tests := []inspectCase{
 		{"completed", `{"event":"interview.completed","data":{"interview_id":"i1","status":"completed"}}`, "i1",
 			[]string{"interview.completed:i1"}},
 		{"failed quality gate", `{"event":"interview.failed_quality_gate","study_id":"s1","data":{"interview_id":"i1"}}`, "i1",
@@ -33,19 +30,7 @@ func TestKojiInspect(t *testing.T) {
 		{"no data", `{"event":"interview.completed"}`, "",
 			[]string{"interview.completed:" + fingerprint(t, `null`)}},
 	}
-	p := mustProvider(t, "koji", gateway.ProviderConfig{Secrets: []string{"s"}})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, err := p.Inspect([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if f.InterviewID != tt.wantID {
-				t.Errorf("InterviewID = %q, want %q", f.InterviewID, tt.wantID)
-			}
-			checkKeys(t, f, tt.body, tt.wantKeys)
-		})
-	}
+	runInspectCases(t, "koji", tests)
 }
 
 // TestKojiAnalysisReadyIgnoresFormatting: the same logical event with other

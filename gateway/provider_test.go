@@ -183,6 +183,31 @@ func TestKojiControlWithoutSignature(t *testing.T) {
 	}
 }
 
+// inspectCase is one body and the facts a provider's Inspect must take
+// from it.
+type inspectCase struct {
+	name, body, wantID string
+	wantKeys           []string // logical keys, before the body hash
+}
+
+// runInspectCases runs cases against the named provider's Inspect.
+func runInspectCases(t *testing.T, provider string, cases []inspectCase) {
+	t.Helper()
+	p := mustProvider(t, provider, gateway.ProviderConfig{Secrets: []string{"s"}})
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := p.Inspect([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.InterviewID != tt.wantID {
+				t.Errorf("InterviewID = %q, want %q", f.InterviewID, tt.wantID)
+			}
+			checkKeys(t, f, tt.body, tt.wantKeys)
+		})
+	}
+}
+
 func mustProvider(tb testing.TB, name string, cfg gateway.ProviderConfig) gateway.Provider {
 	tb.Helper()
 	def, ok := gateway.Lookup(name)

@@ -166,13 +166,15 @@ func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Wri
 	if !ok {
 		return 2
 	}
-	body := map[string]any{"reason": *reason}
-	for k, vs := range filter.values() {
-		body[k] = vs[0]
-	}
-	if *filter.limit != 0 {
-		body["limit"] = *filter.limit
-	}
+	body := struct {
+		Reason      string `json:"reason"`
+		Destination string `json:"destination,omitempty"`
+		Source      string `json:"source,omitempty"`
+		Event       string `json:"event,omitempty"`
+		Since       string `json:"since,omitempty"`
+		Until       string `json:"until,omitempty"`
+		Limit       int    `json:"limit,omitempty"`
+	}{*reason, *filter.destination, *filter.source, *filter.event, *filter.since, *filter.until, *filter.limit}
 	var got struct {
 		Queued int `json:"queued"`
 	}

@@ -194,7 +194,7 @@ func sendUntil(ctx context.Context, n int, targets []*loadgen.Target, onAck func
 // TestCrashKill9KeepsEveryAck kills the gateway with SIGKILL in the middle
 // of a load and proves, after a restart, that every delivery answered 200
 // is in the archive: resending it is a duplicate of the same id, and its
-// raw bytes are served by the admin API. Once forwarding is wired, each
+// raw bytes are served by the admin API. Each
 // also reaches the destination at least once.
 func TestCrashKill9KeepsEveryAck(t *testing.T) {
 	bin := buildPorch(t)
@@ -255,18 +255,11 @@ func checkArchived(t *testing.T, p *porchProc, got []acked) {
 }
 
 // checkForwarded proves every acknowledged event reached the sink at least
-// once, when the gateway forwards at all.
+// once.
 func checkForwarded(t *testing.T, sink *loadgen.Sink) {
 	t.Helper()
-	if !forwardingWired {
-		t.Log("forwarding is not wired into serve yet: at-least-once delivery not checked")
-		return
-	}
 	waitUntil(t, 20*time.Second, "every acknowledged event at the sink", func() bool { return len(sink.Missing()) == 0 })
 }
-
-// forwardingWired says serve runs the forwarders (issue 3).
-const forwardingWired = true
 
 // adminGet GETs path on the admin listener as an auditor.
 func adminGet(t *testing.T, c *http.Client, admin, path string) []byte {

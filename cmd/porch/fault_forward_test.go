@@ -11,8 +11,7 @@ import (
 	"github.com/porchgw/porch/loadgen"
 )
 
-// Fault tests of forwarding (issue 3). They run once forwardingWired is
-// true (crash_test.go); until then they skip, saying so.
+// Fault tests of forwarding: the real binary against a sink that fails.
 
 // forwardConfig is a config with one destination at sinkURL that retries
 // fast, so recovery shows within seconds.
@@ -45,13 +44,6 @@ auth:
 `, dataDir, testKojiSecret, testGatherSecret, sinkURL, testAdminToken, testAuditToken)
 }
 
-func requireForwarding(t *testing.T) {
-	t.Helper()
-	if !forwardingWired {
-		t.Skip("forwarding is not wired into serve yet (issue 3): set forwardingWired in crash_test.go when it is")
-	}
-}
-
 // sendFresh sends n fresh deliveries and expects each 200; it tells the
 // sink to expect their ids.
 func sendFresh(t *testing.T, p *porchProc, sink *loadgen.Sink, n int) {
@@ -70,7 +62,6 @@ func sendFresh(t *testing.T, p *porchProc, sink *loadgen.Sink, n int) {
 // TestFaultSinkDownThenBack: the destination is unreachable while
 // deliveries arrive; once it is back, every event reaches it.
 func TestFaultSinkDownThenBack(t *testing.T) {
-	requireForwarding(t)
 	bin := buildPorch(t)
 	// Reserve a port for the sink, then leave it closed: connection refused.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -98,7 +89,6 @@ func TestFaultSinkDownThenBack(t *testing.T) {
 // TestFaultSinkFlaky: the destination answers 503 to every third request;
 // every event still reaches it with a 2xx.
 func TestFaultSinkFlaky(t *testing.T) {
-	requireForwarding(t)
 	bin := buildPorch(t)
 	sink := loadgen.NewSink()
 	sink.Status = func(n int64) int {
