@@ -28,7 +28,13 @@ type response struct {
 // blips, with the final response passed through for classification.
 func newClient(cfg *Config, dest *Destination, key []byte, stopping func() bool, log logrus.FieldLogger) *retryablehttp.Client {
 	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: cleanhttp.DefaultPooledTransport()}
+	// Keep a connection per concurrent request: with the pooled default
+	// (GOMAXPROCS+1 idle connections) a destination at concurrency 16
+	// dialled a new connection for most requests.
+	tr := cleanhttp.DefaultPooledTransport()
+	tr.MaxIdleConnsPerHost = max(dest.Concurrency, tr.MaxIdleConnsPerHost)
+	tr.MaxIdleConns = max(tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
+	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: tr}
 	c.Logger = leveledLogger{log}
 	c.RetryMax = max(cfg.HTTPRetries, 0)
 	c.RetryWaitMin = min(100*time.Millisecond, cfg.HTTPRetryWaitMax)
