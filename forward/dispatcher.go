@@ -61,13 +61,23 @@ type Dispatcher struct {
 
 // dest is one destination's runtime state.
 type dest struct {
-	cfg      Destination
-	key      []byte
-	client   *retryablehttp.Client
-	limiter  *rate.Limiter // nil: no rate limit
-	breaker  circuit
-	inflight int
+	cfg     Destination
+	key     []byte
+	client  *retryablehttp.Client
+	limiter *rate.Limiter // nil: no rate limit
+	breaker circuit
+	// inflight counts attempts whose request is not over (at most
+	// Concurrency); unsettled counts those plus the ones whose outcome is
+	// still being recorded (at most maxUnsettled). An attempt gives back
+	// its request slot before it waits for the store, so the wait for a
+	// settle batch's fsync does not idle the destination.
+	inflight  int
+	unsettled int
 }
+
+// maxUnsettled bounds a destination's attempts claimed but not yet
+// recorded, so a slow store cannot pile up sent attempts.
+func (ds *dest) maxUnsettled() int { return 4 * ds.cfg.Concurrency }
 
 // New validates cfg and builds a Dispatcher reading src and settling
 // through set. A nil log discards.
@@ -181,7 +191,7 @@ func (d *Dispatcher) beginPass() (gen uint64, room int) {
 		}
 	}
 	for _, ds := range d.dests {
-		room += max(ds.cfg.Concurrency-ds.inflight, 0)
+		room += max(min(ds.cfg.Concurrency-ds.inflight, ds.maxUnsettled()-ds.unsettled), 0)
 	}
 	if len(d.unknown) > 0 || len(d.dests) == 0 {
 		room = max(room, 1) // still scan, to report unknown destinations
@@ -222,7 +232,8 @@ func (d *Dispatcher) filters(now time.Time, gen uint64) (skip func(dest, id stri
 			delete(d.hold, k)
 		}
 		busy := ds.inflight + taken[name]
-		return d.inflight[k] || busy >= ds.cfg.Concurrency || !ds.breaker.allow(now, busy)
+		full := busy >= ds.cfg.Concurrency || ds.unsettled+taken[name] >= ds.maxUnsettled()
+		return d.inflight[k] || full || !ds.breaker.allow(now, busy)
 	}
 	return skip, take
 }
@@ -233,21 +244,21 @@ func (d *Dispatcher) claim(dl inbox.Delivery, now time.Time) *dest {
 	defer d.mu.Unlock()
 	ds := d.dests[dl.Destination]
 	k := dl.EventID + "/" + dl.Destination
-	if ds == nil || d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || !ds.breaker.allow(now, ds.inflight) {
+	if ds == nil || d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || ds.unsettled >= ds.maxUnsettled() ||
+		!ds.breaker.allow(now, ds.inflight) {
 		return nil
 	}
 	d.inflight[k] = true
 	ds.inflight++
+	ds.unsettled++
 	ds.breaker.start()
 	return ds
 }
 
-// release ends dl's claim; outcome is nil when no request was sent.
-func (d *Dispatcher) release(ds *dest, dl inbox.Delivery, up *bool) {
+// requestOver gives back dl's request slot and feeds the circuit; up is
+// nil when no request was sent. The claim itself stays until release.
+func (d *Dispatcher) requestOver(ds *dest, up *bool) {
 	d.mu.Lock()
-	k := dl.EventID + "/" + dl.Destination
-	delete(d.inflight, k)
-	d.released[k] = d.gen
 	ds.inflight--
 	if up == nil {
 		ds.breaker.probing = false
@@ -256,6 +267,23 @@ func (d *Dispatcher) release(ds *dest, dl inbox.Delivery, up *bool) {
 			Warn("destination failing; circuit open")
 	}
 	d.mu.Unlock()
+	d.kickPass()
+}
+
+// release ends dl's claim once its outcome is recorded (or it was left
+// queued).
+func (d *Dispatcher) release(ds *dest, dl inbox.Delivery) {
+	d.mu.Lock()
+	k := dl.EventID + "/" + dl.Destination
+	delete(d.inflight, k)
+	d.released[k] = d.gen
+	ds.unsettled--
+	d.mu.Unlock()
+	d.kickPass()
+}
+
+// kickPass asks for a scheduler pass soon.
+func (d *Dispatcher) kickPass() {
 	select {
 	case d.kick <- struct{}{}:
 	default:

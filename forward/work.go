@@ -13,8 +13,17 @@ import (
 // work makes one attempt of dl to ds and settles it.
 func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	defer d.wg.Done()
-	var up *bool
-	defer func() { d.release(ds, dl, up) }()
+	// The request slot goes back as soon as the request is over (settle
+	// calls over before it waits for the store); the claim on dl stays
+	// until its outcome is recorded, so no pass can start it again.
+	slot := true
+	over := func(up *bool) {
+		if slot {
+			slot = false
+			d.requestOver(ds, up)
+		}
+	}
+	defer func() { over(nil); d.release(ds, dl) }()
 	log := d.log.WithFields(logrus.Fields{"event_id": dl.EventID, "destination": dl.Destination})
 	ev, out, ok := d.prepare(ctx, ds, dl, log)
 	if !ok || d.stopping.Load() {
@@ -31,8 +40,7 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	}
 	at := d.cfg.Now()
 	r := send(actx, ds.client, ds.cfg.URL, ds.key, ev.ID, out, d.cfg.Now)
-	isUp := d.settle(ds, dl, at, r, log)
-	up = &isUp
+	d.settle(ds, dl, at, r, log, func(up bool) { over(&up) })
 }
 
 // prepare loads the event, runs the enrichment step and builds the
@@ -82,30 +90,30 @@ func (d *Dispatcher) defer_(dl inbox.Delivery, next time.Time, log logrus.FieldL
 	}
 }
 
-// settle classifies r and records it. It reports whether the destination
-// looks up (for the circuit): it answered, with a 2xx or a permanent error.
-func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r response, log logrus.FieldLogger) bool {
+// settle classifies r and records it. Before it waits for the store it
+// calls over with whether the destination looks up (for the circuit): it
+// answered, with a 2xx or a permanent error.
+func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r response, log logrus.FieldLogger, over func(up bool)) {
 	a := attemptRecord(at, dl.Total+1, r)
 	log = log.WithFields(logrus.Fields{"attempt": a.Number, "status": r.status, "latency_ms": a.LatencyMS})
-	if r.err == nil && r.status >= 200 && r.status < 300 {
+	delivered := r.err == nil && r.status >= 200 && r.status < 300
+	permanent := !delivered && !d.cfg.Retryable(r.status, r.err)
+	over(delivered || permanent)
+	switch {
+	case delivered:
 		log.Debug("delivered")
 		d.settleErr(dl, log, d.set.Ack(dl, a))
-		return true
-	}
-	if !d.cfg.Retryable(r.status, r.err) {
+	case permanent:
 		log.Warn("permanent failure; dead-lettered")
 		d.settleErr(dl, log, d.set.DeadLetter(dl, &a, fmt.Sprintf("permanent failure: %s", a.Error)))
-		return true
-	}
-	if dl.Attempts+1 >= ds.cfg.MaxAttempts {
+	case dl.Attempts+1 >= ds.cfg.MaxAttempts:
 		log.WithField("error", a.Error).Warn("out of attempts; dead-lettered")
 		d.settleErr(dl, log, d.set.DeadLetter(dl, &a, fmt.Sprintf("max attempts (%d) reached: %s", ds.cfg.MaxAttempts, a.Error)))
-		return false
+	default:
+		next := d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, r.retryAfter))
+		log.WithField("error", a.Error).WithField("next_at", next).Info("attempt failed; will retry")
+		d.settleErr(dl, log, d.set.Retry(dl, next, &a))
 	}
-	next := d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, r.retryAfter))
-	log.WithField("error", a.Error).WithField("next_at", next).Info("attempt failed; will retry")
-	d.settleErr(dl, log, d.set.Retry(dl, next, &a))
-	return false
 }
 
 // settleErr logs a failure to record an outcome and holds the entry back
