@@ -19,8 +19,9 @@ import (
 type Source interface {
 	Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*inbox.Delivery) bool) ([]inbox.Delivery, time.Time, error)
 	Wake() <-chan struct{}
-	Event(id string) (*inbox.Event, error)
-	Body(id string) ([]byte, error)
+	// EventWithBody returns the event with its Body; the Dispatcher
+	// does not modify it.
+	EventWithBody(id string) (*inbox.Event, error)
 }
 
 // Settler records attempt outcomes durably.

@@ -47,11 +47,7 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 // request. When it returns ok false the delivery was settled (deferred or
 // dead-lettered) or left queued.
 func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, log logrus.FieldLogger) (*inbox.Event, *outbound, bool) {
-	ev, err := d.src.Event(dl.EventID)
-	var body []byte
-	if err == nil {
-		body, err = d.src.Body(dl.EventID)
-	}
+	ev, err := d.src.EventWithBody(dl.EventID)
 	if errors.Is(err, inbox.ErrNotFound) {
 		d.settleErr(dl, log, d.set.DeadLetter(dl, nil, "event not in the archive"))
 		return nil, nil, false
@@ -61,7 +57,7 @@ func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, l
 		d.defer_(dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
 		return nil, nil, false
 	}
-	ev.Body = body
+	body := ev.Body
 	var prep PrepareResult
 	if d.cfg.Prepare != nil {
 		prep, err = d.cfg.Prepare(ctx, ev)

@@ -233,6 +233,11 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 		return false
 	}
 	db.head, db.lastMs = st.head, st.lastMs
+	for i, req := range reqs {
+		if !results[i].Duplicate && len(req.ev.Destinations) > 0 && req.ev.Status != StatusQuarantined {
+			db.recent.add(req.ev) // recent.go: the forwarder reads it from memory
+		}
+	}
 	// Wake the forwarder first, so that anyone answered can rely on it.
 	if st.queued {
 		db.signalWake()

@@ -111,7 +111,8 @@ type DB struct {
 	closing   chan struct{}
 	stopped   chan struct{} // closed when the writer has returned
 
-	floor outboxFloor // where Due starts reading the outbox (floor.go)
+	floor  outboxFloor  // where Due starts reading the outbox (floor.go)
+	recent recentEvents // events just accepted, for the forwarder (recent.go)
 
 	// beforeCommit, when set (tests), runs in the accept writer just
 	// before each batch commits.

@@ -55,12 +55,20 @@ func (db *DB) Prune(cutoff time.Time) (PruneReport, error) {
 // pruneOnce removes up to pruneBatch events with ids below hi in one
 // transaction.
 func (db *DB) pruneOnce(hi string, rep *PruneReport) (removed int, held string, err error) {
+	var victims []*Event
+	defer func() {
+		if err == nil {
+			for _, e := range victims {
+				db.recent.drop(e.ID)
+			}
+		}
+	}()
 	err = db.bdb.Update(func(txn *badger.Txn) error {
 		var cp chainHead
 		if err := getJSON(txn, []byte(keyCheckpoint), &cp); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		var victims []*Event
+		victims = victims[:0]
 		err := walkEvents(txn, "", hi, func(e *Event) (bool, error) {
 			settled, err := deliveriesSettled(txn, e.ID)
 			if err != nil {
