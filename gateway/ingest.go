@@ -1,18 +1,17 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
-	"github.com/sirupsen/logrus"
 )
 
 // keptHeaders are archived with every delivery, beside the provider's own
@@ -33,7 +32,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, ErrUnknownSource)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), ctxLogger, loggerFrom(r).WithField(fieldSource, src.Name)))
+	logSource(r, src.Name)
 	if !s.admit(w, r, src) { // ingress.go: allowlist and rate limit
 		return
 	}
@@ -62,14 +61,10 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	noteAccepted(r, ev, res) // metrics.go
 	// The outcome goes on the access-log line (one line per delivery at
 	// info keeps logging off the profile at thousands of deliveries a
-	// second).
-	noteLog(r, logrus.Fields{
-		fieldSource: src.Name, fieldEventID: res.ID, fieldEvent: ev.Type, "duplicate": res.Duplicate,
-		"sig_mode": proof.Mode, "secret_index": proof.SecretIndex,
-	})
+	// second) and to the observer.
+	noteAccepted(r, ev, res)
 	writeJSON(w, http.StatusOK, ackBody{ID: res.ID, Duplicate: res.Duplicate})
 }
 
@@ -96,9 +91,7 @@ func (s *Server) reserveBody(r *http.Request) (release func(), err error) {
 // readBody reads the whole body under the size limit, into a buffer sized
 // from Content-Length when there is one.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+1))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	body := buf.Bytes()
+	body, err := readAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), max(r.ContentLength, 0)+1)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooBig.Limit)
@@ -107,6 +100,27 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, fmt.Errorf("%w: reading body: %w", ErrBadRequest, err)
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer that starts with room for size
+// bytes, so a body of declared length (plus one byte, for the read that
+// meets EOF) is read without growing it. (bytes.Buffer.ReadFrom would
+// grow it anyway, to keep 512 bytes free for every read.)
+func readAll(rd io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the next size
+		}
+	}
 }
 
 // newEvent builds the archive record of a verified delivery. A body the

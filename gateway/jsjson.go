@@ -1,13 +1,12 @@
 package gateway
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -18,14 +17,19 @@ const maxJSDepth = 1000
 
 var errTooDeep = errors.New("nesting too deep")
 
-// jsMember is one object member in input order.
-type jsMember struct {
-	key string
-	val any
+// jsValue is a parsed JSON value. Strings, numbers and literals keep their
+// bytes from the input; arrays and objects keep their items.
+type jsValue struct {
+	kind  byte       // the first byte: '{', '[', '"', 't', 'f', 'n', or a number's
+	raw   []byte     // a string (quoted), number or literal as written
+	items []jsMember // an array's elements (no keys) or an object's members
 }
 
-// jsObject is an object whose members keep their first position.
-type jsObject []jsMember
+// jsMember is one object member or array element.
+type jsMember struct {
+	key []byte // unquoted; nil in arrays
+	val jsValue
+}
 
 // JSStringify returns exactly what Node's JSON.stringify(JSON.parse(raw))
 // would return: members in input order with array-index keys hoisted in
@@ -36,158 +40,202 @@ type jsObject []jsMember
 // Lone surrogates in strings cannot be preserved (Go's decoder replaces
 // them with U+FFFD), so such input yields a different string than Node.
 func JSStringify(raw []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	v, err := jsDecode(dec, 0)
+	if !json.Valid(raw) {
+		// The same check again, for encoding/json's description of the fault.
+		return nil, fmt.Errorf("js stringify: %w", json.Unmarshal(raw, new(json.RawMessage)))
+	}
+	return stringifyValid(raw)
+}
+
+// stringifyValid is JSStringify for input json.Valid has accepted.
+func stringifyValid(raw []byte) ([]byte, error) {
+	// Sixteen items on the stack at once cover a typical provider body.
+	p := jsParser{jsonReader: jsonReader{in: raw}, stack: make([]jsMember, 0, 16)}
+	v, err := p.parse(0)
 	if err != nil {
 		return nil, fmt.Errorf("js stringify: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("js stringify: trailing data")
-	}
-	return jsAppend(make([]byte, 0, len(raw)), v), nil
+	return v.appendJS(make([]byte, 0, len(raw))), nil
 }
 
-func jsDecode(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, unexpectedEOF(err)
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	if depth >= maxJSDepth {
-		return nil, errTooDeep
-	}
-	if d == '[' {
-		return jsDecodeArray(dec, depth+1)
-	}
-	return jsDecodeObject(dec, depth+1)
+// jsParser builds a jsValue tree. Items gather on one stack, and each
+// array or object keeps an exactly sized copy of its own, so a parse
+// allocates about once per container.
+type jsParser struct {
+	jsonReader
+	stack []jsMember
 }
 
-func jsDecodeArray(dec *json.Decoder, depth int) (any, error) {
-	arr := []any{}
-	for dec.More() {
-		v, err := jsDecode(dec, depth)
-		if err != nil {
-			return nil, err
+// parse reads the value at p.pos; depth counts the arrays and objects
+// around it.
+func (p *jsParser) parse(depth int) (jsValue, error) {
+	p.skipSpace()
+	v := jsValue{kind: p.in[p.pos]}
+	var err error
+	switch v.kind {
+	case '[', '{':
+		if depth >= maxJSDepth {
+			return v, errTooDeep
 		}
-		arr = append(arr, v)
+		v.items, err = p.parseItems(v.kind, depth+1)
+	case '"':
+		v.raw = p.str()
+	default:
+		v.raw = p.literal()
 	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return nil, unexpectedEOF(err)
-	}
-	return arr, nil
+	return v, err
 }
 
-func jsDecodeObject(dec *json.Decoder, depth int) (any, error) {
-	obj := jsObject{}
-	pos := map[string]int{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
+// parseItems reads the array or object at p.pos.
+func (p *jsParser) parseItems(kind byte, depth int) ([]jsMember, error) {
+	closer := byte(']')
+	if kind == '{' {
+		closer = '}'
+	}
+	p.pos++
+	base := len(p.stack)
+	for p.more(closer) {
+		var m jsMember
+		if kind == '{' {
+			m.key = p.key()
+		}
+		var err error
+		if m.val, err = p.parse(depth); err != nil {
 			return nil, err
 		}
-		key, _ := tok.(string)
-		v, err := jsDecode(dec, depth)
-		if err != nil {
-			return nil, err
-		}
-		if i, dup := pos[key]; dup {
-			obj[i].val = v
+		p.stack = append(p.stack, m)
+	}
+	items := p.stack[base:]
+	if kind == '{' {
+		items = hoistIndexKeys(dedupeKeys(items))
+	}
+	items = slices.Clone(items)
+	p.stack = p.stack[:base]
+	return items, nil
+}
+
+// smallObject is the member count up to which dedupeKeys compares keys
+// pairwise (at most about 2000 short comparisons) instead of indexing
+// them in a map (an allocation per key).
+const smallObject = 64
+
+// dedupeKeys keeps one member per key, at the key's first position with
+// its last value, as JSON.parse does. It reuses obj's array.
+func dedupeKeys(obj []jsMember) []jsMember {
+	var pos map[string]int
+	if len(obj) > smallObject {
+		pos = make(map[string]int, len(obj))
+	}
+	out := obj[:0]
+	for _, m := range obj {
+		if i := findKey(out, pos, m.key); i >= 0 {
+			out[i].val = m.val
 			continue
 		}
-		pos[key] = len(obj)
-		obj = append(obj, jsMember{key, v})
+		if pos != nil {
+			pos[string(m.key)] = len(out)
+		}
+		out = append(out, m)
 	}
-	if _, err := dec.Token(); err != nil { // '}'
-		return nil, unexpectedEOF(err)
-	}
-	return hoistIndexKeys(obj), nil
+	return out
 }
 
-// unexpectedEOF reports input that ends inside a value as such, not as a
-// clean end of stream.
-func unexpectedEOF(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
+// findKey is the index of key in obj (through pos when there is one), or -1.
+func findKey(obj []jsMember, pos map[string]int, key []byte) int {
+	if pos != nil {
+		if i, ok := pos[string(key)]; ok {
+			return i
+		}
+		return -1
 	}
-	return err
+	for i := range obj {
+		if string(obj[i].key) == string(key) {
+			return i
+		}
+	}
+	return -1
 }
 
 // hoistIndexKeys moves array-index keys to the front in ascending numeric
 // order, as JavaScript property enumeration does.
-func hoistIndexKeys(obj jsObject) jsObject {
-	var idx, rest jsObject
-	for _, m := range obj {
-		if _, ok := arrayIndex(m.key); ok {
-			idx = append(idx, m)
-		} else {
-			rest = append(rest, m)
-		}
-	}
-	if len(idx) == 0 {
+func hoistIndexKeys(obj []jsMember) []jsMember {
+	isIndex := func(m jsMember) bool { _, ok := arrayIndex(m.key); return ok }
+	if !slices.ContainsFunc(obj, isIndex) {
 		return obj
 	}
-	sort.SliceStable(idx, func(i, j int) bool {
-		a, _ := arrayIndex(idx[i].key)
-		b, _ := arrayIndex(idx[j].key)
-		return a < b
+	out := make([]jsMember, 0, len(obj))
+	for _, m := range obj {
+		if isIndex(m) {
+			out = append(out, m)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b jsMember) int {
+		i, _ := arrayIndex(a.key)
+		j, _ := arrayIndex(b.key)
+		return cmp.Compare(i, j)
 	})
-	return append(idx, rest...)
+	for _, m := range obj {
+		if !isIndex(m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // arrayIndex reports whether k is a canonical array index (0..2^32-2).
-func arrayIndex(k string) (uint64, bool) {
-	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
+func arrayIndex(k []byte) (uint64, bool) {
+	if len(k) == 0 || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(k, 10, 64)
-	if err != nil || n > math.MaxUint32-1 {
-		return 0, false
+	var n uint64
+	for _, c := range k {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
 	}
-	return n, true
+	return n, n <= math.MaxUint32-1
 }
 
-func jsAppend(b []byte, v any) []byte {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case bool:
-		return strconv.AppendBool(b, v)
-	case json.Number:
-		return appendJSNumber(b, string(v))
-	case string:
-		return appendJSString(b, v)
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsAppend(b, e)
+// appendJS appends v as JSON.stringify writes it.
+func (v *jsValue) appendJS(b []byte) []byte {
+	switch v.kind {
+	case '{', '[':
+		return v.appendItems(b)
+	case '"':
+		if isPlain(v.raw) { // JSON.stringify would write the same bytes
+			return append(b, v.raw...)
 		}
-		return append(b, ']')
-	case jsObject:
-		b = append(b, '{')
-		for i, m := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSString(b, m.key)
-			b = append(b, ':')
-			b = jsAppend(b, m.val)
-		}
-		return append(b, '}')
+		return appendJSString(b, unquote(v.raw))
+	case 't', 'f', 'n':
+		return append(b, v.raw...)
 	}
-	panic(fmt.Sprintf("jsAppend: unexpected %T", v))
+	return appendJSNumber(b, v.raw)
+}
+
+func (v *jsValue) appendItems(b []byte) []byte {
+	closer := byte(']')
+	if v.kind == '{' {
+		closer = '}'
+	}
+	b = append(b, v.kind)
+	for i := range v.items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if v.kind == '{' {
+			b = appendJSString(b, v.items[i].key)
+			b = append(b, ':')
+		}
+		b = v.items[i].val.appendJS(b)
+	}
+	return append(b, closer)
 }
 
 // appendJSNumber formats a JSON number the way JavaScript's Number
 // toString does.
-func appendJSNumber(b []byte, s string) []byte {
-	f, _ := strconv.ParseFloat(s, 64) // ErrRange yields ±Inf or 0, both handled
+func appendJSNumber(b []byte, s []byte) []byte {
+	f, _ := strconv.ParseFloat(string(s), 64) // ErrRange yields ±Inf or 0, both handled
 	switch {
 	case math.IsInf(f, 0) || math.IsNaN(f):
 		return append(b, "null"...)
@@ -204,7 +252,7 @@ func appendJSNumber(b []byte, s string) []byte {
 }
 
 // appendJSString quotes s with JSON.stringify's escaping rules.
-func appendJSString(b []byte, s string) []byte {
+func appendJSString(b []byte, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -42,23 +41,6 @@ type Outcome struct {
 	Duplicate   bool          // Result == ResultDuplicate
 }
 
-// outcomeNote is filled by the ingest handler for the observer.
-type outcomeNote struct {
-	set bool
-	ev  *inbox.Event
-	res inbox.Result
-}
-
-type ctxNoteKey struct{}
-
-// noteAccepted tells the observer what the store made of an authentic
-// delivery. It is a no-op when nobody observes.
-func noteAccepted(r *http.Request, ev *inbox.Event, res inbox.Result) {
-	if n, ok := r.Context().Value(ctxNoteKey{}).(*outcomeNote); ok {
-		n.set, n.ev, n.res = true, ev, res
-	}
-}
-
 // observed wraps the ingest handler so that Config.Observe hears about
 // every request once, after the answer.
 func (s *Server) observed(h http.HandlerFunc) http.Handler {
@@ -67,26 +49,29 @@ func (s *Server) observed(h http.HandlerFunc) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		note := &outcomeNote{}
 		sw := &statusWriter{ResponseWriter: w}
-		h(sw, r.WithContext(context.WithValue(r.Context(), ctxNoteKey{}, note)))
-		s.cfg.Observe(s.outcome(mux.Vars(r)["source"], sw.status, note, time.Since(start)))
+		h(sw, r)
+		var a acceptance
+		if st := stateOf(r); st != nil {
+			a = st.accepted
+		}
+		s.cfg.Observe(s.outcome(mux.Vars(r)["source"], sw.status, a, time.Since(start)))
 	})
 }
 
-func (s *Server) outcome(name string, status int, n *outcomeNote, d time.Duration) Outcome {
+func (s *Server) outcome(name string, status int, a acceptance, d time.Duration) Outcome {
 	o := Outcome{Source: UnknownSource, Status: status, Duration: d, SecretIndex: -1, Result: resultOf(status)}
 	if _, ok := s.source(name); ok {
 		o.Source = name
 	}
-	if !n.set {
+	if a.ev == nil {
 		return o
 	}
-	o.Event, o.SigMode, o.SecretIndex = n.ev.Type, n.ev.Verification.Mode, n.ev.Verification.SecretIndex
+	o.Event, o.SigMode, o.SecretIndex = a.ev.Type, a.ev.Verification.Mode, a.ev.Verification.SecretIndex
 	switch {
-	case n.res.Duplicate:
+	case a.res.Duplicate:
 		o.Result, o.Duplicate = ResultDuplicate, true
-	case n.ev.Status == inbox.StatusQuarantined:
+	case a.ev.Status == inbox.StatusQuarantined:
 		o.Result = ResultQuarantined
 	default:
 		o.Result = ResultAccepted

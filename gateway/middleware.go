@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 )
 
@@ -24,13 +25,35 @@ const (
 type ctxKey int
 
 const (
-	ctxRequestID ctxKey = iota
-	ctxLogger
+	ctxRequest ctxKey = iota // *requestState, from withRequestID
+	ctxLogger                // a logger scoped by authenticate (admin)
 	ctxAdmin
 	ctxRole
 	ctxToken
-	ctxLogNote
 )
+
+// requestState is what the middleware and handlers share about one
+// request. withRequestID puts it in the context, and the others fill it
+// in rather than copying the request for another context value. Only the
+// goroutine serving the request may change it.
+type requestState struct {
+	id       string
+	log      logrus.FieldLogger // the listener's logger, without request fields
+	source   string             // the ingest source, once the handler knows it
+	accepted acceptance         // what became of an authentic delivery
+}
+
+// acceptance is what the store made of an authentic delivery, for the
+// access log and the observer.
+type acceptance struct {
+	ev  *inbox.Event // nil unless the handler noted one
+	res inbox.Result
+}
+
+func stateOf(r *http.Request) *requestState {
+	st, _ := r.Context().Value(ctxRequest).(*requestState)
+	return st
+}
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
@@ -45,9 +68,8 @@ func withRequestID(log logrus.FieldLogger) func(http.Handler) http.Handler {
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
-			ctx := context.WithValue(r.Context(), ctxRequestID, id)
-			ctx = context.WithValue(ctx, ctxLogger, log.WithField(fieldRequestID, id))
-			next.ServeHTTP(w, r.WithContext(ctx))
+			st := &requestState{id: id, log: log}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxRequest, st)))
 		})
 	}
 }
@@ -59,15 +81,44 @@ func newRequestID() string {
 }
 
 func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(ctxRequestID).(string)
-	return id
+	if st := stateOf(r); st != nil {
+		return st.id
+	}
+	return ""
 }
 
+// loggerFrom is r's logger: the listener's with request_id, and source
+// once the ingest handler knows it, or the one authenticate scoped. It is
+// built on each call: only warnings and errors need it.
 func loggerFrom(r *http.Request) logrus.FieldLogger {
 	if l, ok := r.Context().Value(ctxLogger).(logrus.FieldLogger); ok {
 		return l
 	}
-	return discardLogger()
+	st := stateOf(r)
+	if st == nil {
+		return discardLogger()
+	}
+	l := st.log.WithField(fieldRequestID, st.id)
+	if st.source != "" {
+		l = l.WithField(fieldSource, st.source)
+	}
+	return l
+}
+
+// logSource names the ingest source on r's log lines from here on. (The
+// access-log line names it only for authentic deliveries; see noteAccepted.)
+func logSource(r *http.Request, source string) {
+	if st := stateOf(r); st != nil {
+		st.source = source
+	}
+}
+
+// noteAccepted records what the store made of an authentic delivery, for
+// its access-log line and for Config.Observe.
+func noteAccepted(r *http.Request, ev *inbox.Event, res inbox.Result) {
+	if st := stateOf(r); st != nil {
+		st.accepted = acceptance{ev: ev, res: res}
+	}
 }
 
 // statusWriter remembers the status and size written, for the access log.
@@ -95,30 +146,34 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// accessLog logs one line per request: never headers or bodies. Handlers
-// add their outcome (event id, duplicate) to it with noteLog, so a
-// delivery costs one log line, not two.
+// accessLog logs one line per request: never headers or bodies. The
+// ingest handler adds its outcome (event id, duplicate) to it with
+// noteAccepted, so a delivery costs one log line, not two.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		note := logrus.Fields{}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxLogNote, note)))
-		note["method"], note["path"], note[fieldStatus] = r.Method, r.URL.Path, sw.status
-		note["bytes"], note["remote"] = sw.bytes, remoteIP(r)
-		note["duration_ms"] = float64(time.Since(start).Microseconds()) / 1000
-		loggerFrom(r).WithFields(note).Info("request")
+		next.ServeHTTP(sw, r)
+		st := stateOf(r)
+		if st == nil {
+			return
+		}
+		f := make(logrus.Fields, 13)
+		f[fieldRequestID], f["method"], f["path"], f[fieldStatus] = st.id, r.Method, r.URL.Path, sw.status
+		f["bytes"], f["remote"] = sw.bytes, remoteIP(r)
+		f["duration_ms"] = float64(time.Since(start).Microseconds()) / 1000
+		st.accepted.addFields(f)
+		st.log.WithFields(f).Info("request")
 	})
 }
 
-// noteLog adds fields to the request's access-log line. Only the handler's
-// goroutine may call it.
-func noteLog(r *http.Request, fields logrus.Fields) {
-	if note, ok := r.Context().Value(ctxLogNote).(logrus.Fields); ok {
-		for k, v := range fields {
-			note[k] = v
-		}
+// addFields puts a delivery's outcome on its access-log line.
+func (a acceptance) addFields(f logrus.Fields) {
+	if a.ev == nil {
+		return
 	}
+	f[fieldSource], f[fieldEventID], f[fieldEvent] = a.ev.Source, a.res.ID, a.ev.Type
+	f["duplicate"], f["sig_mode"], f["secret_index"] = a.res.Duplicate, a.ev.Verification.Mode, a.ev.Verification.SecretIndex
 }
 
 // recoverPanic turns a handler panic into a logged 500.

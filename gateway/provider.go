@@ -143,33 +143,36 @@ func matchSecret(secrets []string, sigs [][]byte, msg ...[]byte) int {
 // envelope is the top level of a provider body with data's members.
 type envelope struct {
 	event string
-	top   map[string]json.RawMessage
-	data  map[string]json.RawMessage
+	top   jsonFields
+	data  jsonFields // nil when data is absent or not an object
 }
 
-// parseEnvelope reads a body that must be a JSON object with a string event.
+// parseEnvelope reads a body that must be a JSON object with a string event
+// (or a null one, which reads as ""). It reads the body's two top levels
+// once, without decoding any values it is not asked for.
 func parseEnvelope(body []byte) (envelope, error) {
 	var env envelope
-	if err := json.Unmarshal(body, &env.top); err != nil || env.top == nil {
+	if !json.Valid(body) {
 		return env, ErrUnparseable
 	}
-	if err := json.Unmarshal(env.top["event"], &env.event); err != nil {
+	env.top = objectFields(body)
+	event, ok := jsonText(env.top.get("event"))
+	if !ok {
 		return env, ErrUnparseable
 	}
-	_ = json.Unmarshal(env.top["data"], &env.data) // absent or not an object: no data fields
+	env.event = event
+	env.data = objectFields(env.top.get("data")) // absent or not an object: no data fields
 	return env, nil
 }
 
-// field returns a string or number member of m as text, "" otherwise.
-func field(m map[string]json.RawMessage, key string) string {
-	raw := m[key]
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+// field returns a string or number member of fs as text, "" otherwise.
+func field(fs jsonFields, key string) string {
+	raw := fs.get(key)
+	if s, ok := jsonText(raw); ok {
 		return s
 	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
+	if len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') {
+		return string(raw) // a number, as written
 	}
 	return ""
 }
@@ -177,11 +180,11 @@ func field(m map[string]json.RawMessage, key string) string {
 // dataFingerprint is the first 16 hex digits of SHA-256 of the JS-canonical
 // form of data, so formatting differences do not change it.
 func (e envelope) dataFingerprint() string {
-	raw := e.top["data"]
+	raw := e.top.get("data")
 	if raw == nil {
-		raw = json.RawMessage("null")
+		raw = []byte("null")
 	}
-	if canon, err := JSStringify(raw); err == nil {
+	if canon, err := stringifyValid(raw); err == nil {
 		raw = canon
 	}
 	sum := sha256.Sum256(raw)

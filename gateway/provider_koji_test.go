@@ -29,6 +29,13 @@ func TestKojiInspect(t *testing.T) {
 			[]string{"interview.completed:" + fingerprint(t, `{"status":"completed"}`)}},
 		{"no data", `{"event":"interview.completed"}`, "",
 			[]string{"interview.completed:" + fingerprint(t, `null`)}},
+		// Members read as json.Unmarshal into a map reads them.
+		{"escaped key, numeric id", `{"event":"interview.completed","data":{"interview_\u0069d":1.50}}`, "1.50",
+			[]string{"interview.completed:1.50"}},
+		{"duplicate keys: the last wins", `{"event":"x","event":"interview.completed","data":{"interview_id":"i1","interview_id":"i2"}}`, "i2",
+			[]string{"interview.completed:i2"}},
+		{"data not an object", ` {"event" : "interview.completed", "data" : [1, 2]} `, "",
+			[]string{"interview.completed:" + fingerprint(t, `[1,2]`)}},
 	}
 	runInspectCases(t, "koji", tests)
 }
@@ -56,7 +63,7 @@ func TestKojiAnalysisReadyIgnoresFormatting(t *testing.T) {
 func TestInspectUnparseable(t *testing.T) {
 	for _, name := range gateway.ProviderNames() {
 		p := mustProvider(t, name, gateway.ProviderConfig{Secrets: []string{"s"}})
-		for _, body := range []string{"", "null", "[]", `"x"`, `{"event":1}`, `{"data":{}}`, `{"event":"a"`} {
+		for _, body := range []string{"", "null", "[]", `"x"`, `{"event":1}`, `{"data":{}}`, `{"event":"a"`, `{"event":"a"} {}`} {
 			if _, err := p.Inspect([]byte(body)); !errors.Is(err, gateway.ErrUnparseable) {
 				t.Errorf("%s: Inspect(%q) error = %v, want ErrUnparseable", name, body, err)
 			}

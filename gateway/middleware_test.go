@@ -1,0 +1,81 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+)
+
+// TestAccessLogLine: every request gets one info line, and an authentic
+// delivery's line also carries its outcome.
+func TestAccessLogLine(t *testing.T) {
+	var buf bytes.Buffer
+	log := logrus.New()
+	log.SetOutput(&buf)
+	log.SetFormatter(&logrus.JSONFormatter{})
+	accept := storeFunc(func(context.Context, *inbox.Event) (inbox.Result, error) { return inbox.Result{ID: "ev-1"}, nil })
+	s, err := gateway.New(gateway.Config{
+		Sources: []gateway.Source{{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}}},
+	}, accept, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := gateway.Lookup("koji")
+	body := def.Sample("interview.completed", "i1", time.Now())
+	common := []string{"bytes", "component", "duration_ms", "level", "method", "msg", "path", "remote", "request_id", "status", "time"}
+	outcome := []string{"duplicate", "event", "event_id", "secret_index", "sig_mode", "source"}
+	tests := []struct {
+		name   string
+		header http.Header
+		want   []string
+	}{
+		{"accepted", def.Sign(body, "ks", time.Now()), append(slices.Clone(common), outcome...)},
+		{"refused", def.Sign(body, "wrong", time.Now()), common},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf.Reset()
+			r := httptest.NewRequest(http.MethodPost, "/in/koji", bytes.NewReader(body))
+			maps.Copy(r.Header, tt.header)
+			s.Handler().ServeHTTP(httptest.NewRecorder(), r)
+			lines := accessLines(t, buf.String())
+			if len(lines) != 1 {
+				t.Fatalf("%d access-log lines, want 1: %s", len(lines), buf.String())
+			}
+			if diff := cmp.Diff(slices.Sorted(slices.Values(tt.want)), slices.Sorted(maps.Keys(lines[0]))); diff != "" {
+				t.Errorf("fields (-want +got):\n%s", diff)
+			}
+			if lines[0]["level"] != "info" {
+				t.Errorf("level = %v, want info", lines[0]["level"])
+			}
+		})
+	}
+}
+
+// accessLines are the "request" lines among JSON log output.
+func accessLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for line := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	return lines
+}
