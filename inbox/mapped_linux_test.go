@@ -27,7 +27,7 @@ func valueLogRSS(t *testing.T, dir string) (kb int) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line := sc.Text()
-		if _, _, ok := valueLogMapping(line, dir); ok {
+		if _, _, ok := storeMapping(line, dir); ok {
 			in = true
 			continue
 		}
@@ -82,9 +82,9 @@ func TestPageOutValueLogDropsMappedPagesKeepsData(t *testing.T) {
 	if before < 1000 {
 		t.Fatalf("value log resident %d KB before paging out; want the ~1.6 MB just written", before)
 	}
-	n, err := pageOutValueLog(real)
+	n, err := pageOutStore(real)
 	if err != nil || n == 0 {
-		t.Fatalf("pageOutValueLog = %d mappings, %v", n, err)
+		t.Fatalf("pageOutStore = %d mappings, %v", n, err)
 	}
 	after := valueLogRSS(t, real)
 	t.Logf("value log resident: %d KB before, %d KB after", before, after)
@@ -108,18 +108,20 @@ func TestValueLogMapping(t *testing.T) {
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/000001.vlog", true, 0x7f0000000000, 0x7f0004000000},
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/000001.vlog (deleted)", false, 0, 0},
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/sub/000001.vlog", false, 0, 0},
-		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/000002.sst", false, 0, 0},
+		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/000002.sst", true, 0x7f0000000000, 0x7f0004000000},
+		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/MANIFEST", false, 0, 0},
+		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/00003.mem", true, 0x7f0000000000, 0x7f0004000000},
 		{"7f0000000000-7f0004000000 rw-p 00000000 00:00 0 ", false, 0, 0},
 		{"7f0000000000-7f0004000000 rw-p 00000000 00:00 0 [heap]", false, 0, 0},
 		{"zz-7f0004000000 rw-s 00000000 fd:01 123 /data/000001.vlog", false, 0, 0},
 		{"7f0004000000-7f0000000000 rw-s 00000000 fd:01 123 /data/000001.vlog", false, 0, 0},
 	} {
-		lo, hi, ok := valueLogMapping(tc.line, "/data")
+		lo, hi, ok := storeMapping(tc.line, "/data")
 		if ok != tc.ok || lo != tc.lo || hi != tc.hi {
-			t.Errorf("valueLogMapping(%q) = %x, %x, %v", tc.line, lo, hi, ok)
+			t.Errorf("storeMapping(%q) = %x, %x, %v", tc.line, lo, hi, ok)
 		}
 	}
-	lo, _, ok := valueLogMapping("7f00-7f10 rw-s 00000000 fd:01 9 /my data/000003.vlog", "/my data")
+	lo, _, ok := storeMapping("7f00-7f10 rw-s 00000000 fd:01 9 /my data/000003.vlog", "/my data")
 	if !ok || lo != 0x7f00 {
 		t.Errorf("path with a space: %x %v", lo, ok)
 	}

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -44,17 +45,15 @@ func (db *DB) rejectLoop() {
 	}
 }
 
+// rejectLinger is how long the rejection logger waits for more refusals
+// to share a commit.
+const rejectLinger = 50 * time.Millisecond
+
 func (db *DB) writeRejections(first *Rejection) {
-	batch := []*Rejection{first}
-	for len(batch) < 256 {
-		select {
-		case r := <-db.rejectCh:
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		break
-	}
+	// The log is best effort (a refused request promises nothing), so it
+	// waits a little for company: a flood of bad signatures is written in
+	// a few commits a second, not one sync per request.
+	batch := gather(db.rejectCh, []*Rejection{first}, 256, rejectLinger, db.closing)
 	err := db.bdb.Update(func(txn *badger.Txn) error {
 		for _, r := range batch {
 			r.Seq = db.rejectSeq.Add(1)
