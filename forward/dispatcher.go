@@ -77,8 +77,11 @@ type dest struct {
 }
 
 // maxUnsettled bounds a destination's attempts claimed but not yet
-// recorded, so a slow store cannot pile up sent attempts.
-func (ds *dest) maxUnsettled() int { return 4 * ds.cfg.Concurrency }
+// recorded, so a slow store cannot pile up sent attempts. The constant
+// term covers the settle writer's wait for company (5 ms): with only 4x
+// concurrency, a destination at concurrency 1 was held to 4 attempts per
+// settle batch.
+func (ds *dest) maxUnsettled() int { return 4*ds.cfg.Concurrency + 32 }
 
 // New validates cfg and builds a Dispatcher reading src and settling
 // through set. A nil log discards.
