@@ -113,6 +113,8 @@ type DB struct {
 
 	floor  outboxFloor  // where Due starts reading the outbox (floor.go)
 	recent recentEvents // events just accepted, for the forwarder (recent.go)
+	// pagedOut counts the mappings trimLoop paged out (tests).
+	pagedOut atomic.Uint64
 
 	// beforeCommit, when set (tests), runs in the accept writer just
 	// before each batch commits.
@@ -172,7 +174,7 @@ func Open(opt Options) (*DB, error) {
 }
 
 // badgerOptions tunes Badger for a small edge box: small memtables and
-// caches keep memory modest. Values over 256 bytes (bodies and event
+// caches keep memory modest. Values over valueThreshold (bodies and event
 // records) go to the value log, written once and never again, and the
 // LSM tree keeps only keys, pointers and small records (outbox entries,
 // delivery states, dedup claims). With bodies in the tree every flush and
@@ -181,8 +183,13 @@ func Open(opt Options) (*DB, error) {
 // SyncWrites makes every commit fsync its write-ahead log and value log
 // before it becomes visible; the writer goroutine commits one transaction
 // per batch, so deliveries still share one sync.
+// valueThreshold is the size from which a value goes to the value log. It
+// keeps outbox entries and delivery states, which the forwarder scans and
+// rewrites, in the tree (TestSmallRecordsStayInTheTree).
+const valueThreshold = 384
+
 func badgerOptions(opt Options) badger.Options {
-	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(256)
+	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(valueThreshold)
 	if opt.Dir == "" {
 		// In memory there is no value log: every value stays in the tree.
 		bo = badger.DefaultOptions("").WithInMemory(true).WithValueThreshold(1 << 20)

@@ -3,6 +3,7 @@ package inbox
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,13 +19,17 @@ import (
 // after it is synced, so the process's RSS grows with the archive (about
 // 8 MB per 5,000 deliveries) although the pages are clean page cache the
 // kernel could drop at any time. trimLoop hands those pages back, and
-// those of the memtables' write-ahead logs (.mem, append-only too) and of
-// the LSM tables (.sst), whose resident pages otherwise grow with the part
-// of the archive compaction has read: in a 40 s load test the RSS peaked
-// at 151 MiB without paging them out and 137 MiB with, for the same
-// throughput within noise. A page read again after it was paged out
-// comes from the disk; dedup checks for new keys mostly stop at the bloom
-// filters, which live in the heap.
+// those of the memtables' write-ahead logs (.mem, append-only too and
+// read only when the store is opened).
+//
+// Paging out drops clean pages from the page cache too, so a page read
+// again comes from the disk. That is cheap for these files (the
+// forwarder reads events just accepted from memory, recent.go; auditors
+// read old ones), but not for the LSM tables (.sst), which every dedup
+// check and outbox scan reads: they stay mapped, and their resident pages
+// grow with the part of the archive read recently (README.md,
+// Performance, has the figures). A data directory on tmpfs is left alone:
+// its pages cannot go anywhere but swap.
 //
 // It asks the kernel to page out those mappings
 // (madvise MADV_PAGEOUT). That is safe whatever the addresses hold by
@@ -54,6 +59,10 @@ func (db *DB) trimLoop() {
 	if real, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = real
 	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
+		return
+	}
 	t := time.NewTicker(trimInterval)
 	defer t.Stop()
 	for {
@@ -61,15 +70,21 @@ func (db *DB) trimLoop() {
 		case <-db.closing:
 			return
 		case <-t.C:
-			if _, err := pageOutStore(dir); err != nil {
+			n, err := pageOutStore(dir)
+			db.pagedOut.Add(uint64(n))
+			if errors.Is(err, unix.EINVAL) { // a kernel before 5.4
+				db.log.WithError(err).Warn("cannot page out the store's mapped files; RSS will include them")
+				return
+			}
+			if err != nil {
 				db.log.WithError(err).Debug("paging out the store's mapped files failed")
 			}
 		}
 	}
 }
 
-// pageOutStore pages out every mapping of a .vlog, .mem or .sst file
-// in dir and reports how many mappings it asked for.
+// pageOutStore pages out every mapping of a .vlog or .mem file in dir
+// and reports how many mappings it paged out.
 func pageOutStore(dir string) (int, error) {
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
@@ -82,7 +97,11 @@ func pageOutStore(dir string) (int, error) {
 		if !ok {
 			continue
 		}
-		if _, _, errno := unix.Syscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_PAGEOUT); errno != 0 {
+		_, _, errno := unix.Syscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_PAGEOUT)
+		if errno == unix.ENOMEM {
+			continue // unmapped since /proc/self/maps was read
+		}
+		if errno != 0 {
 			return n, errno
 		}
 		n++
@@ -91,7 +110,7 @@ func pageOutStore(dir string) (int, error) {
 }
 
 // storeMapping parses one line of /proc/self/maps and reports the
-// address range when it maps a .vlog, .mem or .sst file directly in dir.
+// address range when it maps a .vlog or .mem file directly in dir.
 func storeMapping(line, dir string) (lo, hi uintptr, ok bool) {
 	// address perms offset dev inode pathname; only the pathname has a
 	// slash, and it may have spaces.
@@ -101,7 +120,7 @@ func storeMapping(line, dir string) (lo, hi uintptr, ok bool) {
 	}
 	path := line[i:]
 	ext := filepath.Ext(path)
-	if (ext != ".vlog" && ext != ".mem" && ext != ".sst") || filepath.Dir(path) != dir {
+	if (ext != ".vlog" && ext != ".mem") || filepath.Dir(path) != dir {
 		return 0, 0, false
 	}
 	rng, _, _ := strings.Cut(line, " ")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestPageOutValueLogDropsMappedPagesKeepsData(t *testing.T) {
 	}
 }
 
-func TestValueLogMapping(t *testing.T) {
+func TestStoreMapping(t *testing.T) {
 	for _, tc := range []struct {
 		line   string
 		ok     bool
@@ -108,7 +109,7 @@ func TestValueLogMapping(t *testing.T) {
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/000001.vlog", true, 0x7f0000000000, 0x7f0004000000},
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/000001.vlog (deleted)", false, 0, 0},
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/sub/000001.vlog", false, 0, 0},
-		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/000002.sst", true, 0x7f0000000000, 0x7f0004000000},
+		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/000002.sst", false, 0, 0},
 		{"7f0000000000-7f0004000000 r--s 00000000 fd:01 123 /data/MANIFEST", false, 0, 0},
 		{"7f0000000000-7f0004000000 rw-s 00000000 fd:01 123 /data/00003.mem", true, 0x7f0000000000, 0x7f0004000000},
 		{"7f0000000000-7f0004000000 rw-p 00000000 00:00 0 ", false, 0, 0},
@@ -124,5 +125,66 @@ func TestValueLogMapping(t *testing.T) {
 	lo, _, ok := storeMapping("7f00-7f10 rw-s 00000000 fd:01 9 /my data/000003.vlog", "/my data")
 	if !ok || lo != 0x7f00 {
 		t.Errorf("path with a space: %x %v", lo, ok)
+	}
+}
+
+// TestSmallRecordsStayInTheTree: the records the forwarder scans and
+// rewrites for every attempt stay under the value threshold at their
+// largest (a 63-character destination, a 64-character interview id), so
+// they never go to the value log, whose pages trimLoop pages out.
+func TestSmallRecordsStayInTheTree(t *testing.T) {
+	dest, iv := strings.Repeat("d", 63), strings.Repeat("i", 64)
+	due := time.Date(2026, 11, 23, 13, 55, 33, 438123456, time.FixedZone("", 5*3600+1800))
+	for name, v := range map[string]any{
+		"outbox entry": Delivery{EventID: "01M84B1JDVN4E20PE4A9ETT7RA", Destination: dest, InterviewID: iv,
+			Seq: 1<<64 - 1, Attempts: 100, Total: 100, DueAt: due, Failures: 100},
+		"delivery state": DeliveryState{Destination: dest, Status: DeliveryPending, Attempts: 100, NextAt: due, UpdatedAt: due},
+	} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) >= valueThreshold {
+			t.Errorf("%s encodes to %d bytes, not under the value threshold %d", name, len(b), valueThreshold)
+		}
+	}
+}
+
+// TestTrimLoopPagesOutThroughASymlink: the loop finds the store's
+// mappings when the data directory is reached through a symlink
+// (/proc/self/maps shows the real path).
+func TestTrimLoopPagesOutThroughASymlink(t *testing.T) {
+	defer func(d time.Duration) { trimInterval = d }(trimInterval)
+	trimInterval = 20 * time.Millisecond
+	real := t.TempDir()
+	if r, err := filepath.EvalSymlinks(real); err == nil {
+		real = r
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(real, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
+		t.Skip("tmpfs pages cannot be paged out without swap")
+	}
+	link := filepath.Join(t.TempDir(), "data")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(Options{Dir: link})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 100 {
+		ev := eventWithKey(strings.Repeat(fmt.Sprintf(`{"n":%d}`, i), 1000))
+		ev.DedupKeys = []string{fmt.Sprintf("k:%d", i)}
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for db.pagedOut.Load() == 0 || valueLogRSS(t, real) > 64 {
+		if time.Now().After(deadline) {
+			t.Fatalf("value log still %d KB resident after 5 s of paging out", valueLogRSS(t, real))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,10 +1,9 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +25,10 @@ func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
 		ev := eventWithKey(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", size)))
 		ev.DedupKeys = []string{fmt.Sprint("k:", i)}
 		ev.Destinations = []string{"app"}
-		ev.Headers = map[string][]string{"User-Agent": {"test"}}
+		// Any byte can arrive in a header; the record's JSON coerces
+		// invalid UTF-8, and memory must hold the same.
+		ev.Headers = map[string][]string{"User-Agent": {"test"}, "X-Forwarded-For": {"caf\xe9"}}
+		ev.ContentType = "application/json; x=\xff\xfe"
 		res, err := db.Accept(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
@@ -47,12 +49,36 @@ func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
 		return &e
 	}
 	same := func(a, b *Event) bool {
-		ja, _ := json.Marshal(a)
-		jb, _ := json.Marshal(b)
-		return bytes.Equal(ja, jb) && bytes.Equal(a.Body, b.Body)
+		if !a.ReceivedAt.Equal(b.ReceivedAt) {
+			return false
+		}
+		x, y := *a, *b
+		x.ReceivedAt, y.ReceivedAt = time.Time{}, time.Time{}
+		return reflect.DeepEqual(x, y)
 	}
 
+	// Duplicates, quarantined events and events for no destination are
+	// never forwarded: nothing of them is kept.
+	dup := eventWithKey(`{"dup":1}`)
+	dup.DedupKeys, dup.Destinations = []string{"k:0"}, []string{"app"}
+	quarantined := eventWithKey(`not json`)
+	quarantined.DedupKeys, quarantined.Destinations, quarantined.Status = []string{"body:q"}, []string{"app"}, StatusQuarantined
+	nowhere := eventWithKey(`{"nowhere":1}`)
+	nowhere.DedupKeys = []string{"k:nowhere"}
+
 	first := accept(0, 100)
+	for _, ev := range []*Event{dup, quarantined, nowhere} {
+		res, err := db.Accept(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := db.recent.get(res.ID); ok && res.ID != first {
+			t.Errorf("%s (%s) kept in memory", res.ID, ev.Body)
+		}
+	}
+	if n := len(db.recent.byID); n != 1 {
+		t.Errorf("%d events kept, want only the first", n)
+	}
 	if _, ok := db.recent.get(first); !ok {
 		t.Fatal("an event just accepted is not kept in memory")
 	}
@@ -84,13 +110,33 @@ func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if rep, err := db.Prune(time.Now().Add(time.Hour)); err != nil || rep.Removed != len(all) {
-		t.Fatalf("prune = %+v, %v; want %d removed", rep, err, len(all))
+	// (The quarantined event and the one for nowhere have no pending
+	// delivery, so they go too.)
+	if rep, err := db.Prune(time.Now().Add(time.Hour)); err != nil || rep.Removed != len(all)+2 {
+		t.Fatalf("prune = %+v, %v; want %d removed", rep, err, len(all)+2)
 	}
 	if _, ok := db.recent.get(last); ok {
 		t.Error("a pruned event is still kept in memory")
 	}
 	if _, err := db.EventWithBody(last); err == nil {
 		t.Error("a pruned event still reads")
+	}
+}
+
+// TestRecentOrderStaysBounded: on a quiet gateway retention can remove
+// events long before 4 MiB more arrive; what it removed does not pile up.
+func TestRecentOrderStaysBounded(t *testing.T) {
+	var r recentEvents
+	for round := range 50 {
+		for i := range 100 {
+			r.add(&Event{ID: fmt.Sprintf("%d-%d", round, i), Body: []byte("{}")})
+		}
+		for i := range 100 {
+			r.drop(fmt.Sprintf("%d-%d", round, i))
+		}
+	}
+	r.add(&Event{ID: "last", Body: []byte("{}")})
+	if len(r.order)-r.head > 2 || len(r.byID) != 1 || r.bytes != eventCost(r.byID["last"]) {
+		t.Errorf("after 5,000 adds and drops: %d ids in order, %d kept, %d bytes", len(r.order)-r.head, len(r.byID), r.bytes)
 	}
 }
