@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -20,9 +19,7 @@ func TestForwardReusesConnections(t *testing.T) {
 	}
 	db := openDB(t, t.TempDir(), nil)
 	const n = 400
-	for i := range n {
-		accept(t, db, fmt.Sprint("iv-", i%100), fmt.Sprintf(`{"n":%d}`, i), "app")
-	}
+	acceptN(t, db, n, 100)
 	d := testDest("app", s.URL)
 	d.Concurrency = 16
 	start(t, db, nil, d)

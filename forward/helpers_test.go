@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,6 +113,14 @@ func accept(t testing.TB, db *inbox.DB, interview, body string, dests ...string)
 		t.Fatalf("accept = %+v, %v", res, err)
 	}
 	return res.ID
+}
+
+// acceptN stores n small events spread over interviews, queued for "app".
+func acceptN(t testing.TB, db *inbox.DB, n, interviews int) {
+	t.Helper()
+	for i := range n {
+		accept(t, db, fmt.Sprint("iv-", i%interviews), fmt.Sprintf(`{"n":%d}`, i), "app")
+	}
 }
 
 func testDest(name, url string) Destination {

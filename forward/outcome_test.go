@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -184,9 +183,7 @@ func TestHealthySinkGetsEachEventOnce(t *testing.T) {
 	})
 	db := openDB(t, t.TempDir(), nil)
 	const n = 600
-	for i := range n {
-		accept(t, db, fmt.Sprint("iv-", i%50), fmt.Sprintf(`{"n":%d}`, i), "app")
-	}
+	acceptN(t, db, n, 50)
 	dest := testDest("app", s.URL)
 	dest.Concurrency = 16
 	start(t, db, nil, dest)

@@ -296,14 +296,24 @@ func (db *DB) Close() error {
 // gcLoop reclaims value-log space every few minutes.
 func (db *DB) gcLoop() {
 	defer db.wg.Done()
-	t := time.NewTicker(5 * time.Minute)
+	db.every(5*time.Minute, func() bool {
+		for db.bdb.RunValueLogGC(0.5) == nil {
+		}
+		return true
+	})
+}
+
+// every runs fn every d until Close, or until fn reports false.
+func (db *DB) every(d time.Duration, fn func() (again bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-db.closing:
 			return
 		case <-t.C:
-			for db.bdb.RunValueLogGC(0.5) == nil {
+			if !fn() {
+				return
 			}
 		}
 	}

@@ -67,24 +67,18 @@ func (db *DB) trimLoop() {
 	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
 		return
 	}
-	t := time.NewTicker(trimInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.closing:
-			return
-		case <-t.C:
-			n, err := pageOutStore(dir)
-			db.pagedOut.Add(uint64(n))
-			if errors.Is(err, unix.EINVAL) { // a kernel before 5.4
-				db.log.WithError(err).Warn("cannot page out the store's mapped files; RSS will include them")
-				return
-			}
-			if err != nil {
-				db.log.WithError(err).Debug("paging out the store's mapped files failed")
-			}
+	db.every(trimInterval, func() bool {
+		n, err := pageOutStore(dir)
+		db.pagedOut.Add(uint64(n))
+		if errors.Is(err, unix.EINVAL) { // a kernel before 5.4
+			db.log.WithError(err).Warn("cannot page out the store's mapped files; RSS will include them")
+			return false
 		}
-	}
+		if err != nil {
+			db.log.WithError(err).Debug("paging out the store's mapped files failed")
+		}
+		return true
+	})
 }
 
 // pageOutStore pages out every mapping of a .vlog, .mem or .sst file in

@@ -149,20 +149,14 @@ func (db *DB) Checkpoint() (seq uint64, hash string, err error) {
 // Options.RetentionInterval until Close.
 func (db *DB) retentionLoop() {
 	defer db.wg.Done()
-	t := time.NewTicker(db.opt.RetentionInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.closing:
-			return
-		case <-t.C:
-			rep, err := db.Prune(db.opt.Now().Add(-db.opt.Retention))
-			switch {
-			case err != nil:
-				db.log.WithError(err).Warn("archive retention pass failed")
-			case rep.Removed > 0 || rep.HeldBy != "":
-				db.log.WithField("removed", rep.Removed).WithField("held_by", rep.HeldBy).Info("archive retention pass")
-			}
+	db.every(db.opt.RetentionInterval, func() bool {
+		rep, err := db.Prune(db.opt.Now().Add(-db.opt.Retention))
+		switch {
+		case err != nil:
+			db.log.WithError(err).Warn("archive retention pass failed")
+		case rep.Removed > 0 || rep.HeldBy != "":
+			db.log.WithField("removed", rep.Removed).WithField("held_by", rep.HeldBy).Info("archive retention pass")
 		}
-	}
+		return true
+	})
 }
