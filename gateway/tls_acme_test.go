@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/letsencrypt/pebble/v2/ca"
 	"github.com/letsencrypt/pebble/v2/db"
@@ -50,7 +51,18 @@ func TestTLSWithACMECertificateFromPebble(t *testing.T) {
 		CacheDir: t.TempDir(), HTTPClient: acmeClient,
 	}}})
 
-	conn, err := tls.Dial("tcp", srv.Addr(), &tls.Config{RootCAs: roots, ServerName: domain})
+	// The first handshake waits for the order. Under the race detector on
+	// a busy machine that can outlast the listener's handshake deadline;
+	// autocert finishes the order anyway, and a later handshake gets it.
+	var conn *tls.Conn
+	var err error
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		conn, err = tls.Dial("tcp", srv.Addr(), &tls.Config{RootCAs: roots, ServerName: domain})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("handshake with an ACME certificate: %v", err)
 	}
