@@ -13,17 +13,16 @@ import (
 // work makes one attempt of dl to ds and settles it.
 func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	defer d.wg.Done()
-	// The request slot goes back as soon as the request is over (settle
-	// calls over before it waits for the store); the claim on dl stays
-	// until its outcome is recorded, so no pass can start it again.
+	// The request slot goes back as soon as the request is over, before
+	// its outcome is written; the claim on dl stays until the outcome is
+	// recorded, so no pass can start it again.
 	slot := true
-	over := func(up *bool) {
+	defer func() {
 		if slot {
-			slot = false
-			d.requestOver(ds, up)
+			d.requestOver(ds, nil) // no request was sent
 		}
-	}
-	defer func() { over(nil); d.release(ds, dl) }()
+		d.release(ds, dl)
+	}()
 	log := d.log.WithFields(logrus.Fields{"event_id": dl.EventID, "destination": dl.Destination})
 	ev, out, ok := d.prepare(ctx, ds, dl, log)
 	if !ok || d.stopping.Load() {
@@ -40,7 +39,17 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	}
 	at := d.cfg.Now()
 	r := send(actx, ds.client, ds.cfg.URL, ds.key, ev.ID, out, d.cfg.Now)
-	d.settle(ds, dl, at, r, log, func(up bool) { over(&up) })
+	delivered, permanent := d.classify(r)
+	up := delivered || permanent // it answered: the circuit sees it up
+	slot = false
+	d.requestOver(ds, &up)
+	d.settle(ds, dl, at, r, delivered, permanent, log)
+}
+
+// classify says whether r delivered its event or failed for good.
+func (d *Dispatcher) classify(r response) (delivered, permanent bool) {
+	delivered = r.err == nil && r.status >= 200 && r.status < 300
+	return delivered, !delivered && !d.cfg.Retryable(r.status, r.err)
 }
 
 // prepare loads the event, runs the enrichment step and builds the
@@ -86,15 +95,10 @@ func (d *Dispatcher) defer_(dl inbox.Delivery, next time.Time, log logrus.FieldL
 	}
 }
 
-// settle classifies r and records it. Before it waits for the store it
-// calls over with whether the destination looks up (for the circuit): it
-// answered, with a 2xx or a permanent error.
-func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r response, log logrus.FieldLogger, over func(up bool)) {
+// settle records r, classified by classify.
+func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r response, delivered, permanent bool, log logrus.FieldLogger) {
 	a := attemptRecord(at, dl.Total+1, r)
 	log = log.WithFields(logrus.Fields{"attempt": a.Number, "status": r.status, "latency_ms": a.LatencyMS})
-	delivered := r.err == nil && r.status >= 200 && r.status < 300
-	permanent := !delivered && !d.cfg.Retryable(r.status, r.err)
-	over(delivered || permanent)
 	switch {
 	case delivered:
 		log.Debug("delivered")
