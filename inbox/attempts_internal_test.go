@@ -11,11 +11,7 @@ import (
 // carry matches (the quick path), is missing (a replay's record), runs
 // behind or runs ahead.
 func TestAttemptHistoryAppendsWhateverTheHint(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	numbers := []int{1, 2, 0, 3, 10, 6}
 	for _, n := range numbers {
 		err := db.bdb.Update(func(txn *badger.Txn) error {
@@ -26,7 +22,7 @@ func TestAttemptHistoryAppendsWhateverTheHint(t *testing.T) {
 		}
 	}
 	// Two in one transaction: the second sees the first.
-	err = db.bdb.Update(func(txn *badger.Txn) error {
+	err := db.bdb.Update(func(txn *badger.Txn) error {
 		if err := recordAttempt(txn, "ev", "app", Attempt{Number: 7}); err != nil {
 			return err
 		}

@@ -19,11 +19,7 @@ func eventWithKey(body string) *Event {
 // points to) the batch is built again on what is stored now; the store
 // does not give up on deliveries as it does after a failed sync.
 func TestAcceptConflictIsRetriedNotFatal(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ctx := context.Background()
 	first, err := db.Accept(ctx, eventWithKey(`{"n":1}`))
 	if err != nil {

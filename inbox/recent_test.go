@@ -15,11 +15,7 @@ import (
 // from memory and is exactly what the store holds; once evicted or
 // pruned it comes from (or is gone from) the store.
 func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	var all []string
 	accept := func(i int, size int) string {
 		ev := eventWithKey(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", size)))

@@ -54,14 +54,10 @@ func checkRetried(t *testing.T, db *DB, id string, next time.Time, err error) {
 // Retry must not find its own first run's changes (it looked for the new
 // due time's key, reported ErrNotFound and lost the attempt).
 func TestSettleBatchRerunStartsFromTheCallersValues(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ev := acceptOneForApp(t, db)
 	next := time.Now().Add(time.Hour).Truncate(time.Millisecond)
-	err = batchWith(t, db, next, func() {
+	err := batchWith(t, db, next, func() {
 		_ = db.settle(func(*badger.Txn) error { return errors.New("boom") })
 	})
 	checkRetried(t, db, ev.ID, next, err)
@@ -71,15 +67,11 @@ func TestSettleBatchRerunStartsFromTheCallersValues(t *testing.T) {
 // destination the event lacks fails before writing; the batch it shares
 // still commits.
 func TestRefusedReplayDoesNotSpoilASettleBatch(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	ev := acceptOneForApp(t, db)
 	next := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	replayErr := make(chan error, 1)
-	err = batchWith(t, db, next, func() {
+	err := batchWith(t, db, next, func() {
 		_, err := db.Replay(ev.ID, "nosuch", ReplayRequest{By: "t", Reason: "r"})
 		replayErr <- err
 	})
@@ -92,11 +84,7 @@ func TestRefusedReplayDoesNotSpoilASettleBatch(t *testing.T) {
 // TestDueWithNoRoomLeavesTheFloor: a scan that may read nothing must
 // not hide what is queued.
 func TestDueWithNoRoomLeavesTheFloor(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTest(t)
 	acceptOneForApp(t, db)
 	far := time.Now().Add(time.Hour)
 	if _, _, err := db.Due(far, 0, nil, nil); err != nil {
