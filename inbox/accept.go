@@ -31,8 +31,8 @@ type acceptRes struct {
 // fsynced before Accept returns nil: this is the promise behind a 200.
 //
 // Concurrent calls share commits: one writer goroutine takes whatever is
-// waiting (up to Options.MaxBatch), writes it in one transaction and syncs
-// once. Within a batch deliveries are handled in arrival order, so two
+// waiting (up to Options.MaxBatch; under load it lingers up to 2 ms for
+// more, see fill), writes it in one transaction and syncs once. Within a batch deliveries are handled in arrival order, so two
 // identical deliveries arriving together yield one event and one
 // duplicate.
 //
@@ -87,15 +87,18 @@ func (db *DB) writeLoop() {
 	defer db.wg.Done()
 	defer close(db.stopped)
 	batch := make([]*acceptReq, 0, db.opt.MaxBatch)
+	last := 0 // deliveries in the previous batch
 	for {
 		select {
 		case req := <-db.acceptCh:
-			db.commit(db.fill(append(batch[:0], req)))
+			b := db.fill(append(batch[:0], req), last)
+			last = len(b)
+			db.commit(b)
 		case <-db.closing:
 			for {
 				select {
 				case req := <-db.acceptCh:
-					db.commit(db.fill(append(batch[:0], req)))
+					db.commit(db.fill(append(batch[:0], req), 0))
 				default:
 					return
 				}
@@ -104,8 +107,28 @@ func (db *DB) writeLoop() {
 	}
 }
 
-// fill adds whatever else is waiting, without blocking.
-func (db *DB) fill(batch []*acceptReq) []*acceptReq {
+// Group commit under load. Every commit msyncs Badger's mapped value log
+// and WAL, and an msync's CPU grows with each commit and each page it
+// writes back (write-protect faults, TLB flushes): at 13 deliveries a
+// commit, the syncs were a fifth of the gateway's CPU. So when the
+// previous batch showed concurrent senders (lingerAfter deliveries or
+// more) the writer waits up to acceptLinger for the batch to reach twice
+// the previous one, as PostgreSQL's commit_delay waits only when
+// commit_siblings transactions are active. A delivery that arrives alone
+// is never delayed. Measured with 32 senders (README.md, Performance):
+// 13 % less CPU per ack at the same ack rate and p99, and forwarding
+// keeps up with ingest where it fell behind.
+const (
+	acceptLinger = 2 * time.Millisecond
+	lingerAfter  = 4
+)
+
+// fill adds whatever else is waiting, without blocking, or, after a
+// batch of last deliveries, lingering as above.
+func (db *DB) fill(batch []*acceptReq, last int) []*acceptReq {
+	if last >= lingerAfter {
+		batch = gather(db.acceptCh, batch, min(2*last, db.opt.MaxBatch), acceptLinger, db.closing)
+	}
 	for len(batch) < db.opt.MaxBatch {
 		select {
 		case req := <-db.acceptCh:
