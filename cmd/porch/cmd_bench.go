@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -114,6 +115,10 @@ type benchReport struct {
 	// the machine is running.
 	CPUPerAck time.Duration `json:"gateway_cpu_per_ack_ns,omitempty"`
 	CPUShare  float64       `json:"gateway_cpu_cores,omitempty"` // CPU seconds per second of load
+	// ToolCPUShare is this process's CPU seconds per second of load: the
+	// load tool, and the sink when there is one. On the gateway's machine
+	// it is what the measurement itself takes.
+	ToolCPUShare float64 `json:"tool_cpu_cores,omitempty"`
 }
 
 type benchSettings struct {
@@ -162,6 +167,7 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 		close(lagDone)
 	}
 	cpu0, cpuErr := loadgen.ReadCPU(rep.PID)
+	self0, selfErr := loadgen.ReadCPU(os.Getpid())
 	start := time.Now()
 	r, err := loadgen.Run(ctx, cfg)
 	if err != nil {
@@ -174,6 +180,9 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 			rep.CPUPerAck = (cpu1 - cpu0) / time.Duration(acks)
 		}
 		rep.CPUShare = (cpu1 - cpu0).Seconds() / r.Elapsed.Seconds()
+	}
+	if self1, err := loadgen.ReadCPU(os.Getpid()); err == nil && selfErr == nil {
+		rep.ToolCPUShare = (self1 - self0).Seconds() / r.Elapsed.Seconds()
 	}
 	if sink != nil {
 		rep.Drained = drain(ctx, sink, o.drain)

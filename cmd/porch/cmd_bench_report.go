@@ -49,6 +49,9 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.CPUPerAck > 0 {
 		fmt.Fprintf(w, "gateway CPU: %.0f µs per ack, %.2f cores busy\n", float64(r.CPUPerAck)/float64(time.Microsecond), r.CPUShare)
 	}
+	if r.ToolCPUShare > 0 {
+		fmt.Fprintf(w, "load tool CPU (sink included): %.2f cores busy\n", r.ToolCPUShare)
+	}
 	if k := r.Sink; k != nil {
 		fmt.Fprintf(w, "forwarding: %d events (%.0f/s), %d redelivered, receive→forward p50 %s p90 %s p99 %s max %s\n",
 			k.Events, k.Throughput, k.Redelivered, ms(k.Latency.P50), ms(k.Latency.P90), ms(k.Latency.P99), ms(k.Latency.Max))

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// TestBenchAgainstAGatewayInThisProcess runs `porch bench` with its sink
+// and the bare baseline against a real gateway, and checks the report
+// the README's figures come from: every answer as the contract says,
+// every new event forwarded exactly once, and the ratio, RSS and CPU
+// figures filled in. (The gateway runs in the test's process, so the
+// gateway's and the tool's CPU are the same process here.)
+func TestBenchAgainstAGatewayInThisProcess(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinkAddr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	yaml := fmt.Sprintf(`
+listen: "127.0.0.1:0"
+admin_listen: "127.0.0.1:0"
+data_dir: %q
+log: {level: warn, format: json}
+sources:
+  - {name: koji, provider: koji, secrets: [%q]}
+  - {name: gather, provider: gather, secrets: [%q]}
+destinations:
+  - name: app
+    url: "http://%s/hook"
+    match: ["*"]
+    secret: "whsec_ZGV2LWZvcndhcmQtc2VjcmV0LWtleQ=="
+    backoff: {initial: 100ms, max: 1s}
+auth:
+  admin_tokens: [%q]
+  auditor_tokens: [%q]
+`, filepath.Join(dir, "data"), testKojiSecret, testGatherSecret, sinkAddr, testAdminToken, testAuditToken)
+	cfg := writeProcConfig(t, dir, yaml)
+	m, _ := startMain(t, yaml)
+
+	var out, errOut bytes.Buffer
+	code := runBench(context.Background(), []string{
+		"--config", cfg, "--url", "http://" + m.Gateway.Addr(), "--count", "400", "--concurrency", "8",
+		"--sink", sinkAddr, "--drain", "30s", "--baseline", "--pid", strconv.Itoa(os.Getpid()), "--json",
+	}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	p := r.Porch
+	if p.Requests != 400 || p.Errors != 0 || p.Wrong != 0 {
+		t.Fatalf("%d requests, %d transport errors, %d wrong answers (first: %s)", p.Requests, p.Errors, p.Wrong, p.FirstError)
+	}
+	if p.Status[http.StatusOK] == 0 || p.Status[http.StatusUnauthorized] == 0 || p.NewEvents == 0 || p.Duplicates == 0 {
+		t.Errorf("status %v, %d new, %d duplicates: want some of each", p.Status, p.NewEvents, p.Duplicates)
+	}
+	if k := r.Sink; k == nil || k.Events != p.NewEvents || k.Missing != 0 || k.Redelivered != 0 {
+		t.Errorf("sink %+v: want each of the %d new events once", k, p.NewEvents)
+	}
+	if r.Baseline == nil || r.Baseline.Requests != 400 || r.Ratio <= 0 {
+		t.Errorf("baseline %+v, ratio %v", r.Baseline, r.Ratio)
+	}
+	if r.RSSPeak == nil || r.RSSPeak.Total <= 0 || r.CPUPerAck <= 0 || r.ToolCPUShare <= 0 {
+		t.Errorf("rss %+v, CPU per ack %v, tool CPU %v cores: want all measured", r.RSSPeak, r.CPUPerAck, r.ToolCPUShare)
+	}
+}
