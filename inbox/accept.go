@@ -121,19 +121,18 @@ func (db *DB) writeLoop() {
 // with 32 senders (README.md, Performance): 13 % less CPU per ack, the
 // same ack rate and no worse p99, and in 10 s runs with forwarding the
 // outbox stayed in the hundreds where it had grown to thousands.
-const lingerAfter = 4
-
-// acceptLinger is the longest the writer waits for a batch to fill (a
-// variable for tests).
-var acceptLinger = 2 * time.Millisecond
+const (
+	lingerAfter  = 4
+	acceptLinger = 2 * time.Millisecond // DB.linger, unless a test changes it
+)
 
 // fill adds whatever else is waiting, up to Options.MaxBatch, without
 // blocking. When the previous batch held last >= lingerAfter deliveries
-// it first waits up to acceptLinger, or until Close begins, for the
-// batch to reach min(2*last, MaxBatch).
+// it first waits up to db.linger, or until Close begins, for the batch
+// to reach min(2*last, MaxBatch).
 func (db *DB) fill(batch []*acceptReq, last int) []*acceptReq {
 	if last >= lingerAfter {
-		batch = gather(db.acceptCh, batch, min(2*last, db.opt.MaxBatch), acceptLinger, db.closing)
+		batch = gather(db.acceptCh, batch, min(2*last, db.opt.MaxBatch), db.linger, db.closing)
 	}
 	for len(batch) < db.opt.MaxBatch {
 		select {

@@ -93,6 +93,7 @@ type DB struct {
 	wake     chan struct{}   // 1-buffered: "the outbox has new entries"
 
 	// Owned by the writer goroutine.
+	linger  time.Duration // how long it waits for a batch to fill (fill)
 	head    chainHead
 	entropy *ulid.MonotonicEntropy
 	lastMs  uint64
@@ -147,6 +148,7 @@ func Open(opt Options) (*DB, error) {
 		bdb:      bdb,
 		log:      opt.Logger.WithField("component", "inbox"),
 		acceptCh: make(chan *acceptReq, 4*opt.MaxBatch),
+		linger:   acceptLinger,
 		rejectCh: make(chan *Rejection, 1024),
 		wake:     make(chan struct{}, 1),
 		entropy:  ulid.Monotonic(rand.Reader, 0),

@@ -8,22 +8,16 @@ import (
 	"time"
 )
 
-// lingerForever makes the writer's wait for a fuller batch an hour, so
-// that in these tests only arrivals or Close can end it.
-func lingerForever(t *testing.T) {
-	t.Helper()
-	old := acceptLinger
-	acceptLinger = time.Hour
-	t.Cleanup(func() { acceptLinger = old })
-}
+// forever is the writer's wait for a fuller batch in these tests: only
+// arrivals or Close can end it.
+const forever = time.Hour
 
 // TestFillLingersOnlyAfterABusyBatch: after a batch of lingerAfter or
 // more, fill waits for the batch to reach twice that (capped at
 // MaxBatch); after a smaller batch it takes what is waiting and returns
 // at once; Close ends the wait.
 func TestFillLingersOnlyAfterABusyBatch(t *testing.T) {
-	lingerForever(t)
-	db := &DB{opt: Options{MaxBatch: 16}, acceptCh: make(chan *acceptReq, 64), closing: make(chan struct{})}
+	db := &DB{opt: Options{MaxBatch: 16}, acceptCh: make(chan *acceptReq, 64), closing: make(chan struct{}), linger: forever}
 	one := func() []*acceptReq { return []*acceptReq{{}} }
 
 	db.acceptCh <- &acceptReq{}
@@ -74,12 +68,12 @@ func TestFillLingersOnlyAfterABusyBatch(t *testing.T) {
 // holding back for a fuller batch is committed when Close begins, not
 // after the wait.
 func TestCloseCommitsADeliveryTheWriterLingersOn(t *testing.T) {
-	lingerForever(t)
 	db, err := Open(Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.linger = forever // read by the writer only once a delivery reaches it
 
 	// The first two commits wait to be released, so the test knows what
 	// the writer is doing.
