@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,31 +18,9 @@ import (
 // figures filled in. (The gateway runs in the test's process, so the
 // gateway's and the tool's CPU are the same process here.)
 func TestBenchAgainstAGatewayInThisProcess(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sinkAddr := ln.Addr().String()
-	ln.Close()
+	sinkAddr := freeAddr(t) // bench starts its sink there
 	dir := t.TempDir()
-	yaml := fmt.Sprintf(`
-listen: "127.0.0.1:0"
-admin_listen: "127.0.0.1:0"
-data_dir: %q
-log: {level: warn, format: json}
-sources:
-  - {name: koji, provider: koji, secrets: [%q]}
-  - {name: gather, provider: gather, secrets: [%q]}
-destinations:
-  - name: app
-    url: "http://%s/hook"
-    match: ["*"]
-    secret: "whsec_ZGV2LWZvcndhcmQtc2VjcmV0LWtleQ=="
-    backoff: {initial: 100ms, max: 1s}
-auth:
-  admin_tokens: [%q]
-  auditor_tokens: [%q]
-`, filepath.Join(dir, "data"), testKojiSecret, testGatherSecret, sinkAddr, testAdminToken, testAuditToken)
+	yaml := forwardConfig(filepath.Join(dir, "data"), "http://"+sinkAddr+"/hook")
 	cfg := writeProcConfig(t, dir, yaml)
 	m, _ := startMain(t, yaml)
 

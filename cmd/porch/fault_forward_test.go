@@ -44,6 +44,18 @@ auth:
 `, dataDir, testKojiSecret, testGatherSecret, sinkURL, testAdminToken, testAuditToken)
 }
 
+// freeAddr returns a loopback address nothing listens on, for a sink
+// the test starts later (or never).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // sendFresh sends n fresh deliveries and expects each 200; it tells the
 // sink to expect their ids.
 func sendFresh(t *testing.T, p *porchProc, sink *loadgen.Sink, n int) {
@@ -63,20 +75,14 @@ func sendFresh(t *testing.T, p *porchProc, sink *loadgen.Sink, n int) {
 // deliveries arrive; once it is back, every event reaches it.
 func TestFaultSinkDownThenBack(t *testing.T) {
 	bin := buildPorch(t)
-	// Reserve a port for the sink, then leave it closed: connection refused.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t) // closed for now: connection refused
 	dir := t.TempDir()
 	p := startPorch(t, bin, writeProcConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+addr+"/hook")))
 	sink := loadgen.NewSink()
 	sendFresh(t, p, sink, 100)
 	time.Sleep(2 * time.Second) // the destination stays down for a while: attempts fail and back off
 
-	ln, err = net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("sink port %s taken meanwhile: %v", addr, err)
 	}
