@@ -175,6 +175,11 @@ func Open(opt Options) (*DB, error) {
 	return db, nil
 }
 
+// valueThreshold is the size from which a value goes to the value log. It
+// keeps outbox entries and delivery states, which the forwarder scans and
+// rewrites, in the tree (TestSmallRecordsStayInTheTree).
+const valueThreshold = 384
+
 // badgerOptions tunes Badger for a small edge box: small memtables and
 // caches keep memory modest. Values over valueThreshold (bodies and event
 // records) go to the value log, written once and never again, and the
@@ -185,11 +190,6 @@ func Open(opt Options) (*DB, error) {
 // SyncWrites makes every commit fsync its write-ahead log and value log
 // before it becomes visible; the writer goroutine commits one transaction
 // per batch, so deliveries still share one sync.
-// valueThreshold is the size from which a value goes to the value log. It
-// keeps outbox entries and delivery states, which the forwarder scans and
-// rewrites, in the tree (TestSmallRecordsStayInTheTree).
-const valueThreshold = 384
-
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(valueThreshold)
 	if opt.Dir == "" {

@@ -59,8 +59,8 @@ func (r *recentEvents) add(ev *Event) {
 	for _, f := range []*string{&c.Source, &c.Provider, &c.Type, &c.InterviewID, &c.RemoteAddr, &c.RequestID, &c.ContentType, &c.Verification.Timestamp} {
 		*f = jsonString(*f)
 	}
-	c.DedupKeys = cloneStrings(ev.DedupKeys)
-	c.Destinations = cloneStrings(ev.Destinations)
+	c.DedupKeys = jsonStrings(ev.DedupKeys)
+	c.Destinations = jsonStrings(ev.Destinations)
 	cost := eventCost(&c)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -118,7 +118,8 @@ func jsonString(s string) string {
 	return b.String()
 }
 
-func cloneStrings(list []string) []string {
+// jsonStrings is a copy of list with each string as jsonString reads it.
+func jsonStrings(list []string) []string {
 	if len(list) == 0 {
 		return nil
 	}
