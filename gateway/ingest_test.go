@@ -12,6 +12,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
 )
 
 // storeFunc is a Store whose Accept is a function, for failure injection.
@@ -50,6 +51,11 @@ func post(t *testing.T, url string, body []byte, h http.Header) (*http.Response,
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	// Answers carry their length: the access log flushes them before it
+	// logs, which must not turn them chunked.
+	if resp.ContentLength <= 0 || len(resp.TransferEncoding) > 0 {
+		t.Errorf("answer %d: Content-Length %d, Transfer-Encoding %v", resp.StatusCode, resp.ContentLength, resp.TransferEncoding)
+	}
 	var m map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&m)
 	return resp, m
@@ -202,5 +208,52 @@ func TestInflightBodyBudgetAnswers503WhenFull(t *testing.T) {
 	<-slowDone
 	if resp, m := post(t, srv.URL+"/in/koji", body, h); resp.StatusCode != 200 {
 		t.Errorf("after the slow upload ended: %d %v", resp.StatusCode, m)
+	}
+}
+
+// blockingHook holds up each access-log line until release is closed,
+// and notes whether it had to give up waiting.
+type blockingHook struct {
+	release  chan struct{}
+	timedOut chan bool
+}
+
+func (h *blockingHook) Levels() []logrus.Level { return logrus.AllLevels }
+
+func (h *blockingHook) Fire(e *logrus.Entry) error {
+	if e.Message != "request" {
+		return nil
+	}
+	select {
+	case <-h.release:
+		h.timedOut <- false
+	case <-time.After(3 * time.Second):
+		h.timedOut <- true
+	}
+	return nil
+}
+
+// The provider gets its answer before porch writes the access-log line:
+// logging is off the ack's path.
+func TestAnswerIsSentBeforeTheLogLine(t *testing.T) {
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	hook := &blockingHook{release: make(chan struct{}), timedOut: make(chan bool, 1)}
+	log.AddHook(hook)
+	s, err := gateway.New(gateway.Config{
+		Sources: []gateway.Source{{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}}},
+	}, openInbox(t), nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp, m := post(t, srv.URL+"/in/koji", []byte(`{}`), nil) // unsigned, no event: Koji's URL check
+	close(hook.release)
+	if resp.StatusCode != http.StatusOK || m["control"] != true {
+		t.Fatalf("answer %d %v, want 200 to a control request", resp.StatusCode, m)
+	}
+	if <-hook.timedOut {
+		t.Error("the answer arrived only after the log line was written")
 	}
 }

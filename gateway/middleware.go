@@ -158,6 +158,12 @@ func accessLog(next http.Handler) http.Handler {
 		if st == nil {
 			return
 		}
+		if sw.status != 0 && w.Header().Get("Content-Length") != "" {
+			// Send the answer before the log line is made: a provider
+			// waiting for its 200 should not wait for our logging too.
+			// (Without a length, flushing would mean chunked encoding.)
+			_ = http.NewResponseController(w).Flush()
+		}
 		f := make(logrus.Fields, 13)
 		f[fieldRequestID], f["method"], f["path"], f[fieldStatus] = st.id, r.Method, r.URL.Path, sw.status
 		f["bytes"], f["remote"] = sw.bytes, remoteIP(r)
