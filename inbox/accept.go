@@ -279,7 +279,11 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 // acceptOne stages one delivery in txn.
 func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *Event) (Result, error) {
 	for _, k := range ev.DedupKeys {
-		item, err := txn.Get(dedupKey(ev.Source, k))
+		dk := dedupKey(ev.Source, k)
+		if !db.dedup.mayHave(dk) {
+			continue // never stored: no need to ask Badger
+		}
+		item, err := txn.Get(dk)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			continue
 		}
@@ -326,7 +330,9 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 		}
 	}
 	for _, k := range ev.DedupKeys {
-		e := badger.NewEntry(dedupKey(ev.Source, k), []byte(ev.ID)).WithTTL(db.opt.DedupWindow)
+		dk := dedupKey(ev.Source, k)
+		db.dedup.add(dk)
+		e := badger.NewEntry(dk, []byte(ev.ID)).WithTTL(db.opt.DedupWindow)
 		if err := txn.SetEntry(e); err != nil {
 			return fmt.Errorf("store dedup key: %w", err)
 		}

@@ -114,6 +114,7 @@ type DB struct {
 
 	floor  outboxFloor  // where Due starts reading the outbox (floor.go)
 	recent recentEvents // events just accepted, for the forwarder (recent.go)
+	dedup  *dedupFilter // every stored dedup key, approximately (dedupfilter.go); the writer's alone after Open
 	// pagedOut counts the mappings trimLoop paged out (tests).
 	pagedOut atomic.Uint64
 
@@ -161,6 +162,10 @@ func Open(opt Options) (*DB, error) {
 	if err := db.load(); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
+	}
+	if db.dedup, err = loadDedupFilter(bdb); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open inbox %s: read dedup keys: %w", opt.Dir, err)
 	}
 	db.wg.Add(5)
 	go db.trimLoop() // mapped_linux.go
