@@ -13,6 +13,8 @@
 // and fsynced. Concurrent Accepts are group-committed by one writer
 // goroutine (one transaction and one fsync per batch), which also makes
 // dedup exact: two identical deliveries arriving together yield one event.
+// The writer checks a Bloom filter of every stored dedup key before asking
+// Badger (dedupfilter.go); it only ever skips lookups of keys never stored.
 // Outbox entries are removed only when a delivery succeeds or is
 // dead-lettered, so forwarding is at least once across crashes. All
 // methods are safe for concurrent use.
