@@ -34,19 +34,22 @@ func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
 // the next one can be logged. It is group commit for logs: the lines that
 // arrive while one write is in progress go out together in the next, and
 // nothing waits on a timer, so under light load each line is written at
-// once. A crash loses at most the lines of the write in progress. Past
+// once. A crash loses the lines queued behind the write in progress (at
+// most maxLogBuffer bytes; under load, a few milliseconds' worth). Past
 // maxLogBuffer bytes waiting (the output stalled) writers wait, as they
 // did when every line was its own write.
 type logWriter struct {
-	out  io.Writer
-	mu   sync.Mutex
-	cond sync.Cond // signalled when a write finishes
-	buf  []byte    // waiting to be written
-	busy bool      // a write is in progress
-	shut bool      // Close has run: write straight through
-	wake chan struct{}
-	done chan struct{}
-	err  error // the last write's error, reported by the next Write
+	out      io.Writer
+	mu       sync.Mutex
+	cond     sync.Cond // signalled when a write finishes
+	buf      []byte    // waiting to be written
+	busy     bool      // a write is in progress
+	shut     bool      // Close has run: write straight through
+	appended uint64    // bytes ever put in buf
+	written  uint64    // bytes of those written out
+	wake     chan struct{}
+	done     chan struct{}
+	err      error // the last write's error, reported by the next Write
 }
 
 const maxLogBuffer = 1 << 20
@@ -60,14 +63,16 @@ func newLogWriter(out io.Writer) *logWriter {
 
 func (w *logWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	if w.shut {
-		w.mu.Unlock()
-		return w.out.Write(p)
-	}
-	for len(w.buf) >= maxLogBuffer {
+	for len(w.buf) >= maxLogBuffer && !w.shut {
 		w.cond.Wait()
 	}
+	if w.shut {
+		w.mu.Unlock()
+		<-w.done // after the last queued lines
+		return w.out.Write(p)
+	}
 	w.buf = append(w.buf, p...)
+	w.appended += uint64(len(p))
 	err := w.err
 	w.err = nil
 	w.signal()
@@ -91,6 +96,7 @@ func (w *logWriter) run() {
 			_, err := w.out.Write(out)
 			w.mu.Lock()
 			w.busy = false
+			w.written += uint64(len(out))
 			if err != nil {
 				w.err = err
 			}
@@ -105,35 +111,45 @@ func (w *logWriter) run() {
 	}
 }
 
-// Flush waits until everything written so far is out.
+// Flush waits until every line written before the call is out.
 func (w *logWriter) Flush() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for len(w.buf) > 0 || w.busy {
+	for target := w.appended; w.written < target && !w.shut; {
 		w.signal()
 		w.cond.Wait()
 	}
+	shut := w.shut
+	w.mu.Unlock()
+	if shut {
+		<-w.done // Close has begun: the goroutine writes the rest on its way out
+	}
 }
 
-// signal wakes the writing goroutine; w.mu is held and w.shut false.
+// signal wakes the writing goroutine; w.mu is held.
 func (w *logWriter) signal() {
+	if w.shut {
+		return
+	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
 }
 
-// Close flushes and stops the writing goroutine; later writes go straight
-// to the output.
+// Close writes out everything queued and stops the writing goroutine;
+// later writes go straight to the output, after the last queued lines.
 func (w *logWriter) Close() error {
-	w.Flush()
 	w.mu.Lock()
 	if w.shut {
 		w.mu.Unlock()
+		<-w.done
 		return nil
 	}
+	// Whatever is queued the goroutine writes on its way out: it drains
+	// the buffer before it sees wake closed. From here writes wait for it.
 	w.shut = true
 	close(w.wake)
+	w.cond.Broadcast() // writers waiting for room write straight through
 	w.mu.Unlock()
 	<-w.done
 	return nil

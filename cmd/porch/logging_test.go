@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strings"
@@ -49,6 +50,7 @@ func TestJSONFormatterMatchesLogrus(t *testing.T) {
 		}},
 		{"escapes", "a \"quoted\"\nline\t<b>&", logrus.Fields{"path": "/in/\x00\x1f\\<>&\u2028\u2029", "bad utf8": "a\xffb\xc3"}},
 		{"clashing keys", "m", logrus.Fields{"time": "t", "msg": 1, "level": true, "logrus_error": "e"}},
+		{"clash over a renamed key", "m", logrus.Fields{"time": "t", "fields.time": "u", "fields.msg": "kept"}},
 		{"numbers", "n", logrus.Fields{
 			"i64": int64(-1 << 62), "u64": uint64(1 << 63), "i32": int32(-5), "u32": uint32(7), "u": uint(9),
 			"small": 1e-7, "big": 1e21, "zero": 0.0, "neg": -2.5, "f32": float32(1.5), "dur": 1500 * time.Millisecond,
@@ -225,5 +227,54 @@ func TestNewLoggerWritesJSONLines(t *testing.T) {
 	delete(m, "time")
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("got %v, want %v", m, want)
+	}
+}
+
+// Close, Flush and writers waiting for room may all meet at shutdown (a
+// second signal flushes while the deferred Close runs): nothing panics,
+// and every line gets out.
+func TestLogWriterCloseRacingWritersAndFlush(t *testing.T) {
+	for range 20 {
+		out := &slowWriter{}
+		w := newLogWriter(out)
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		var sent sync.Map
+		for g := range 4 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					line := fmt.Sprintf("g%d line %d\n", g, i)
+					if _, err := io.WriteString(w, line); err == nil {
+						sent.Store(line, true)
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					w.Flush()
+				}
+			}
+		})
+		time.Sleep(time.Millisecond)
+		w.Close()
+		close(stop)
+		wg.Wait()
+		got := out.String()
+		sent.Range(func(k, _ any) bool {
+			if !strings.Contains(got, k.(string)) {
+				t.Fatalf("lost %q", k)
+			}
+			return true
+		})
 	}
 }
