@@ -35,7 +35,7 @@ func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
 // arrive while one write is in progress go out together in the next, and
 // nothing waits on a timer, so under light load each line is written at
 // once. A crash loses the lines queued behind the write in progress (at
-// most maxLogBuffer bytes; under load, a few milliseconds' worth). Past
+// most maxLogBuffer bytes). Past
 // maxLogBuffer bytes waiting (the output stalled) writers wait, as they
 // did when every line was its own write.
 type logWriter struct {

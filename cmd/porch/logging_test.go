@@ -101,11 +101,10 @@ func FuzzJSONFormatter(f *testing.F) {
 
 // slowWriter records what it is given and can be held up or fail.
 type slowWriter struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	writes int
-	gate   chan struct{} // when non-nil, each Write waits for a receive
-	err    error
+	lockedBuffer               // sink_test.go; String reads it
+	writes       int           // guarded by lockedBuffer.mu
+	gate         chan struct{} // when non-nil, each Write waits for a receive
+	err          error
 }
 
 func (s *slowWriter) Write(p []byte) (int, error) {
@@ -117,12 +116,6 @@ func (s *slowWriter) Write(p []byte) (int, error) {
 	s.writes++
 	s.b.Write(p)
 	return len(p), s.err
-}
-
-func (s *slowWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
