@@ -14,7 +14,9 @@ const keyCheckpoint = "m/checkpoint"
 
 var zeroTime time.Time
 
-// pruneBatch is how many events one retention transaction removes.
+// pruneBatch is how many events one retention transaction removes at
+// most; Prune halves it for a pass whose events have too many records for
+// one of Badger's transactions.
 const pruneBatch = 200
 
 // PruneReport says what one retention pass did.
@@ -36,25 +38,29 @@ type PruneReport struct {
 func (db *DB) Prune(cutoff time.Time) (PruneReport, error) {
 	var rep PruneReport
 	hi := idAt(cutoff)
+	limit := pruneBatch
 	for {
-		n, held, err := db.pruneOnce(hi, &rep)
-		if errors.Is(err, badger.ErrConflict) {
+		n, held, err := db.pruneOnce(hi, limit, &rep)
+		switch {
+		case errors.Is(err, badger.ErrConflict):
 			continue // a delivery changed under us: look again
-		}
-		if err != nil {
+		case errors.Is(err, badger.ErrTxnTooBig) && limit > 1:
+			limit /= 2 // long delivery histories: fewer events per transaction
+			continue
+		case err != nil:
 			return rep, fmt.Errorf("prune: %w", err)
 		}
 		rep.Removed += n
-		if held != "" || n < pruneBatch {
+		if held != "" || n < limit {
 			rep.HeldBy = held
 			return rep, nil
 		}
 	}
 }
 
-// pruneOnce removes up to pruneBatch events with ids below hi in one
+// pruneOnce removes up to limit events with ids below hi in one
 // transaction.
-func (db *DB) pruneOnce(hi string, rep *PruneReport) (removed int, held string, err error) {
+func (db *DB) pruneOnce(hi string, limit int, rep *PruneReport) (removed int, held string, err error) {
 	var victims []*Event
 	defer func() {
 		if err == nil {
@@ -79,7 +85,7 @@ func (db *DB) pruneOnce(hi string, rep *PruneReport) (removed int, held string, 
 				return false, nil
 			}
 			victims = append(victims, e)
-			return len(victims) < pruneBatch, nil
+			return len(victims) < limit, nil
 		})
 		if err != nil {
 			return err

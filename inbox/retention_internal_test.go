@@ -1,0 +1,56 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// TestPruneSplitsAPassTooBigForOneTransaction: events with long delivery
+// histories (4,000 attempt records each here) do not fit 200 to a
+// transaction; retention must still remove them, in smaller ones, rather
+// than fail every pass with ErrTxnTooBig.
+func TestPruneSplitsAPassTooBigForOneTransaction(t *testing.T) {
+	db := openTest(t)
+	old := time.Now().Add(-time.Hour)
+	var ids []string
+	for i := range 3 {
+		ev := &Event{Source: "koji", Provider: "koji", Type: "x", InterviewID: fmt.Sprint("iv-", i), Status: StatusAccepted,
+			ReceivedAt: old.Add(time.Duration(i) * time.Second), Body: []byte(`{}`), Destinations: []string{"app"}}
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SettleForTest(ev.ID, "app", DeliveryDelivered); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	const attempts = 4000
+	for _, id := range ids {
+		for lo := uint64(1); lo <= attempts; lo += 1000 {
+			err := db.bdb.Update(func(txn *badger.Txn) error {
+				for n := lo; n < lo+1000; n++ {
+					if err := txn.Set(seqKey(attemptPrefix(id, "app"), n), []byte(`{"kind":"send"}`)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rep, err := db.Prune(time.Now())
+	if err != nil || rep.Removed != 3 {
+		t.Fatalf("prune = %+v, %v; want 3 removed", rep, err)
+	}
+	for _, id := range ids {
+		if at, err := db.Attempts(id); err != nil || len(at) != 0 {
+			t.Errorf("event %s: %d attempts left, %v", id, len(at), err)
+		}
+	}
+}
