@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,11 @@ import (
 
 // valueLogRSS sums the resident size of this process's mappings of .vlog
 // files in dir, from /proc/self/smaps.
-func valueLogRSS(t *testing.T, dir string) (kb int) {
+func valueLogRSS(t *testing.T, dir string) (kb int) { return mappedRSS(t, dir, "") }
+
+// mappedRSS is valueLogRSS for the store's mappings whose file name ends
+// in ext ("" for all of them).
+func mappedRSS(t *testing.T, dir, ext string) (kb int) {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
@@ -29,7 +34,7 @@ func valueLogRSS(t *testing.T, dir string) (kb int) {
 	for sc.Scan() {
 		line := sc.Text()
 		if _, _, ok := storeMapping(line, dir); ok {
-			in = true
+			in = strings.HasSuffix(line, ext)
 			continue
 		}
 		if f := strings.Fields(line); len(f) > 0 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
@@ -52,8 +57,8 @@ func valueLogRSS(t *testing.T, dir string) (kb int) {
 // the value log out drops them from the RSS, and every body still reads
 // back byte for byte.
 func TestPageOutValueLogDropsMappedPagesKeepsData(t *testing.T) {
-	defer func(d time.Duration) { trimInterval = d }(trimInterval)
-	trimInterval = time.Hour // this test pages out by hand
+	defer func(d time.Duration, b int64) { trimInterval, trimBudget = d, b }(trimInterval, trimBudget)
+	trimInterval, trimBudget = time.Hour, math.MaxInt64 // this test pages out by hand
 	dir := t.TempDir()
 	db, err := Open(Options{Dir: dir})
 	if err != nil {
@@ -83,7 +88,7 @@ func TestPageOutValueLogDropsMappedPagesKeepsData(t *testing.T) {
 	if before < 1000 {
 		t.Fatalf("value log resident %d KB before paging out; want the ~1.6 MB just written", before)
 	}
-	n, err := pageOutStore(real)
+	n, err := pageOutStore(real, false)
 	if err != nil || n == 0 {
 		t.Fatalf("pageOutStore = %d mappings, %v", n, err)
 	}
@@ -173,6 +178,91 @@ func TestTrimLoopPagesOutThroughASymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	acceptUntilPagedOut(t, db, real)
+}
+
+// TestTrimLoopPagesOutTablesOverBudget: with the interval out of reach,
+// the loop still pages out the tables as soon as the file-backed RSS is
+// over budget, and leaves the logs, which are being appended to, alone.
+func TestTrimLoopPagesOutTablesOverBudget(t *testing.T) {
+	defer func(d, c time.Duration, b int64) { trimInterval, trimCheck, trimBudget = d, c, b }(trimInterval, trimCheck, trimBudget)
+	trimInterval, trimCheck, trimBudget = time.Hour, 10*time.Millisecond, math.MaxInt64
+	dir := t.TempDir()
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
+		t.Skip("tmpfs pages cannot be paged out without swap")
+	}
+	db, err := Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 200 {
+		ev := eventWithKey(strings.Repeat(fmt.Sprintf(`{"n":%d}`, i), 100))
+		ev.DedupKeys = []string{fmt.Sprintf("k:%d", i)}
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ev.ID)
+	}
+	db.Close() // Badger writes its memtable out as a table
+	trimBudget = 1
+	db, err = Open(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, id := range ids { // fault in table and value-log pages
+		if _, err := db.EventWithBody(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for db.pagedOut.Load() == 0 || mappedRSS(t, dir, ".sst") > 64 {
+		if time.Now().After(deadline) {
+			t.Fatalf("tables still %d KB resident after 5 s over budget", mappedRSS(t, dir, ".sst"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if kb := mappedRSS(t, dir, ".vlog"); kb == 0 {
+		t.Error("the value log was paged out too; only the interval pass may do that")
+	}
+}
+
+func TestParseStatmShared(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{
+		{"52736 14593 4067 3301 0 25510 0\n", 4067},
+		{"1 2 3", 3},
+		{"1 2", 0},
+		{"", 0},
+		{"1 2 x 4", 0},
+		{"1 2 -5 4", 0},
+		{"1 2 99999999999999999999 4", 0},
+	} {
+		if got := parseStatmShared([]byte(c.in)); got != c.want {
+			t.Errorf("parseStatmShared(%q) = %d, want %d", c.in, got, c.want)
+		}
+	}
+	f, err := os.Open("/proc/self/statm")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	if n := fileRSS(f, int64(os.Getpagesize())); n <= 0 {
+		t.Errorf("fileRSS of this process = %d, want > 0", n)
+	}
+}
+
+// acceptUntilPagedOut writes bodies into db (stored in dir) and waits
+// until the trim loop has paged its value log out.
+func acceptUntilPagedOut(t *testing.T, db *DB, dir string) {
+	t.Helper()
 	for i := range 100 {
 		ev := eventWithKey(strings.Repeat(fmt.Sprintf(`{"n":%d}`, i), 1000))
 		ev.DedupKeys = []string{fmt.Sprintf("k:%d", i)}
@@ -181,9 +271,9 @@ func TestTrimLoopPagesOutThroughASymlink(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for db.pagedOut.Load() == 0 || valueLogRSS(t, real) > 64 {
+	for db.pagedOut.Load() == 0 || valueLogRSS(t, dir) > 64 {
 		if time.Now().After(deadline) {
-			t.Fatalf("value log still %d KB resident after 5 s of paging out", valueLogRSS(t, real))
+			t.Fatalf("value log still %d KB resident after 5 s of paging out", valueLogRSS(t, dir))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
