@@ -50,21 +50,25 @@ import (
 // compaction writes new tables through mappings and reads its inputs the
 // same way, with the disk's readahead (8 MiB here) pulling in whole
 // tables, and in 40 s runs with forwarding the file-backed RSS reached
-// 79-106 MB between two passes. So the loop also reads the process's
-// file-backed RSS every trimCheck (/proc/self/statm: one read, no
-// allocation) and pages out the tables at once when it is over
-// trimBudget. The budget counts the porch binary's own text pages too
-// (about 14 MiB) and the logs' pages of the last second. With 24 MiB
-// checked every 25 ms the file-backed peak was 41-42 MB in those runs
-// (48-50 MB with 32 MiB every 50 ms), at the same throughput.
+// 79-107 MB between two passes. So the loop also reads the process's
+// file-backed RSS every trimCheck (one read of /proc/self/statm) and
+// pages out the tables at once when it is over trimBudget. The budget
+// counts pages such a pass cannot drop too: the porch binary's own text
+// (about 14 MiB) and the logs' pages of the last second. So that those
+// alone cannot make it page out the tables every trimCheck for nothing,
+// it waits after a pass until the file-backed RSS has grown trimSlack
+// past what the pass left. With 24 MiB checked every 25 ms the
+// file-backed peak was 41-48 MB in those runs (48-50 MB with 32 MiB every
+// 50 ms), and in one run of six 79 MB (README.md, Performance).
 
 // trimInterval is how often the store's mappings are paged out at the
 // latest, trimCheck how often the file-backed RSS is compared with
-// trimBudget in between (variables for tests).
+// trimBudget (and trimSlack) in between (variables for tests).
 var (
 	trimInterval       = time.Second
 	trimCheck          = 25 * time.Millisecond
 	trimBudget   int64 = 24 << 20
+	trimSlack    int64 = 4 << 20
 )
 
 // trimLoop pages out the store's mappings every trimInterval, and
@@ -93,15 +97,17 @@ func (db *DB) trimLoop() {
 	}
 	pageSize := int64(os.Getpagesize())
 	last := time.Now()
+	var left int64 // file-backed RSS just after the last pass
 	db.every(min(trimCheck, trimInterval), func() bool {
 		full := time.Since(last) >= trimInterval
-		if !full && fileRSS(statm, pageSize) <= trimBudget {
+		if !full && fileRSS(statm, pageSize) <= max(trimBudget, left+trimSlack) {
 			return true
 		}
 		if full {
 			last = time.Now()
 		}
 		n, err := pageOutStore(dir, !full)
+		left = fileRSS(statm, pageSize)
 		db.pagedOut.Add(uint64(n))
 		if errors.Is(err, unix.EINVAL) { // a kernel before 5.4
 			db.log.WithError(err).Warn("cannot page out the store's mapped files; RSS will include them")
@@ -144,9 +150,10 @@ func parseStatmShared(b []byte) int64 {
 
 // pageOutStore pages out every mapping of a .vlog, .mem or .sst file in
 // dir, or of the .sst files only, and reports how many mappings it paged
-// out. Tables are written once and then only read; the logs are being
-// appended to, and an append into a page just dropped would read it back
-// from the disk first, inside a commit.
+// out. Tables are written once, when Badger builds them, and then only
+// read (a pass that meets one being written leaves its dirty pages
+// alone); the logs are being appended to, and an append into a page just
+// dropped would read it back from the disk first, inside a commit.
 func pageOutStore(dir string, tablesOnly bool) (int, error) {
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {

@@ -185,8 +185,10 @@ func TestTrimLoopPagesOutThroughASymlink(t *testing.T) {
 // the loop still pages out the tables as soon as the file-backed RSS is
 // over budget, and leaves the logs, which are being appended to, alone.
 func TestTrimLoopPagesOutTablesOverBudget(t *testing.T) {
-	defer func(d, c time.Duration, b int64) { trimInterval, trimCheck, trimBudget = d, c, b }(trimInterval, trimCheck, trimBudget)
-	trimInterval, trimCheck, trimBudget = time.Hour, 10*time.Millisecond, math.MaxInt64
+	defer func(d, c time.Duration, b, sl int64) {
+		trimInterval, trimCheck, trimBudget, trimSlack = d, c, b, sl
+	}(trimInterval, trimCheck, trimBudget, trimSlack)
+	trimInterval, trimCheck, trimBudget, trimSlack = time.Hour, 10*time.Millisecond, math.MaxInt64, 0
 	dir := t.TempDir()
 	if r, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = r

@@ -47,6 +47,15 @@ func (db *DB) Prune(cutoff time.Time) (PruneReport, error) {
 		case errors.Is(err, badger.ErrTxnTooBig) && limit > 1:
 			limit /= 2 // long delivery histories: fewer events per transaction
 			continue
+		case errors.Is(err, badger.ErrTxnTooBig):
+			n, err := db.dropHistory(hi)
+			if err != nil {
+				return rep, fmt.Errorf("prune: %w", err)
+			}
+			if n == 0 {
+				return rep, errors.New("prune: an event has more records than one transaction holds")
+			}
+			continue
 		case err != nil:
 			return rep, fmt.Errorf("prune: %w", err)
 		}
@@ -55,6 +64,61 @@ func (db *DB) Prune(cutoff time.Time) (PruneReport, error) {
 			rep.HeldBy = held
 			return rep, nil
 		}
+	}
+}
+
+// historyChunk is how many attempt records dropHistory deletes in one
+// transaction.
+const historyChunk = 1000
+
+// dropHistory deletes the delivery history (attempt records) of the
+// oldest event below hi, when its deliveries are settled, in
+// transactions of historyChunk records: for an event whose records do
+// not fit one transaction together, so that Prune can then remove the
+// rest in one. It reports how many records it deleted. Stopped half way,
+// it leaves an event past retention with part of its history, which the
+// next pass removes.
+func (db *DB) dropHistory(hi string) (int, error) {
+	var id string
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		return walkEvents(txn, "", hi, func(e *Event) (bool, error) {
+			settled, err := deliveriesSettled(txn, e.ID)
+			if err == nil && settled {
+				id = e.ID
+			}
+			return false, err
+		})
+	})
+	if err != nil || id == "" {
+		return 0, err
+	}
+	prefix := []byte(pfxAttempt + id + "/")
+	removed := 0
+	for {
+		var keys [][]byte
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			defer it.Close()
+			for it.Rewind(); it.Valid() && len(keys) < historyChunk; it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			return nil
+		})
+		if err != nil || len(keys) == 0 {
+			return removed, err
+		}
+		err = db.bdb.Update(func(txn *badger.Txn) error {
+			for _, k := range keys {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, fmt.Errorf("drop history of %s: %w", id, err)
+		}
+		removed += len(keys)
 	}
 }
 
