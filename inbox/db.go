@@ -202,10 +202,10 @@ const valueThreshold = 384
 // Badger's table builders: it pools up to eight, each keeping buffers the
 // size of the largest table it built, and compression needs a second copy
 // of every block (and a block cache and decompression buffers to read
-// them). With 8 MiB memtables and compressed 2 MiB tables the pool grew to
-// 34-60 MB of a heap limited to about 90 MB, the collector ran about 80
-// times a second, and in 40 s runs with forwarding the outbox grew without
-// bound. The tree holds only keys and small records, so compression saved
+// them). With 8 MiB memtables and compressed 2 MiB tables the pool held
+// 34 MB of a heap limited to about 90 MB (60 MB later in a run with
+// compression off at those sizes), the collector ran about 80 times a
+// second, and in 40 s runs with forwarding the outbox rose all run. The tree holds only keys and small records, so compression saved
 // little disk. Smaller memtables also cap a transaction at about 6,500
 // entries (15 % of a memtable): the accept writer and retention split a
 // batch that is too big (README.md, Performance).

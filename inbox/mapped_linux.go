@@ -58,8 +58,8 @@ import (
 // alone cannot make it page out the tables every trimCheck for nothing,
 // it waits after a pass until the file-backed RSS has grown trimSlack
 // past what the pass left. With 24 MiB checked every 25 ms the
-// file-backed peak was 41-48 MB in those runs (48-50 MB with 32 MiB every
-// 50 ms), and in one run of six 79 MB (README.md, Performance).
+// file-backed peak was 41-54 MB in seven such runs (48-50 MB with 32 MiB
+// every 50 ms), and 79 MB in one more (README.md, Performance).
 
 // trimInterval is how often the store's mappings are paged out at the
 // latest, trimCheck how often the file-backed RSS is compared with
@@ -68,7 +68,7 @@ var (
 	trimInterval       = time.Second
 	trimCheck          = 25 * time.Millisecond
 	trimBudget   int64 = 24 << 20
-	trimSlack    int64 = 4 << 20
+	trimSlack    int64 = 1 << 20
 )
 
 // trimLoop pages out the store's mappings every trimInterval, and
