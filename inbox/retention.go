@@ -126,8 +126,10 @@ func (db *DB) dropHistory(hi string) (int, error) {
 // transaction.
 func (db *DB) pruneOnce(hi string, limit int, rep *PruneReport) (removed int, held string, err error) {
 	var victims []*Event
+	var seq uint64 // the checkpoint once this transaction commits
 	defer func() {
 		if err == nil {
+			rep.Checkpoint = seq
 			for _, e := range victims {
 				db.recent.drop(e.ID)
 			}
@@ -161,7 +163,7 @@ func (db *DB) pruneOnce(hi string, limit int, rep *PruneReport) (removed int, he
 			cp = chainHead{Seq: e.Seq, Hash: e.Hash, ID: e.ID}
 		}
 		removed = len(victims)
-		rep.Checkpoint = cp.Seq
+		seq = cp.Seq
 		if removed == 0 {
 			return nil
 		}
