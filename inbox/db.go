@@ -205,10 +205,11 @@ const valueThreshold = 384
 // them). With 8 MiB memtables and compressed 2 MiB tables the pool held
 // 34 MB of a heap limited to about 90 MB (60 MB later in a run with
 // compression off at those sizes), the collector ran about 80 times a
-// second, and in 40 s runs with forwarding the outbox rose all run. The tree holds only keys and small records, so compression saved
-// little disk. Smaller memtables also cap a transaction at about 6,500
-// entries (15 % of a memtable): the accept writer and retention split a
-// batch that is too big (README.md, Performance).
+// second, and in 40 s runs with forwarding the outbox rose all run. The
+// tree holds only keys and small records, so compression saved little
+// disk. Smaller memtables also cap a transaction at about 6,500 entries
+// (15 % of a memtable): the accept writer and retention split a batch
+// that is too big (README.md, Performance).
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(valueThreshold).WithMemTableSize(4 << 20)
 	if opt.Dir == "" {

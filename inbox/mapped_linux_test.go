@@ -161,14 +161,7 @@ func TestSmallRecordsStayInTheTree(t *testing.T) {
 func TestTrimLoopPagesOutThroughASymlink(t *testing.T) {
 	defer func(d time.Duration) { trimInterval = d }(trimInterval)
 	trimInterval = 20 * time.Millisecond
-	real := t.TempDir()
-	if r, err := filepath.EvalSymlinks(real); err == nil {
-		real = r
-	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(real, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
-		t.Skip("tmpfs pages cannot be paged out without swap")
-	}
+	real := pageableDir(t)
 	link := filepath.Join(t.TempDir(), "data")
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
@@ -189,14 +182,7 @@ func TestTrimLoopPagesOutTablesOverBudget(t *testing.T) {
 		trimInterval, trimCheck, trimBudget, trimSlack = d, c, b, sl
 	}(trimInterval, trimCheck, trimBudget, trimSlack)
 	trimInterval, trimCheck, trimBudget, trimSlack = time.Hour, 10*time.Millisecond, math.MaxInt64, 0
-	dir := t.TempDir()
-	if r, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = r
-	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
-		t.Skip("tmpfs pages cannot be paged out without swap")
-	}
+	dir := pageableDir(t)
 	db, err := Open(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -259,6 +245,22 @@ func TestParseStatmShared(t *testing.T) {
 	if n := fileRSS(f, int64(os.Getpagesize())); n <= 0 {
 		t.Errorf("fileRSS of this process = %d, want > 0", n)
 	}
+}
+
+// pageableDir returns a temporary directory by its real path (as
+// /proc/self/maps shows it), skipping the test where it is on tmpfs,
+// whose pages cannot be paged out without swap.
+func pageableDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Type == unix.TMPFS_MAGIC {
+		t.Skip("tmpfs pages cannot be paged out without swap")
+	}
+	return dir
 }
 
 // acceptUntilPagedOut writes bodies into db (stored in dir) and waits

@@ -96,18 +96,12 @@ func (db *DB) dropHistory(hi string) (int, error) {
 	removed := 0
 	for {
 		var keys [][]byte
-		err := db.bdb.View(func(txn *badger.Txn) error {
+		err := db.bdb.Update(func(txn *badger.Txn) error {
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-			defer it.Close()
 			for it.Rewind(); it.Valid() && len(keys) < historyChunk; it.Next() {
 				keys = append(keys, it.Item().KeyCopy(nil))
 			}
-			return nil
-		})
-		if err != nil || len(keys) == 0 {
-			return removed, err
-		}
-		err = db.bdb.Update(func(txn *badger.Txn) error {
+			it.Close()
 			for _, k := range keys {
 				if err := txn.Delete(k); err != nil {
 					return err
@@ -117,6 +111,9 @@ func (db *DB) dropHistory(hi string) (int, error) {
 		})
 		if err != nil {
 			return removed, fmt.Errorf("drop history of %s: %w", id, err)
+		}
+		if len(keys) == 0 {
+			return removed, nil
 		}
 		removed += len(keys)
 	}
