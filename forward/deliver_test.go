@@ -70,7 +70,6 @@ func TestSignatureVerifiesWithStandardWebhooks(t *testing.T) {
 	for _, format := range []string{FormatEnvelope, FormatRaw} {
 		t.Run(format, func(t *testing.T) {
 			db := openDB(t, "", nil)
-			defer db.Close()
 			s := newSink(t, nil)
 			id := accept(t, db, "i-1", `{"a":1}`, "app")
 			d := testDest("app", s.URL)

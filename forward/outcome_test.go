@@ -52,7 +52,6 @@ func TestOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClock()
 			db := openDB(t, "", c)
-			defer db.Close()
 			url := tt.url
 			if url == "" {
 				url = newSink(t, tt.answer).URL
