@@ -53,3 +53,15 @@ func TestBenchAgainstAGatewayInThisProcess(t *testing.T) {
 		t.Errorf("rss %+v, CPU per ack %v, tool CPU %v cores: want all measured", r.RSSPeak, r.CPUPerAck, r.ToolCPUShare)
 	}
 }
+
+// TestBenchConfigsInDocsAreValid keeps the configs docs/performance.md
+// tells users to run `porch bench` with from rotting.
+func TestBenchConfigsInDocsAreValid(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/bench/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no configs in docs/bench")
+	}
+	for _, f := range files {
+		mustParseFile(t, f, noEnv)
+	}
+}
