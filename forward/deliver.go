@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -79,7 +80,7 @@ func newClient(cfg *Config, dest *Destination, key []byte, stopping func() bool,
 func send(ctx context.Context, c *retryablehttp.Client, url string, key []byte, id string, out *outbound, now func() time.Time) response {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, url, out.body)
 	if err != nil {
-		return response{err: err}
+		return response{err: fmt.Errorf("%w: %w", errCannotBuild, err)}
 	}
 	req.Header = out.header.Clone()
 	signHeaders(req.Header, key, id, now(), out.body)

@@ -5,6 +5,20 @@
 // circuit breaking and rate limiting, dead-lettering, and the seam where
 // enrichment plugs in (Config.Prepare).
 //
+// Headers built from event data (X-Porch-Source, X-Porch-Event,
+// X-Porch-Interview-Id) carry the value exactly or are left out: a value
+// is sent only when it is 1 to 1024 bytes of printable ASCII with no
+// space at either end. The body always carries the true value (the
+// envelope's source, type and interview_id; for format raw, the
+// provider's payload). Copied headers (format raw's archived ones, and
+// enrichment's) that net/http cannot send are left out too.
+//
+// An event that still cannot become a request (a body that is not JSON
+// for the envelope, an event id that is not a header value) fails
+// permanently: it is dead-lettered before anything is sent, with the
+// reason as its last error, and its destination's circuit does not count
+// it. A replay fails the same way.
+//
 // It reads and settles the outbox through the small Source and Settler
 // interfaces, which *inbox.DB implements. It must not import gateway,
 // cmd/... or badger; it is the only package importing go-retryablehttp.

@@ -21,11 +21,11 @@ var errBadPayload = errors.New("payload is not JSON")
 const ReceivedAtLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // skipRawHeaders are stored request headers that a raw forward does not
-// pass on: hop-by-hop, framing, and the ones porch sets itself.
+// pass on, besides hopHeaders: credentials, encoding, and the ones porch
+// sets itself.
 var skipRawHeaders = map[string]bool{
-	"Host": true, "Content-Length": true, "Connection": true, "Transfer-Encoding": true,
-	"Keep-Alive": true, "Te": true, "Trailer": true, "Upgrade": true, "Proxy-Authorization": true,
-	"Authorization": true, "Cookie": true, "Accept-Encoding": true, "Content-Type": true,
+	"Proxy-Authorization": true, "Authorization": true, "Cookie": true, "Accept-Encoding": true,
+	"Content-Type": true, "User-Agent": true,
 	http.CanonicalHeaderKey(HeaderID): true, http.CanonicalHeaderKey(HeaderTimestamp): true,
 	http.CanonicalHeaderKey(HeaderSignature): true, HeaderSource: true, HeaderEvent: true,
 	HeaderInterview: true, HeaderAttempt: true,
@@ -70,41 +70,64 @@ func EnvelopeBody(ev *inbox.Event, body, interview []byte) ([]byte, error) {
 type outbound struct {
 	body   []byte
 	header http.Header
+	// omitted names the headers left out because their values could not
+	// be sent as they are.
+	omitted []string
 }
 
 // buildRequest returns the body and unsigned headers for ev to dest.
+// Headers whose values come from event or enrichment data are left out
+// when they would not arrive unchanged; an error wraps errCannotBuild.
 func buildRequest(dest *Destination, ev *inbox.Event, body []byte, prep PrepareResult, attempt int) (*outbound, error) {
-	h := http.Header{}
-	out := &outbound{header: h}
+	out := &outbound{header: http.Header{}}
 	if dest.Format == FormatRaw {
-		for k, vs := range ev.Headers {
-			if !skipRawHeaders[http.CanonicalHeaderKey(k)] {
-				h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-			}
-		}
 		out.body = body
-		if ev.ContentType != "" {
-			h.Set("Content-Type", ev.ContentType)
-		}
+		out.copyHeaders(ev.Headers, skipRawHeaders)
+		out.set("Content-Type", ev.ContentType, validHeaderValue)
 	} else {
 		b, err := EnvelopeBody(ev, body, prep.Interview)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", errCannotBuild, err)
 		}
 		out.body = b
-		h.Set("Content-Type", "application/json")
+		out.header.Set("Content-Type", "application/json")
 	}
-	for k, v := range prep.Header {
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), v...)
-	}
-	h.Set("User-Agent", "porch")
-	h.Set(HeaderSource, ev.Source)
-	h.Set(HeaderEvent, ev.Type)
-	if ev.InterviewID != "" {
-		h.Set(HeaderInterview, ev.InterviewID)
-	}
-	h.Set(HeaderAttempt, strconv.Itoa(attempt))
+	out.copyHeaders(prep.Header, nil)
+	out.header.Set("User-Agent", "porch")
+	out.set(HeaderSource, ev.Source, dataHeaderValue)
+	out.set(HeaderEvent, ev.Type, dataHeaderValue)
+	out.set(HeaderInterview, ev.InterviewID, dataHeaderValue)
+	out.header.Set(HeaderAttempt, strconv.Itoa(attempt))
 	return out, nil
+}
+
+// copyHeaders adds the headers of from that are neither hop-by-hop nor
+// in skip, leaving out (and noting) any net/http would refuse to send.
+func (o *outbound) copyHeaders(from map[string][]string, skip map[string]bool) {
+	for k, vs := range from {
+		ck := http.CanonicalHeaderKey(k)
+		switch {
+		case hopHeaders[ck] || skip[ck]:
+		case !validHeader(ck, vs):
+			o.omitted = append(o.omitted, omittedName(ck))
+		default:
+			o.header[ck] = append([]string(nil), vs...)
+		}
+	}
+}
+
+// set makes v the only value of header k when ok(v) holds. Otherwise k is
+// removed, so no copied header speaks for it, and is noted as left out
+// unless v is empty.
+func (o *outbound) set(k, v string, ok func(string) bool) {
+	if v != "" && ok(v) {
+		o.header.Set(k, v)
+		return
+	}
+	o.header.Del(k)
+	if v != "" {
+		o.omitted = append(o.omitted, k)
+	}
 }
 
 // sign stamps req's Standard Webhooks headers for now.

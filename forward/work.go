@@ -39,6 +39,10 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	}
 	at := d.cfg.Now()
 	r := send(actx, ds.client, ds.cfg.URL, ds.key, ev.ID, out, d.cfg.Now)
+	if errors.Is(r.err, errCannotBuild) {
+		d.unbuildable(dl, r.err, log) // nothing was sent: the slot goes back uncounted
+		return
+	}
 	delivered, permanent := d.classify(r)
 	up := delivered || permanent // it answered: the circuit sees it up
 	slot = false
@@ -81,11 +85,24 @@ func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, l
 		}
 	}
 	out, err := buildRequest(&ds.cfg, ev, body, prep, dl.Total+1)
+	if err == nil {
+		err = checkRequest(ev.ID, out.header)
+	}
 	if err != nil {
-		d.settleErr(dl, log, d.set.DeadLetter(dl, nil, fmt.Sprintf("cannot build the request: %v", err)))
+		d.unbuildable(dl, err, log)
 		return nil, nil, false
 	}
+	if len(out.omitted) > 0 {
+		log.WithField("headers", out.omitted).Info("headers left out: their values cannot be sent unchanged")
+	}
 	return ev, out, true
+}
+
+// unbuildable dead-letters dl, whose request cannot be built: retrying
+// would build the same request again.
+func (d *Dispatcher) unbuildable(dl inbox.Delivery, err error, log logrus.FieldLogger) {
+	log.WithError(err).Warn("permanent failure; dead-lettered")
+	d.settleErr(dl, log, d.set.DeadLetter(dl, nil, err.Error()))
 }
 
 // defer_ postpones dl to next without spending an attempt.

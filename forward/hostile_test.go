@@ -1,0 +1,164 @@
+package forward
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// acceptEvent stores ev (its body in ev.Body) queued for dests, filling
+// in what every event needs.
+func acceptEvent(t testing.TB, db *inbox.DB, ev *inbox.Event, dests ...string) string {
+	t.Helper()
+	sum := sha256.Sum256(ev.Body)
+	h := hex.EncodeToString(sum[:])
+	ev.Source, ev.Provider = "koji", "koji"
+	ev.Status, ev.Origin, ev.ReceivedAt = inbox.StatusAccepted, inbox.OriginProvider, time.Now()
+	ev.BodySHA256, ev.BodySize = h, len(ev.Body)
+	ev.DedupKeys, ev.Destinations = []string{"body:" + h}, dests
+	res, err := db.Accept(context.Background(), ev)
+	if err != nil || res.Duplicate {
+		t.Fatalf("accept = %+v, %v", res, err)
+	}
+	return res.ID
+}
+
+// breakerFailures is how many failures dest's circuit has counted, and
+// whether it is open.
+func breakerFailures(d *Dispatcher, dest string) (int, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.dests[dest].breaker
+	return b.failures, !b.openTill.IsZero()
+}
+
+// tamperSource serves the real archive but lets a test edit the events
+// it hands out, to reach data the gateway would never store.
+type tamperSource struct {
+	*inbox.DB
+	edit func(*inbox.Event)
+}
+
+func (s tamperSource) EventWithBody(id string) (*inbox.Event, error) {
+	ev, err := s.DB.EventWithBody(id)
+	if err == nil {
+		s.edit(ev)
+	}
+	return ev, err
+}
+
+// poisonDest is a destination whose circuit opens, for an hour of the
+// test clock, on the first failure it counts.
+func poisonDest(url string) Destination {
+	d := testDest("app", url)
+	d.Concurrency = 1
+	d.Circuit = CircuitConfig{Failures: 1, Cooldown: time.Hour}
+	return d
+}
+
+// TestHeaderValuesFromPayloadLeftOut: an event whose type and interview id
+// cannot travel as header values is delivered without those headers (the
+// envelope carries the true values), counts nothing against the circuit,
+// and good events that follow it are delivered.
+func TestHeaderValuesFromPayloadLeftOut(t *testing.T) {
+	c := newClock()
+	db := openDB(t, t.TempDir(), c)
+	s := newSink(t, nil)
+	poisonType, poisonIV := "interview.completed\r\nX-Injected: 1", "iv\n1"
+	poison := acceptEvent(t, db, &inbox.Event{Type: poisonType, InterviewID: poisonIV, ContentType: "application/json",
+		Body: []byte(`{"event":"interview.completed"}`)}, "app")
+	disp, _ := start(t, db, c, poisonDest(s.URL))
+	waitAttempts(t, db, poison, 1)
+	good := []string{accept(t, db, "iv-2", `{"n":2}`, "app"), accept(t, db, "iv-3", `{"n":3}`, "app")}
+	for _, id := range append([]string{poison}, good...) {
+		waitFor(t, "delivered", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDelivered })
+	}
+	if n, open := breakerFailures(disp, "app"); n != 0 || open {
+		t.Errorf("circuit counted %d failures, open %v", n, open)
+	}
+	hits := s.Hits()
+	if len(hits) != 3 {
+		t.Fatalf("%d requests, want 3", len(hits))
+	}
+	h := hits[0]
+	for _, k := range []string{HeaderEvent, HeaderInterview, "X-Injected"} {
+		if v, ok := h.header[k]; ok {
+			t.Errorf("header %s = %q, want it left out", k, v)
+		}
+	}
+	if h.header.Get("Webhook-Id") != poison || h.header.Get(HeaderSource) != "koji" {
+		t.Errorf("porch headers = %v", h.header)
+	}
+	var env struct {
+		Type        string `json:"type"`
+		InterviewID string `json:"interview_id"`
+	}
+	if err := json.Unmarshal(h.body, &env); err != nil || env.Type != poisonType || env.InterviewID != poisonIV {
+		t.Errorf("envelope = %+v, %v; want the true type and interview id", env, err)
+	}
+	if got := hits[1].header.Get(HeaderInterview); got != "iv-2" {
+		t.Errorf("good event's interview header = %q", got)
+	}
+}
+
+// TestUnbuildableRequestIsPermanent: an event porch cannot turn into a
+// request is dead-lettered at once with the reason, is never sent, spends
+// nothing of the circuit, and fails the same way when replayed, while
+// the destination keeps receiving good events.
+func TestUnbuildableRequestIsPermanent(t *testing.T) {
+	c := newClock()
+	db := openDB(t, t.TempDir(), c)
+	s := newSink(t, nil)
+	poison := accept(t, db, "iv-1", `{"n":1}`, "app")
+	src := tamperSource{db, func(ev *inbox.Event) {
+		if ev.ID == poison {
+			ev.ID += "\n" // an id net/http cannot send as webhook-id
+		}
+	}}
+	cfg := Config{Destinations: []Destination{poisonDest(s.URL)}, Poll: 10 * time.Millisecond, HTTPRetries: -1, Now: c.Now}
+	disp, err := New(cfg, src, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = disp.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	waitAttempts(t, db, poison, 1)
+	good := accept(t, db, "iv-2", `{"n":2}`, "app")
+	waitFor(t, "good event delivered", func() bool { return state(t, db, good, "app").Status == inbox.DeliveryDelivered })
+	checkDead := func(records int) {
+		t.Helper()
+		waitFor(t, "poison dead-lettered", func() bool { return state(t, db, poison, "app").Status == inbox.DeliveryDead })
+		st := state(t, db, poison, "app")
+		if !strings.Contains(st.LastError, "cannot build the request") || !strings.Contains(st.LastError, "Webhook-Id") {
+			t.Errorf("last error = %q", st.LastError)
+		}
+		if as := attempts(t, db, poison); len(as) != records || as[len(as)-1].Outcome != inbox.OutcomeDead {
+			t.Errorf("attempts = %+v, want %d records ending dead", as, records)
+		}
+		if n, open := breakerFailures(disp, "app"); n != 0 || open {
+			t.Errorf("circuit counted %d failures, open %v", n, open)
+		}
+	}
+	checkDead(1)
+	if _, err := db.Replay(poison, "", inbox.ReplayRequest{By: "test", Reason: "retry"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "replay settled", func() bool { return len(attempts(t, db, poison)) == 3 }) // dead, replay, dead
+	checkDead(3)
+	good2 := accept(t, db, "iv-3", `{"n":3}`, "app")
+	waitFor(t, "good event delivered", func() bool { return state(t, db, good2, "app").Status == inbox.DeliveryDelivered })
+	for _, h := range s.Hits() {
+		if h.header.Get("Webhook-Id") == poison {
+			t.Error("the unbuildable event reached the destination")
+		}
+	}
+}
