@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -159,6 +161,48 @@ func TestUnbuildableRequestIsPermanent(t *testing.T) {
 	for _, h := range s.Hits() {
 		if h.header.Get("Webhook-Id") == poison {
 			t.Error("the unbuildable event reached the destination")
+		}
+	}
+}
+
+// TestRawSendsResolvedClientAddress: format raw replaces the client's own
+// X-Forwarded-For and X-Real-Ip with the address porch resolved, and
+// sends neither when it has none.
+func TestRawSendsResolvedClientAddress(t *testing.T) {
+	db := openDB(t, t.TempDir(), nil)
+	s := newSink(t, nil)
+	spoofed := map[string][]string{
+		"X-Forwarded-For": {"6.6.6.6, 10.0.0.1"}, "X-Real-Ip": {"6.6.6.6"}, "Forwarded": {"for=6.6.6.6"},
+		"X-Koji-Signature": {"t=1,v1=abc"},
+	}
+	withAddr := acceptEvent(t, db, &inbox.Event{Type: "interview.completed", RemoteAddr: "203.0.113.7",
+		Headers: spoofed, Body: []byte(`{"n":1}`)}, "app")
+	without := acceptEvent(t, db, &inbox.Event{Type: "interview.completed", Headers: spoofed, Body: []byte(`{"n":2}`)}, "app")
+	d := testDest("app", s.URL)
+	d.Format = FormatRaw
+	start(t, db, nil, d)
+	waitAttempts(t, db, withAddr, 1)
+	waitAttempts(t, db, without, 1)
+	wh, err := standardwebhooks.NewWebhook(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{withAddr: "203.0.113.7", without: ""}
+	for _, h := range s.Hits() {
+		addr := want[h.header.Get("Webhook-Id")]
+		for _, k := range []string{"X-Forwarded-For", "X-Real-Ip"} {
+			if got := strings.Join(h.header.Values(k), ","); got != addr {
+				t.Errorf("%s = %q, want %q", k, got, addr)
+			}
+		}
+		if v := h.header.Values("Forwarded"); v != nil {
+			t.Errorf("Forwarded = %q, want it left out", v)
+		}
+		if h.header.Get("X-Koji-Signature") != "t=1,v1=abc" {
+			t.Errorf("provider signature not passed: %v", h.header)
+		}
+		if err := wh.Verify(h.body, h.header); err != nil {
+			t.Errorf("standard webhooks verify: %v", err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -21,14 +22,17 @@ var errBadPayload = errors.New("payload is not JSON")
 const ReceivedAtLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // skipRawHeaders are stored request headers that a raw forward does not
-// pass on, besides hopHeaders: credentials, encoding, and the ones porch
-// sets itself.
+// pass on, besides hopHeaders: credentials, encoding, the ones porch sets
+// itself, and the client-address headers, which the client may have
+// written itself (porch sends the address it resolved instead).
 var skipRawHeaders = map[string]bool{
 	"Proxy-Authorization": true, "Authorization": true, "Cookie": true, "Accept-Encoding": true,
 	"Content-Type": true, "User-Agent": true,
 	http.CanonicalHeaderKey(HeaderID): true, http.CanonicalHeaderKey(HeaderTimestamp): true,
 	http.CanonicalHeaderKey(HeaderSignature): true, HeaderSource: true, HeaderEvent: true,
 	HeaderInterview: true, HeaderAttempt: true,
+	"X-Forwarded-For": true, "X-Real-Ip": true, "Forwarded": true,
+	"X-Forwarded-Host": true, "X-Forwarded-Proto": true,
 }
 
 // EnvelopeBody builds the envelope for ev around its raw body. The
@@ -93,6 +97,9 @@ func buildRequest(dest *Destination, ev *inbox.Event, body []byte, prep PrepareR
 		out.header.Set("Content-Type", "application/json")
 	}
 	out.copyHeaders(prep.Header, nil)
+	if dest.Format == FormatRaw {
+		out.setClientAddr(ev.RemoteAddr)
+	}
 	out.header.Set("User-Agent", "porch")
 	out.set(HeaderSource, ev.Source, dataHeaderValue)
 	out.set(HeaderEvent, ev.Type, dataHeaderValue)
@@ -114,6 +121,19 @@ func (o *outbound) copyHeaders(from map[string][]string, skip map[string]bool) {
 			o.header[ck] = append([]string(nil), vs...)
 		}
 	}
+}
+
+// setClientAddr sends addr, the client address the gateway resolved
+// through its trusted proxies, as X-Forwarded-For and X-Real-Ip; with no
+// usable address it sends neither.
+func (o *outbound) setClientAddr(addr string) {
+	a, err := netip.ParseAddr(addr)
+	if err == nil {
+		addr = a.WithZone("").String()
+	}
+	ok := func(string) bool { return err == nil }
+	o.set("X-Forwarded-For", addr, ok)
+	o.set("X-Real-Ip", addr, ok)
 }
 
 // set makes v the only value of header k when ok(v) holds. Otherwise k is
