@@ -16,11 +16,13 @@ var errCannotBuild = errors.New("cannot build the request")
 // is left out rather than risk the destination's header size limit.
 const maxDataHeader = 1024
 
-// hopHeaders are the headers that describe one connection or the framing
-// of one message; porch never copies them into a forwarded request.
+// hopHeaders are the headers that describe one connection or the
+// transfer of one message; porch never copies them into a forwarded
+// request.
 var hopHeaders = map[string]bool{
 	"Host": true, "Content-Length": true, "Connection": true, "Proxy-Connection": true,
 	"Transfer-Encoding": true, "Keep-Alive": true, "Te": true, "Trailer": true, "Upgrade": true,
+	"Expect": true,
 }
 
 // dataHeaderValue reports whether v, taken from an event's data, arrives
@@ -80,11 +82,12 @@ func validHeader(k string, vs []string) bool {
 }
 
 // checkRequest returns an errCannotBuild error when net/http would refuse
-// to send h signed with id as webhook-id. Errors name the header, never
-// its value.
+// to send h, or when id would not arrive unchanged as webhook-id (the
+// signature covers it, so it cannot be left out). Errors name the header,
+// never its value.
 func checkRequest(id string, h http.Header) error {
-	if !validHeaderValue(id) {
-		return fmt.Errorf("%w: the event id is not a valid %s value", errCannotBuild, http.CanonicalHeaderKey(HeaderID))
+	if !dataHeaderValue(id) {
+		return fmt.Errorf("%w: the event id cannot be sent unchanged as %s", errCannotBuild, http.CanonicalHeaderKey(HeaderID))
 	}
 	for k, vs := range h {
 		switch {
