@@ -11,17 +11,19 @@
 // space at either end. The body always carries the true value (the
 // envelope's source, type and interview_id; for format raw, the
 // provider's payload). Copied headers (format raw's archived ones, and
-// enrichment's) that net/http cannot send are left out too. Format raw
-// never passes on the client's X-Forwarded-For, X-Real-Ip, Forwarded or
-// X-Forwarded-Host/-Proto: it sends X-Forwarded-For and X-Real-Ip set to
-// the client address the gateway resolved through its trusted proxies,
-// and neither when there is none.
+// enrichment's) that net/http cannot send are left out too, and
+// connection headers (Connection, Expect, ...) are never copied. Format
+// raw never passes on the client's X-Forwarded-For, X-Real-Ip, Forwarded
+// or X-Forwarded-Host/-Proto: it sends X-Forwarded-For and X-Real-Ip set
+// to the client address the gateway resolved through its trusted
+// proxies, and neither when there is none.
 //
 // An event that still cannot become a request (a body that is not JSON
-// for the envelope, an event id that is not a header value) fails
-// permanently: it is dead-lettered before anything is sent, with the
-// reason as its last error, and its destination's circuit does not count
-// it. A replay fails the same way.
+// for the envelope, or an event id that would not arrive unchanged as
+// webhook-id, which the signature covers) fails permanently: it is
+// dead-lettered before anything is sent, with the reason as its last
+// error, and its destination's circuit does not count it. A replay fails
+// the same way.
 //
 // It reads and settles the outbox through the small Source and Settler
 // interfaces, which *inbox.DB implements. It must not import gateway,
