@@ -134,8 +134,8 @@ func TestAPIEventDetailAndRaw(t *testing.T) {
 	}
 	want, _ := env.db.Body(id)
 	resp, raw := env.get(t, "/api/v1/events/"+id+"/raw", basicAuth(auditorToken))
-	if raw != string(want) || resp.Header.Get("Content-Type") != "application/json" ||
-		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "inline") {
+	if raw != string(want) || resp.Header.Get("X-Porch-Original-Content-Type") != "application/json" ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="`+id+`.json"` {
 		t.Errorf("raw: %q %q %q", raw, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 	}
 	resp, _ = env.get(t, "/api/v1/events/"+id+"/raw?download=1", basicAuth(auditorToken))

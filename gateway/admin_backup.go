@@ -13,9 +13,7 @@ import (
 // short file that looks whole.
 func (a *Admin) handleBackup(w http.ResponseWriter, r *http.Request) {
 	name := fmt.Sprintf("porch-%s.backup", time.Now().UTC().Format("20060102T150405Z"))
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setDownload(w, "application/octet-stream", name)
 	sw := &statusWriter{ResponseWriter: w}
 	if err := a.cfg.Backup(sw); err != nil {
 		if sw.status == 0 { // nothing sent yet: a proper error answer

@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
@@ -77,8 +79,10 @@ func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRaw is GET /api/v1/events/{id}/raw: the exact bytes received,
-// with their original Content-Type, shown inline or, with ?download=1,
-// as a file.
+// always as a download (?download=1 only names the trail action). The
+// body is the provider's, so it is never served under its own
+// Content-Type: a text/html body would run in the archive's origin. The
+// original type travels in X-Porch-Original-Content-Type instead.
 func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	ev, err := a.archive.Event(id)
@@ -98,20 +102,38 @@ func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	ct := ev.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+	mt, ext := rawType(ev.ContentType)
+	if mt != "" {
+		w.Header().Set("X-Porch-Original-Content-Type", mt)
 	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	disp := "inline"
-	if action == "download" {
-		disp = "attachment"
-	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`%s; filename="%s.json"`, disp, id))
+	setDownload(w, "application/octet-stream", ev.ID+ext)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
+}
+
+// setDownload sets the headers of a response that carries stored bytes: a
+// file to save, never a page to render or sniff. name must be safe in a
+// quoted filename (porch's own ids and names).
+func setDownload(w http.ResponseWriter, contentType, name string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+}
+
+// rawType normalises a stored Content-Type for display ("" when it does
+// not parse) and picks the download's file extension.
+func rawType(ct string) (mediaType, ext string) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", ".bin"
+	}
+	ext = ".bin"
+	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+		ext = ".json"
+	}
+	return mime.FormatMediaType(mt, params), ext
 }
 
 // handleRejections is GET /api/v1/rejections?before=&limit=: the bounded

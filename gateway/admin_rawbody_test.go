@@ -1,0 +1,77 @@
+package gateway_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// acceptHTML archives a delivery whose provider sent an HTML body, as a
+// hostile or compromised provider could.
+func (env *adminEnv) acceptHTML(t *testing.T) string {
+	t.Helper()
+	body := `<html><script>fetch("/api/v1/export")</script></html>`
+	sum := sha256.Sum256([]byte(body))
+	ev := &inbox.Event{
+		Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "int-html",
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: env.t0.Add(time.Minute),
+		ContentType: "text/html; charset=utf-8", Body: []byte(body), BodySHA256: hex.EncodeToString(sum[:]),
+		BodySize: len(body), DedupKeys: []string{"n:html"}, Verification: inbox.Verification{Mode: "raw"},
+	}
+	r, err := env.db.Accept(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+// Every route that hands out a stored body sends it as a download the
+// browser neither renders nor sniffs, whatever Content-Type the provider
+// sent.
+func TestRawBodiesAreNeverRenderedInline(t *testing.T) {
+	env := startAdmin(t)
+	id := env.acceptHTML(t)
+	for _, c := range []struct{ path, ctype string }{
+		{"/api/v1/events/" + id + "/raw", "application/octet-stream"},
+		{"/api/v1/events/" + id + "/raw?download=1", "application/octet-stream"},
+		{"/api/v1/export?since=2026-11-02", "application/x-ndjson"},
+	} {
+		for _, auth := range []reqOpt{bearerAuth(auditorToken), basicAuth(auditorToken)} {
+			resp, body := env.get(t, c.path, auth)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", c.path, resp.StatusCode, body)
+			}
+			h := resp.Header
+			if got := h.Get("Content-Type"); got != c.ctype {
+				t.Errorf("%s: Content-Type %q, want %q", c.path, got, c.ctype)
+			}
+			if got := h.Get("Content-Disposition"); !strings.HasPrefix(got, "attachment; filename=") {
+				t.Errorf("%s: Content-Disposition %q", c.path, got)
+			}
+			if got := h.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("%s: X-Content-Type-Options %q", c.path, got)
+			}
+		}
+	}
+	// The provider's own Content-Type is still told, as plain data.
+	resp, raw := env.get(t, "/api/v1/events/"+id+"/raw", bearerAuth(auditorToken))
+	if got := resp.Header.Get("X-Porch-Original-Content-Type"); got != "text/html; charset=utf-8" {
+		t.Errorf("original type %q", got)
+	}
+	if want, _ := env.db.Body(id); raw != string(want) {
+		t.Errorf("raw body changed: %q", raw)
+	}
+	// Dead letters and the event detail are JSON, never the body's type.
+	env.deadLetter(t, env.ids[0])
+	for _, p := range []string{"/api/v1/deadletters", "/api/v1/events/" + id} {
+		resp, _ := env.get(t, p, bearerAuth(auditorToken))
+		if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %q %q", p, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"))
+		}
+	}
+}
