@@ -95,6 +95,19 @@ func (a *Admin) audit(r *http.Request, action string, ids []string, query string
 	})
 }
 
+// auditFirst trails action (with the request's path and query) before h
+// runs, for handlers that stream or act and cannot audit afterwards: a
+// backup, a reload, a profile.
+func (a *Admin) auditFirst(action string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := a.audit(r, action, nil, r.URL.RequestURI(), 0); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		h(w, r)
+	}
+}
+
 // handleList is GET /api/v1/events: a search, newest first.
 func (a *Admin) handleList(w http.ResponseWriter, r *http.Request) {
 	q, err := parseQuery(r.URL.Query())
@@ -169,6 +182,9 @@ func (a *Admin) handleTrail(w http.ResponseWriter, r *http.Request) {
 		limit = 100
 	}
 	list, err := a.archive.AccessTrail(before, limit)
+	if err == nil {
+		err = a.audit(r, "trail", nil, r.URL.RawQuery, len(list))
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

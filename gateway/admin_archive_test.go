@@ -24,17 +24,30 @@ const (
 // adminEnv is a real admin listener on 127.0.0.1:0 over a real inbox in
 // a TempDir.
 type adminEnv struct {
-	db   *inbox.DB
-	base string
-	ids  []string // archived events, oldest first
-	t0   time.Time
+	db    *inbox.DB
+	admin *gateway.Admin
+	base  string
+	ids   []string // archived events, oldest first
+	t0    time.Time
 }
 
 type adminOpt func(*gateway.AdminConfig)
 
 func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()})
+	return startAdminStore(t, inbox.Options{}, func(_ *inbox.DB, c *gateway.AdminConfig) {
+		for _, o := range opts {
+			o(c)
+		}
+	})
+}
+
+// startAdminStore is startAdmin with the store's options (Dir is always a
+// TempDir) and a hook that configures the listener with the store at hand.
+func startAdminStore(t *testing.T, opt inbox.Options, configure func(*inbox.DB, *gateway.AdminConfig)) *adminEnv {
+	t.Helper()
+	opt.Dir = t.TempDir()
+	db, err := inbox.Open(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +58,7 @@ func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 			"enrichment": func(id string) (any, error) { return map[string]any{"interview": map[string]string{"id": id}}, nil },
 		},
 	}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	configure(db, &cfg)
 	a, err := gateway.NewAdmin(cfg, db, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +74,7 @@ func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 		<-done
 		db.Close()
 	})
-	env.base = "http://" + a.Addr()
+	env.base, env.admin = "http://"+a.Addr(), a
 	for i := range 9 {
 		env.ids = append(env.ids, env.accept(t, i))
 	}

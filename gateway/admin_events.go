@@ -145,6 +145,9 @@ func (a *Admin) handleRejections(w http.ResponseWriter, r *http.Request) {
 		limit = 100
 	}
 	list, err := a.archive.Rejections(before, limit)
+	if err == nil {
+		err = a.audit(r, "rejections", nil, r.URL.RawQuery, len(list))
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -18,6 +18,9 @@ type deadLettersPage struct {
 // event first, with replay buttons for admins.
 func (a *Admin) pageDeadLetters(w http.ResponseWriter, r *http.Request) {
 	rows, err := a.archive.DeadLetters(inbox.DeadLetterFilter{Limit: 500})
+	if err == nil {
+		err = a.audit(r, "deadletters", nil, "limit=500", len(rows))
+	}
 	if err != nil {
 		a.pageError(w, r, err)
 		return
@@ -52,6 +55,9 @@ type listPage[T any] struct {
 func (a *Admin) pageRejections(w http.ResponseWriter, r *http.Request) {
 	before, _ := strconv.ParseUint(r.URL.Query().Get("before"), 10, 64)
 	list, err := a.archive.Rejections(before, 100)
+	if err == nil {
+		err = a.audit(r, "rejections", nil, r.URL.RawQuery, len(list))
+	}
 	if err != nil {
 		a.pageError(w, r, err)
 		return
@@ -67,6 +73,9 @@ func (a *Admin) pageRejections(w http.ResponseWriter, r *http.Request) {
 func (a *Admin) pageAccess(w http.ResponseWriter, r *http.Request) {
 	before, _ := strconv.ParseUint(r.URL.Query().Get("before"), 10, 64)
 	list, err := a.archive.AccessTrail(before, 100)
+	if err == nil {
+		err = a.audit(r, "trail", nil, r.URL.RawQuery, len(list))
+	}
 	if err != nil {
 		a.pageError(w, r, err)
 		return

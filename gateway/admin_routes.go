@@ -27,10 +27,10 @@ func (a *Admin) routes() http.Handler {
 	api.Handle("/deadletters", require(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
 	api.Handle("/deadletters/replay", require(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
 	if a.cfg.Reload != nil {
-		api.Handle("/reload", require(RoleAdmin, a.handleReload)).Methods(http.MethodPost)
+		api.Handle("/reload", require(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
 	}
 	if a.cfg.Backup != nil {
-		api.Handle("/backup", require(RoleAdmin, a.handleBackup)).Methods(http.MethodGet)
+		api.Handle("/backup", require(RoleAdmin, a.auditFirst("backup", a.handleBackup))).Methods(http.MethodGet)
 	}
 	// The archive browser's pages (admin_pages*.go, templates in ui/).
 	r.Handle("/", a.page(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)

@@ -18,7 +18,7 @@ type Access struct {
 	At        time.Time `json:"at"`
 	Token     string    `json:"token"` // fingerprint of the token used
 	Role      string    `json:"role"`
-	Action    string    `json:"action"` // "view", "raw", "export", "search", "verify", "replay"
+	Action    string    `json:"action"` // view, raw, download, export, search, verify, replay, deadletters, rejections, trail, backup, reload, debug
 	EventIDs  []string  `json:"event_ids,omitempty"`
 	Query     string    `json:"query,omitempty"` // the filters of a search or export
 	Count     int       `json:"count,omitempty"` // events returned, for searches and exports
