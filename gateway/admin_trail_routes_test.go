@@ -2,13 +2,12 @@ package gateway_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/metrics"
 )
 
 // trailRoute is how to call one admin route and what it must leave on the
@@ -26,7 +25,11 @@ func startFullAdmin(t *testing.T, opt inbox.Options) *adminEnv {
 	return startAdminStore(t, opt, func(db *inbox.DB, c *gateway.AdminConfig) {
 		c.Backup = db.Backup
 		c.Reload = func(context.Context) (gateway.ReloadResult, error) { return gateway.ReloadResult{}, nil }
-		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# metrics\n") })
+		reg := metrics.New()
+		if err := reg.Register(metrics.NewTrailCollector(db.TrailDropped)); err != nil {
+			t.Fatal(err)
+		}
+		c.Metrics = reg.Handler()
 	})
 }
 

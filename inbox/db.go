@@ -38,8 +38,14 @@ type Options struct {
 	Retention time.Duration
 	// RetentionInterval is how often retention runs. Default 10m.
 	RetentionInterval time.Duration
-	// TrailLogSize bounds the access trail. Default 100000.
+	// TrailLogSize bounds the sensitive class of the access trail (event
+	// views, raw reads, downloads, exports, dead letters, replays,
+	// backups; see TrailClass). Default 1000000.
 	TrailLogSize int
+	// TrailSearchSize bounds the search class of the access trail
+	// (searches, chain checks), so searches push out only older searches.
+	// Default 100000.
+	TrailSearchSize int
 	// MinFreeBytes is the free space the data directory must keep: below
 	// it Accept refuses deliveries (ErrNotDurable, so the gateway answers
 	// 503) instead of letting the disk fill up, and takes them again once
@@ -68,7 +74,10 @@ func (o *Options) setDefaults() {
 		o.RetentionInterval = 10 * time.Minute
 	}
 	if o.TrailLogSize <= 0 {
-		o.TrailLogSize = 100000
+		o.TrailLogSize = 1000000
+	}
+	if o.TrailSearchSize <= 0 {
+		o.TrailSearchSize = 100000
 	}
 	if o.MinFreeBytes == 0 {
 		o.MinFreeBytes = 64 << 20

@@ -35,6 +35,7 @@
 //	m/head                        the newest event of the chain (seq, hash, id)
 //	m/checkpoint                  the newest link retention removed (seq, hash, id); Verify starts there
 //	t/<seq>                       bounded access trail: who read what (token fingerprints only)
+//	tq/<seq>, tk/<seq>            the trail's search and sensitive classes, each bounded apart (trail.go)
 //	r/<seq>                       bounded log of rejected and control requests
 //	o/<due>/<id>/<destination>    outbox: a pending forward, due at <due> (Unix ns)
 //	dl/<id>/<destination>         where the forward of <id> to <destination> stands

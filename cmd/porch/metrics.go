@@ -22,6 +22,9 @@ func (m *Main) openMetrics() error {
 	if err := m.Metrics.Register(metrics.NewStoreCollector(m.DB, nil)); err != nil {
 		return err
 	}
+	if err := m.Metrics.Register(metrics.NewTrailCollector(m.DB.TrailDropped)); err != nil {
+		return err
+	}
 	// Enrichment keeps its own counters; m.Enricher is set later in Open
 	// (nil when no source enriches), so they are looked up per scrape.
 	return m.Metrics.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
