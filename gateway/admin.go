@@ -49,6 +49,15 @@ type AdminConfig struct {
 	// Backup streams an online backup of the store (GET /api/v1/backup,
 	// admin role); nil leaves the route out. See admin_backup.go.
 	Backup func(w io.Writer) error
+	// ReadRate is how many requests per second each token may make to the
+	// archive API and pages (searches, page views, reads and actions), in
+	// bursts of up to ReadBurst; beyond it the answer is 429 with
+	// Retry-After. Default 10 per second, bursts of 100; negative turns
+	// the limit off.
+	ReadRate  float64
+	ReadBurst int
+	// Now is the rate limiter's clock. Default time.Now.
+	Now func() time.Time
 	// DetailExtras add named sections to an event's detail (API and
 	// page), e.g. "enrichment". A nil result leaves the section out.
 	DetailExtras map[string]func(id string) (any, error)
@@ -62,6 +71,7 @@ type Admin struct {
 	log     logrus.FieldLogger
 	tokens  atomic.Pointer[tokens]
 	csrf    *csrfKeys
+	limits  *tokenLimits // nil: no rate limit
 	pages   *pages
 	listener
 }
@@ -75,7 +85,8 @@ func NewAdmin(cfg AdminConfig, archive Archive, log logrus.FieldLogger) (*Admin,
 	if log == nil {
 		log = discardLogger()
 	}
-	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin"), csrf: newCSRFKeys()}
+	a := &Admin{cfg: cfg, archive: archive, log: log.WithField("component", "admin"), csrf: newCSRFKeys(),
+		limits: newTokenLimits(cfg.ReadRate, cfg.ReadBurst, cfg.Now)}
 	p, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -102,5 +113,6 @@ func (a *Admin) SetTokens(admin, auditor []string) error {
 		}
 	}
 	a.tokens.Store(newTokens(admin, auditor))
+	a.limits.reset()
 	return nil
 }

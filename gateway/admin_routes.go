@@ -16,21 +16,21 @@ func (a *Admin) routes() http.Handler {
 		r.Handle("/metrics", a.cfg.Metrics).Methods(http.MethodGet)
 	}
 	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Handle("/events/{id}", require(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
-	api.Handle("/events/{id}/raw", require(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
-	api.Handle("/rejections", require(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
-	api.Handle("/events", require(RoleAuditor, a.handleList)).Methods(http.MethodGet)
-	api.Handle("/export", require(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
-	api.Handle("/archive/verify", require(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
-	api.Handle("/access", require(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
-	api.Handle("/events/{id}/replay", require(RoleAdmin, a.handleReplay)).Methods(http.MethodPost)
-	api.Handle("/deadletters", require(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
-	api.Handle("/deadletters/replay", require(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
+	api.Handle("/events/{id}", a.api(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
+	api.Handle("/events/{id}/raw", a.api(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
+	api.Handle("/rejections", a.api(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
+	api.Handle("/events", a.api(RoleAuditor, a.handleList)).Methods(http.MethodGet)
+	api.Handle("/export", a.api(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
+	api.Handle("/archive/verify", a.api(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
+	api.Handle("/access", a.api(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
+	api.Handle("/events/{id}/replay", a.api(RoleAdmin, a.handleReplay)).Methods(http.MethodPost)
+	api.Handle("/deadletters", a.api(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
+	api.Handle("/deadletters/replay", a.api(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
 	if a.cfg.Reload != nil {
-		api.Handle("/reload", require(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
+		api.Handle("/reload", a.api(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
 	}
 	if a.cfg.Backup != nil {
-		api.Handle("/backup", require(RoleAdmin, a.auditFirst("backup", a.handleBackup))).Methods(http.MethodGet)
+		api.Handle("/backup", a.api(RoleAdmin, a.auditFirst("backup", a.handleBackup))).Methods(http.MethodGet)
 	}
 	// The archive browser's pages (admin_pages*.go, templates in ui/).
 	r.Handle("/", a.page(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
@@ -48,6 +48,11 @@ func (a *Admin) routes() http.Handler {
 	return r
 }
 
+// api is require for the archive API, rate-limited per token.
+func (a *Admin) api(min Role, h http.HandlerFunc) http.Handler {
+	return require(min, a.limited(h))
+}
+
 // page is require for the archive pages: a signed-in user without the
 // role gets an HTML page saying so, not the API's JSON. (Without a token
 // the answer stays the 401 that makes the browser ask for one.)
@@ -57,7 +62,7 @@ func (a *Admin) page(min Role, h http.HandlerFunc) http.Handler {
 			a.pageError(w, r, ErrForbidden)
 			return
 		}
-		require(min, h).ServeHTTP(w, r)
+		require(min, a.limited(h)).ServeHTTP(w, r)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 )
@@ -42,7 +43,8 @@ func TestSearchesCannotPushExportsOffTheTrail(t *testing.T) {
 	// The store's clock stands still, so every drop falls in one warning
 	// interval whatever the machine's speed.
 	frozen := time.Now()
-	env := startFullAdmin(t, inbox.Options{TrailSearchSize: capacity, Logger: log, Now: func() time.Time { return frozen }})
+	env := startFullAdmin(t, inbox.Options{TrailSearchSize: capacity, Logger: log, Now: func() time.Time { return frozen }},
+		func(c *gateway.AdminConfig) { c.ReadRate = -1 }) // the searches come from a script
 	id := env.ids[2]
 	env.deadLetter(t, env.ids[4])
 	for _, p := range []string{"/api/v1/export?since=2026-11-02", "/api/v1/events/" + id + "/raw?download=1", "/api/v1/deadletters"} {

@@ -20,9 +20,12 @@ type trailRoute struct {
 }
 
 // startFullAdmin runs an admin listener with every optional route on.
-func startFullAdmin(t *testing.T, opt inbox.Options) *adminEnv {
+func startFullAdmin(t *testing.T, opt inbox.Options, opts ...adminOpt) *adminEnv {
 	t.Helper()
 	return startAdminStore(t, opt, func(db *inbox.DB, c *gateway.AdminConfig) {
+		for _, o := range opts {
+			o(c)
+		}
 		c.Backup = db.Backup
 		c.Reload = func(context.Context) (gateway.ReloadResult, error) { return gateway.ReloadResult{}, nil }
 		reg := metrics.New()
