@@ -78,6 +78,11 @@ type DedupConfig struct {
 type ArchiveConfig struct {
 	Retention       time.Duration `yaml:"retention"`
 	RejectedLogSize int           `yaml:"rejected_log_size"`
+	// AccessTrailSize bounds the access trail's sensitive reads and
+	// actions; AccessTrailSearchSize bounds its searches apart, so
+	// searching never pushes out the record of an export.
+	AccessTrailSize       int `yaml:"access_trail_size"`
+	AccessTrailSearchSize int `yaml:"access_trail_search_size"`
 }
 
 // IngressConfig lists the proxies whose X-Forwarded-For is believed.
@@ -156,6 +161,9 @@ type CircuitConfig struct {
 type AuthConfig struct {
 	AdminTokens   []string `yaml:"admin_tokens"`
 	AuditorTokens []string `yaml:"auditor_tokens"`
+	// RateLimit bounds each token's requests to the archive API and
+	// pages; over it the admin listener answers 429.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
 // ConfigError is one problem in a config file, naming the YAML key path

@@ -45,8 +45,10 @@ func DefaultConfig() *Config {
 			MaxInflightBytes:  32 << 20,
 			MinFreeBytes:      64 << 20,
 		},
-		Dedup:   DedupConfig{Window: 168 * time.Hour},
-		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000},
+		Dedup: DedupConfig{Window: 168 * time.Hour},
+		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000,
+			AccessTrailSize: 1000000, AccessTrailSearchSize: 100000},
+		Auth: AuthConfig{RateLimit: RateLimit{RPS: 10, Burst: 100}},
 	}
 }
 

@@ -101,6 +101,12 @@ func (c *Config) validateLimits(p *problems) {
 	if c.Archive.RejectedLogSize <= 0 {
 		p.add("archive.rejected_log_size", "must be above 0")
 	}
+	if c.Archive.AccessTrailSize <= 0 {
+		p.add("archive.access_trail_size", "must be above 0")
+	}
+	if c.Archive.AccessTrailSearchSize <= 0 {
+		p.add("archive.access_trail_search_size", "must be above 0")
+	}
 	c.validateRetention(p)
 }
 
@@ -120,6 +126,7 @@ func (c *Config) validateRetention(p *problems) {
 }
 
 func (c *Config) validateAuth(p *problems) {
+	checkRate(p, "auth.rate_limit", c.Auth.RateLimit)
 	admin := make(map[string]bool)
 	for i, t := range c.Auth.AdminTokens {
 		key := indexKey("auth.admin_tokens", i)

@@ -48,6 +48,7 @@ destinations:
 auth:
   admin_tokens: [%q]
   auditor_tokens: [%q]
+  rate_limit: {rps: 0}  # the tests read the archive back as fast as they can
 `, dataDir, testKojiSecret, testGatherSecret, sinkURL, sinkURL, testAdminToken, testAuditToken)
 }
 

@@ -57,6 +57,7 @@ var restartOnly = []setting{
 	{"limits", func(c *Config) any { return c.Limits }, func(m, r *Config) { m.Limits = r.Limits }},
 	{"dedup", func(c *Config) any { return c.Dedup }, func(m, r *Config) { m.Dedup = r.Dedup }},
 	{"archive", func(c *Config) any { return c.Archive }, func(m, r *Config) { m.Archive = r.Archive }},
+	{"auth.rate_limit", func(c *Config) any { return c.Auth.RateLimit }, func(m, r *Config) { m.Auth.RateLimit = r.Auth.RateLimit }},
 }
 
 // hookable are restart-only unless a ReloadHook claims them.

@@ -113,7 +113,8 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
+		RejectedLogSize: c.Archive.RejectedLogSize, TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
+		MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
 	})
 	if err != nil {
 		return err
@@ -192,9 +193,9 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 	c := m.Config
 	return gateway.AdminConfig{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
-		ShutdownTimeout: c.Limits.ShutdownTimeout,
-		DetailExtras:    map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
-		Metrics:         m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
+		ShutdownTimeout: c.Limits.ShutdownTimeout, ReadRate: adminRate(c.Auth.RateLimit.RPS), ReadBurst: c.Auth.RateLimit.Burst,
+		DetailExtras: map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
+		Metrics:      m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
 	}
 }
 
@@ -247,4 +248,13 @@ func orOff(n int64) int64 {
 // before a forwarder serves it.
 func (m *Main) reloadDestinations(next *Config) error {
 	return m.Forwarder.SetDestinations((&Main{Config: next}).forwardDestinations())
+}
+
+// adminRate maps auth.rate_limit.rps (0 = off) onto AdminConfig.ReadRate
+// (negative = off).
+func adminRate(rps float64) float64 {
+	if rps == 0 {
+		return -1
+	}
+	return rps
 }
