@@ -3,11 +3,13 @@ package gateway_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"mime"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -74,4 +76,46 @@ func TestRawBodiesAreNeverRenderedInline(t *testing.T) {
 			t.Errorf("%s: %q %q", p, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"))
 		}
 	}
+}
+
+func TestRawType(t *testing.T) {
+	for _, c := range []struct{ in, mediaType, ext string }{
+		{"application/json", "application/json", ".json"},
+		{"Application/JSON; charset=UTF-8", "application/json; charset=UTF-8", ".json"},
+		{"application/vnd.koji+json", "application/vnd.koji+json", ".json"},
+		{"text/html; charset=utf-8", "text/html; charset=utf-8", ".bin"},
+		{"", "", ".bin"},
+		{"not a type", "", ".bin"},
+		{"text/html; charset", "", ".bin"},
+		{`text/plain; name="a\"b"`, `text/plain; name="a\"b"`, ".bin"},
+	} {
+		mt, ext := gateway.RawType(c.in)
+		if mt != c.mediaType || ext != c.ext {
+			t.Errorf("RawType(%q) = %q, %q; want %q, %q", c.in, mt, ext, c.mediaType, c.ext)
+		}
+	}
+}
+
+// The stored Content-Type is the provider's: whatever it holds, what
+// rawType returns for a response header parses again and carries no line
+// breaks.
+func FuzzRawType(f *testing.F) {
+	for _, s := range []string{"application/json", "text/html; charset=utf-8", "a/b; c=\"d\\\"\"", "x/y;\r\nSet-Cookie: a=b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		mt, ext := gateway.RawType(ct)
+		if ext != ".json" && ext != ".bin" {
+			t.Fatalf("ext %q", ext)
+		}
+		if mt == "" {
+			return
+		}
+		if strings.ContainsAny(mt, "\r\n\x00") {
+			t.Fatalf("media type %q holds a control character", mt)
+		}
+		if _, _, err := mime.ParseMediaType(mt); err != nil {
+			t.Fatalf("%q from %q does not parse: %v", mt, ct, err)
+		}
+	})
 }

@@ -19,3 +19,6 @@ func AdminRoutes(a *Admin) []string {
 	})
 	return out
 }
+
+// RawType exposes rawType.
+var RawType = rawType

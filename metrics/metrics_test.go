@@ -236,3 +236,16 @@ func TestCounterSetExportsPackageCounters(t *testing.T) {
 		t.Errorf("porch_enrich_requests_total = %v (found %v), want 7", got, ok)
 	}
 }
+
+func TestTrailCollectorCountsDropsByClass(t *testing.T) {
+	s := startStack(t)
+	if err := s.reg.Register(metrics.NewTrailCollector(s.db.TrailDropped)); err != nil {
+		t.Fatal(err)
+	}
+	fams := s.scrape(t)
+	for _, class := range []string{inbox.TrailSearch, inbox.TrailSensitive} {
+		if got, ok := value(t, fams, "porch_access_trail_dropped_total", map[string]string{"class": class}); !ok || got != 0 {
+			t.Errorf("class %s = %v (found %v), want 0", class, got, ok)
+		}
+	}
+}
