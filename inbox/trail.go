@@ -178,8 +178,9 @@ func (db *DB) TrailDropped() map[string]uint64 {
 // written before entries were indexed by class is indexed once, here.
 func (db *DB) loadTrail() error {
 	t := &db.trail
-	t.search = trailClass{name: TrailSearch, prefix: pfxTrailSearch, size: db.opt.TrailSearchSize}
-	t.kept = trailClass{name: TrailSensitive, prefix: pfxTrailKept, size: db.opt.TrailLogSize}
+	// Field by field: TrailDropped reads the atomic counters meanwhile.
+	t.search.name, t.search.prefix, t.search.size = TrailSearch, pfxTrailSearch, db.opt.TrailSearchSize
+	t.kept.name, t.kept.prefix, t.kept.size = TrailSensitive, pfxTrailKept, db.opt.TrailLogSize
 	var all int
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		t.seq = lastSeq(txn, pfxTrail)
