@@ -34,6 +34,17 @@ func TestServeAdminRateLimitAndTrailMetric(t *testing.T) {
 	if codes[0] != http.StatusOK || codes[1] != http.StatusOK || codes[2] != http.StatusTooManyRequests {
 		t.Errorf("statuses %v, want 200 200 429", codes)
 	}
+	// The archive commands say what the 429 means.
+	c, ok := newAdminClient("archive ls", "http://"+m.Admin.Addr(), testAuditToken, io.Discard)
+	if !ok {
+		t.Fatal("client")
+	}
+	var page map[string]any
+	err := c.getJSON(t.Context(), "/api/v1/events", &page)
+	if err == nil || !strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "auth.rate_limit") ||
+		!strings.Contains(err.Error(), "retry after ") {
+		t.Errorf("client error: %v", err)
+	}
 	if _, body := get("/metrics"); !strings.Contains(body, `porch_access_trail_dropped_total{class="search"} 0`) {
 		t.Errorf("/metrics lacks the trail drop counter")
 	}

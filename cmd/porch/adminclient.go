@@ -106,6 +106,8 @@ func (c *adminClient) do(ctx context.Context, method, path string, body any) (*h
 		hint = " (check --token)"
 	case http.StatusForbidden:
 		hint = " (this needs an admin token)"
+	case http.StatusTooManyRequests:
+		hint = fmt.Sprintf(" (this token's request rate, auth.rate_limit, is used up; retry after %ss)", resp.Header.Get("Retry-After"))
 	}
 	return nil, fmt.Errorf("%s: %d %s%s", strings.SplitN(path, "?", 2)[0], resp.StatusCode, e.Error, hint)
 }
