@@ -68,6 +68,14 @@ func TestRawBodiesAreNeverRenderedInline(t *testing.T) {
 	if want, _ := env.db.Body(id); raw != string(want) {
 		t.Errorf("raw body changed: %q", raw)
 	}
+	// The pages show the body as escaped text inside our own page.
+	for _, p := range []string{"/ui/events/" + id, "/ui/events/" + id + "/raw"} {
+		resp, page := env.get(t, p, basicAuth(auditorToken))
+		if resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || strings.Contains(page, "<script>") ||
+			!strings.Contains(page, "&lt;script&gt;") {
+			t.Errorf("%s: body not shown as escaped text", p)
+		}
+	}
 	// Dead letters and the event detail are JSON, never the body's type.
 	env.deadLetter(t, env.ids[0])
 	for _, p := range []string{"/api/v1/deadletters", "/api/v1/events/" + id} {
