@@ -134,7 +134,7 @@ func TestAPIEventDetailAndRaw(t *testing.T) {
 	}
 	want, _ := env.db.Body(id)
 	resp, raw := env.get(t, "/api/v1/events/"+id+"/raw", basicAuth(auditorToken))
-	if raw != string(want) || resp.Header.Get("X-Porch-Original-Content-Type") != "application/json" ||
+	if raw != string(want) || resp.Header.Get("Content-Type") != "application/json" ||
 		resp.Header.Get("Content-Disposition") != `attachment; filename="`+id+`.json"` {
 		t.Errorf("raw: %q %q %q", raw, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 	}

@@ -79,10 +79,9 @@ func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleRaw is GET /api/v1/events/{id}/raw: the exact bytes received,
-// always as a download (?download=1 only names the trail action). The
-// body is the provider's, so it is never served under its own
-// Content-Type: a text/html body would run in the archive's origin. The
-// original type travels in X-Porch-Original-Content-Type instead.
+// with their original Content-Type but always as a download (?download=1
+// only names the trail action): the body is the provider's, and a
+// text/html body shown inline would run in the archive's origin.
 func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	ev, err := a.archive.Event(id)
@@ -103,10 +102,10 @@ func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	mt, ext := rawType(ev.ContentType)
-	if mt != "" {
-		w.Header().Set("X-Porch-Original-Content-Type", mt)
+	if mt == "" {
+		mt = "application/octet-stream"
 	}
-	setDownload(w, "application/octet-stream", ev.ID+ext)
+	setDownload(w, mt, ev.ID+ext)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body)
 }
