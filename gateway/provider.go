@@ -27,12 +27,25 @@ const (
 type ProviderConfig struct {
 	Secrets           []string      // at least one, none empty; any may match (rotation)
 	Tolerance         time.Duration // gather: max |now - t|; 0 means DefaultTolerance
+	MaxBodyAge        time.Duration // koji: oldest body timestamp accepted; 0 means DefaultMaxBodyAge
 	CanonicalFallback bool          // gather: also try the JS re-serialisation when raw fails
 }
 
 // DefaultTolerance is the Gather timestamp tolerance used when
 // ProviderConfig.Tolerance is zero.
 const DefaultTolerance = 15 * time.Minute
+
+// DefaultMaxBodyAge is the oldest Koji body timestamp accepted when
+// ProviderConfig.MaxBodyAge is zero: well beyond Koji's last retry
+// (about 2 h 36 m after the first attempt) and well inside the default
+// dedup window (168 h).
+const DefaultMaxBodyAge = 24 * time.Hour
+
+// MaxFutureSkew is how far ahead of the receiver's clock a Koji body
+// timestamp may be (clock drift between Koji and porch). A window for
+// replays stays open for MaxBodyAge after the timestamp, so MaxBodyAge +
+// MaxFutureSkew must not exceed the dedup window.
+const MaxFutureSkew = 5 * time.Minute
 
 // Validate reports whether the config can build a verifier.
 func (c ProviderConfig) Validate() error {
@@ -46,6 +59,9 @@ func (c ProviderConfig) Validate() error {
 	}
 	if c.Tolerance < 0 {
 		return errors.New("provider config: negative tolerance")
+	}
+	if c.MaxBodyAge < 0 {
+		return errors.New("provider config: negative max body age")
 	}
 	return nil
 }

@@ -3,8 +3,10 @@ package gateway
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,26 +47,37 @@ func kojiDefinition() Definition {
 	}
 }
 
-// koji verifies X-Koji-Signature: sha256=<hex HMAC of the raw body>.
+// koji verifies X-Koji-Signature: sha256=<hex HMAC of the raw body>, and
+// the age of the body's own timestamp.
 type koji struct {
 	secrets []string
+	maxAge  time.Duration
 }
 
 func newKoji(cfg ProviderConfig) (Provider, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("koji: %w", err)
 	}
-	return koji{secrets: append([]string(nil), cfg.Secrets...)}, nil
+	k := koji{secrets: append([]string(nil), cfg.Secrets...), maxAge: cfg.MaxBodyAge}
+	if k.maxAge == 0 {
+		k.maxAge = DefaultMaxBodyAge
+	}
+	return k, nil
 }
 
-// Verify implements Provider. Koji signs no timestamp, so only Mode and
-// SecretIndex are set.
-func (k koji) Verify(h http.Header, body []byte, _ time.Time) (inbox.Verification, error) {
-	v := h.Get(kojiHeader)
-	if v == "" {
+// Verify implements Provider. Koji signs no timestamp of its own, so once
+// the MAC matches the body's top-level "timestamp" stands in for one: a
+// delivery stamped more than maxAge ago, or more than MaxFutureSkew
+// ahead, is refused with ErrStaleTimestamp. Since maxAge is shorter than
+// the dedup window, a captured delivery is refused by age before its
+// dedup key can expire. A body without a usable timestamp passes here and
+// is quarantined by Inspect.
+func (k koji) Verify(h http.Header, body []byte, now time.Time) (inbox.Verification, error) {
+	hv := h.Get(kojiHeader)
+	if hv == "" {
 		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrMissingSignature)
 	}
-	sig, err := parseKojiSignature(v)
+	sig, err := parseKojiSignature(hv)
 	if err != nil {
 		return inbox.Verification{}, fmt.Errorf("verify koji: %w", err)
 	}
@@ -72,7 +85,53 @@ func (k koji) Verify(h http.Header, body []byte, _ time.Time) (inbox.Verificatio
 	if i < 0 {
 		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrBadSignature)
 	}
-	return inbox.Verification{Mode: ModeRaw, SecretIndex: i}, nil
+	v := inbox.Verification{Mode: ModeRaw, SecretIndex: i}
+	env, err := parseEnvelope(body)
+	if err != nil {
+		return v, nil // unparseable: Inspect quarantines it
+	}
+	text, ts, unit, ok := kojiBodyTime(env)
+	if !ok {
+		return v, nil // no usable timestamp: Inspect quarantines it
+	}
+	skew := now.Sub(ts)
+	v.Timestamp, v.TimestampUnit, v.SkewMillis = text, unit, skew.Milliseconds()
+	if skew > k.maxAge || skew < -MaxFutureSkew {
+		return inbox.Verification{}, fmt.Errorf("verify koji: %w: body timestamp %s is %s from now (allowed: %s old to %s ahead)",
+			ErrStaleTimestamp, ts.UTC().Format(time.RFC3339), skew.Round(time.Second), k.maxAge, MaxFutureSkew)
+	}
+	return v, nil
+}
+
+// kojiBodyTime reads the envelope's top-level "timestamp", the time Koji
+// stamps on every event (PROVIDERS §1.4), as an RFC 3339 string or Unix
+// seconds or milliseconds, written as a number or a string of digits. The
+// times inside data (when an interview completed, say) describe the
+// interview, not the delivery, and are never used. ok is false when the
+// member is absent, null or unreadable; text is the value as written,
+// unquoted.
+func kojiBodyTime(env envelope) (text string, ts time.Time, unit string, ok bool) {
+	raw := env.top.get("timestamp")
+	if s, isStr := jsonText(raw); isStr {
+		if s == "" {
+			return "", time.Time{}, "", false
+		}
+		ts, unit, err := parseGatherTime(s)
+		return s, ts, unit, err == nil
+	}
+	if len(raw) == 0 || !(raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') {
+		return "", time.Time{}, "", false
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	// Beyond ±9e15 a float64 no longer holds whole milliseconds; such a
+	// value is no timestamp Koji would send.
+	if err != nil || math.Abs(f) > 9e15 {
+		return "", time.Time{}, "", false
+	}
+	if math.Abs(f) > 1e12 {
+		return string(raw), time.UnixMilli(int64(f)), "ms", true
+	}
+	return string(raw), time.UnixMilli(int64(f * 1000)), "s", true
 }
 
 // parseKojiSignature decodes "sha256=<64 hex digits>", hex in either case.
@@ -88,11 +147,18 @@ func parseKojiSignature(v string) ([]byte, error) {
 	return sig, nil
 }
 
-// Inspect implements Provider with the dedup keys of PROVIDERS §1.8.
+// Inspect implements Provider with the dedup keys of PROVIDERS §1.8. A
+// body without a usable top-level timestamp cannot prove its age, and
+// every delivery without one could be replayed once its dedup key has
+// expired, so it is reported unparseable: the gateway then archives it
+// quarantined, answered 200 and never forwarded, and an operator decides.
 func (koji) Inspect(body []byte) (Facts, error) {
 	env, err := parseEnvelope(body)
 	if err != nil {
 		return Facts{}, fmt.Errorf("inspect koji: %w", err)
+	}
+	if _, _, _, ok := kojiBodyTime(env); !ok {
+		return Facts{}, fmt.Errorf("inspect koji: %w: no usable top-level timestamp", ErrUnparseable)
 	}
 	f := Facts{Event: env.event, InterviewID: field(env.data, "interview_id")}
 	f.DedupKeys = append(kojiKeys(env, f.InterviewID), bodyKey(body))

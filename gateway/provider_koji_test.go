@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/porchgw/porch/gateway"
@@ -36,6 +37,11 @@ func TestKojiInspect(t *testing.T) {
 			[]string{"interview.completed:i2"}},
 		{"data not an object", ` {"event" : "interview.completed", "data" : [1, 2]} `, "",
 			[]string{"interview.completed:" + fingerprint(t, `[1,2]`)}},
+	}
+	// Koji bodies without a timestamp are quarantined (see below); these
+	// cases are about keys, so each gets one.
+	for i := range tests {
+		tests[i].body = strings.Replace(tests[i].body, `{"event"`, `{"timestamp":"2024-01-01T00:00:00Z","event"`, 1)
 	}
 	runInspectCases(t, "koji", tests)
 }
@@ -127,4 +133,117 @@ func checkKeys(t *testing.T, f gateway.Facts, body string, want []string) {
 	if diff := cmp.Diff(want, f.DedupKeys); diff != "" {
 		t.Errorf("DedupKeys (-want +got):\n%s", diff)
 	}
+}
+
+// TestKojiBodyTimestamp reads the top-level timestamp in every form Koji
+// might write it, and refuses ages outside [-MaxFutureSkew, maxAge].
+func TestKojiBodyTimestamp(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, ts string // ts: the timestamp member's JSON value, "" for none
+		want     error  // nil: accepted
+		unit     string // "": no timestamp recorded
+		skewMS   int64
+	}{
+		{"rfc3339", `"2024-01-01T00:00:00Z"`, nil, "rfc3339", 0},
+		{"rfc3339 offset and fraction", `"2024-01-01T01:00:00.5+01:00"`, nil, "rfc3339", -500},
+		{"unix seconds", `1704067200`, nil, "s", 0},
+		{"unix seconds as string", `"1704067140"`, nil, "s", 60000},
+		{"unix seconds, exponent", `1.7040672e9`, nil, "s", 0},
+		{"unix seconds with fraction", `1704067199.75`, nil, "s", 250},
+		{"unix milliseconds", `1704067200000`, nil, "ms", 0},
+		{"unix milliseconds as string", `"1704067199000"`, nil, "ms", 1000},
+		{"escaped string", `"2024-01-01T00:00:00\u005a"`, nil, "rfc3339", 0},
+		{"25 hours old", `"2023-12-30T23:00:00Z"`, gateway.ErrStaleTimestamp, "", 0},
+		{"6 minutes ahead", `"2024-01-01T00:06:00Z"`, gateway.ErrStaleTimestamp, "", 0},
+		{"year 9999", `"9999-12-31T23:59:59Z"`, gateway.ErrStaleTimestamp, "", 0},
+		{"epoch", `0`, gateway.ErrStaleTimestamp, "", 0},
+		{"negative", `-1704067200`, gateway.ErrStaleTimestamp, "", 0},
+		{"huge milliseconds", `9000000000000000`, gateway.ErrStaleTimestamp, "", 0},
+		// No usable timestamp: accepted here, quarantined by Inspect.
+		{"absent", ``, nil, "", 0},
+		{"null", `null`, nil, "", 0},
+		{"empty string", `""`, nil, "", 0},
+		{"words", `"yesterday"`, nil, "", 0},
+		{"object", `{"at":1704067200}`, nil, "", 0},
+		{"too large for a float", `1e400`, nil, "", 0},
+		{"beyond whole milliseconds", `1e16`, nil, "", 0},
+		{"true", `true`, nil, "", 0},
+	}
+	def, _ := gateway.Lookup("koji")
+	p := mustProvider(t, "koji", gateway.ProviderConfig{Secrets: []string{"s"}})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"event":"interview.completed",`
+			if tc.ts != "" {
+				body += `"timestamp":` + tc.ts + `,`
+			}
+			body += `"data":{"interview_id":"i1"}}`
+			v, err := p.Verify(def.Sign([]byte(body), "s", now), []byte(body), now)
+			if tc.want != nil {
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("Verify error %v, want %v", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if v.TimestampUnit != tc.unit || v.SkewMillis != tc.skewMS {
+				t.Errorf("unit %q skew %d, want %q %d", v.TimestampUnit, v.SkewMillis, tc.unit, tc.skewMS)
+			}
+			_, ierr := p.Inspect([]byte(body))
+			if quarantine := tc.unit == ""; quarantine != errors.Is(ierr, gateway.ErrUnparseable) {
+				t.Errorf("Inspect error %v; want unparseable: %v", ierr, quarantine)
+			}
+		})
+	}
+}
+
+func TestKojiMaxBodyAge(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	def, _ := gateway.Lookup("koji")
+	p := mustProvider(t, "koji", gateway.ProviderConfig{Secrets: []string{"s"}, MaxBodyAge: 3 * time.Hour})
+	for age, want := range map[time.Duration]error{3 * time.Hour: nil, 3*time.Hour + time.Second: gateway.ErrStaleTimestamp} {
+		body := def.Sample("interview.completed", "i1", now.Add(-age))
+		if _, err := p.Verify(def.Sign(body, "s", now), body, now); !errors.Is(err, want) {
+			t.Errorf("age %s: error %v, want %v", age, err, want)
+		}
+	}
+	if _, err := def.New(gateway.ProviderConfig{Secrets: []string{"s"}, MaxBodyAge: -time.Second}); err == nil {
+		t.Error("negative max body age accepted")
+	}
+}
+
+// FuzzKojiVerify signs arbitrary bodies and checks that Verify never
+// accepts a timestamp outside the allowed ages and fails only with
+// ErrStaleTimestamp, and that Inspect quarantines what Verify could not
+// date.
+func FuzzKojiVerify(f *testing.F) {
+	def, _ := gateway.Lookup("koji")
+	for _, e := range def.Events {
+		f.Add(sampleBody(f, "koji", e))
+	}
+	for _, ts := range []string{`1704067200`, `1.7040672e9`, `"1704067200000"`, `1e400`, `-0`, `"2024-01-01T00:00:00+14:00"`, `9e15`, `-9e15`, `null`, `"\ud800"`} {
+		f.Add([]byte(`{"event":"interview.completed","timestamp":` + ts + `,"data":{"interview_id":"i1"}}`))
+	}
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := mustProvider(f, "koji", gateway.ProviderConfig{Secrets: []string{"s"}})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		v, err := p.Verify(def.Sign(body, "s", now), body, now)
+		if err != nil {
+			if !errors.Is(err, gateway.ErrStaleTimestamp) {
+				t.Fatalf("error %v is not ErrStaleTimestamp", err)
+			}
+			return
+		}
+		skew := time.Duration(v.SkewMillis) * time.Millisecond
+		if skew > gateway.DefaultMaxBodyAge || skew < -gateway.MaxFutureSkew {
+			t.Fatalf("accepted skew %s", skew)
+		}
+		_, ierr := p.Inspect(body)
+		if v.TimestampUnit == "" && ierr == nil {
+			t.Fatal("a body Verify could not date was not quarantined")
+		}
+	})
 }

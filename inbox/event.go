@@ -40,8 +40,9 @@ type Verification struct {
 	// SecretIndex is the position, in the source's configured secret
 	// list, of the secret that matched.
 	SecretIndex int `json:"secret_index"`
-	// Timestamp is the signed timestamp exactly as sent (Gather's t),
-	// empty when the provider signs none.
+	// Timestamp is the signed timestamp exactly as sent: Gather's t, or
+	// the top-level timestamp of a Koji body (signed with the body),
+	// unquoted; empty when there is none.
 	Timestamp string `json:"timestamp,omitempty"`
 	// TimestampUnit is how Timestamp was read: "s", "ms" or "rfc3339".
 	TimestampUnit string `json:"timestamp_unit,omitempty"`

@@ -97,12 +97,13 @@ type Source struct {
 	Secrets           []string         `yaml:"secrets"`
 	Tolerance         time.Duration    `yaml:"tolerance"`          // gather only
 	CanonicalFallback bool             `yaml:"canonical_fallback"` // gather only
+	MaxBodyAge        time.Duration    `yaml:"max_body_age"`       // koji only; default below dedup.window
 	AllowCIDRs        []string         `yaml:"allow_cidrs"`
 	RateLimit         RateLimit        `yaml:"rate_limit"`
 	Enrich            *EnrichConfig    `yaml:"enrich,omitempty"`    // nil: no enrichment
 	Reconcile         *ReconcileConfig `yaml:"reconcile,omitempty"` // nil: no reconciliation
 
-	explicit map[string]bool // keys present in the file, for gather-only checks
+	explicit map[string]bool // keys present in the file, for provider-only checks
 }
 
 // RateLimit is a token bucket; RPS 0 turns it off.

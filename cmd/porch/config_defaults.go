@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"time"
+
+	"github.com/porchgw/porch/gateway"
 )
 
 // Provider names accepted in sources[].provider.
@@ -150,4 +152,18 @@ func (c *Config) fillDerived() {
 	if c.TLS.ACME.CacheDir == "" {
 		c.TLS.ACME.CacheDir = filepath.Join(c.DataDir, "acme")
 	}
+	for i := range c.Sources {
+		if s := &c.Sources[i]; s.Provider == providerKoji && !s.explicit["max_body_age"] {
+			s.MaxBodyAge = defaultMaxBodyAge(c.Dedup.Window)
+		}
+	}
+}
+
+// defaultMaxBodyAge is the oldest Koji body timestamp accepted when
+// max_body_age is not set: gateway.DefaultMaxBodyAge, or less when
+// dedup.window is shorter, so that a delivery is refused as stale before
+// its dedup key expires. It is 0 (refused by validation) when the window
+// leaves no room at all.
+func defaultMaxBodyAge(window time.Duration) time.Duration {
+	return max(0, min(gateway.DefaultMaxBodyAge, window-gateway.MaxFutureSkew))
 }

@@ -93,20 +93,28 @@ func (s Source) masked() Source {
 // gatherOnly lists source keys that only gather sources may set.
 var gatherOnly = map[string]bool{"tolerance": true, "canonical_fallback": true}
 
-// MarshalYAML leaves gather-only keys out of non-gather sources, so a
-// printed effective config loads again.
+// kojiOnly lists source keys that only koji sources may set.
+var kojiOnly = map[string]bool{"max_body_age": true}
+
+// MarshalYAML leaves gather-only keys out of non-gather sources, and
+// koji-only keys out of non-koji ones, so a printed effective config loads
+// again.
 func (s Source) MarshalYAML() (any, error) {
 	type plain Source
 	var n yaml.Node
 	if err := n.Encode(plain(s)); err != nil {
 		return nil, fmt.Errorf("encode source %s: %w", s.Name, err)
 	}
-	if s.Provider == providerGather || n.Kind != yaml.MappingNode {
+	if n.Kind != yaml.MappingNode {
 		return &n, nil
+	}
+	drop := gatherOnly
+	if s.Provider == providerGather {
+		drop = kojiOnly
 	}
 	kept := n.Content[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if !gatherOnly[n.Content[i].Value] {
+		if !drop[n.Content[i].Value] {
 			kept = append(kept, n.Content[i], n.Content[i+1])
 		}
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"regexp"
 	"time"
+
+	"github.com/porchgw/porch/gateway"
 )
 
 // reName is the allowed shape of source and destination names.
@@ -52,7 +54,11 @@ func (c *Config) validateSource(p *problems, key string, s *Source) {
 			p.add(joinKey(key, k), "only for gather sources")
 		}
 	}
+	if s.explicit["max_body_age"] && s.Provider != providerKoji && s.Provider != "" {
+		p.add(joinKey(key, "max_body_age"), "only for koji sources")
+	}
 	checkPositive(p, joinKey(key, "tolerance"), s.Tolerance)
+	c.checkReplayWindow(p, key, s)
 	checkIPNets(p, joinKey(key, "allow_cidrs"), s.AllowCIDRs)
 	checkRate(p, joinKey(key, "rate_limit"), s.RateLimit)
 	if s.Enrich != nil {
@@ -60,6 +66,33 @@ func (c *Config) validateSource(p *problems, key string, s *Source) {
 	}
 	if s.Reconcile != nil && gather {
 		validateReconcile(p, key, s)
+	}
+}
+
+// checkReplayWindow keeps every accepted timestamp inside the dedup
+// window: a delivery stays acceptable for as long as its timestamp may lag
+// plus as long as it may lead, and if that outlasted the dedup key, a
+// captured delivery could be replayed as a new event once the key expired.
+func (c *Config) checkReplayWindow(p *problems, key string, s *Source) {
+	w := c.Dedup.Window
+	if w <= 0 {
+		return // dedup.window is reported on its own
+	}
+	switch s.Provider {
+	case providerKoji:
+		k := joinKey(key, "max_body_age")
+		switch {
+		case s.MaxBodyAge <= 0 && !s.explicit["max_body_age"]:
+			p.add(k, "dedup.window %s is too short: a koji source needs it above %s (clock skew allowed for body timestamps)", w, gateway.MaxFutureSkew)
+		case s.MaxBodyAge <= 0:
+			p.add(k, "must be above 0, got %s", s.MaxBodyAge)
+		case s.MaxBodyAge+gateway.MaxFutureSkew > w:
+			p.add(k, "%s plus %s of allowed clock skew is longer than dedup.window %s: a captured delivery could be replayed as new once its dedup key expired", s.MaxBodyAge, gateway.MaxFutureSkew, w)
+		}
+	case providerGather:
+		if 2*s.Tolerance > w {
+			p.add(joinKey(key, "tolerance"), "%s either side of now spans more than dedup.window %s: a captured delivery could be replayed as new once its dedup key expired", s.Tolerance, w)
+		}
 	}
 }
 

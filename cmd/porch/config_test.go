@@ -118,6 +118,8 @@ func TestFullConfig(t *testing.T) {
 		{"koji enrich auth default", koji.Enrich.Auth, "bearer"},
 		{"koji enrich events default", koji.Enrich.Events, []string{"interview.analysis_ready"}},
 		{"koji enrich on_failure", koji.Enrich.OnFailure, "hold"},
+		{"koji max_body_age", koji.MaxBodyAge, 6 * time.Hour},
+		{"gather max_body_age unset", gather.MaxBodyAge, time.Duration(0)},
 		{"gather canonical_fallback", gather.CanonicalFallback, false},
 		{"gather auth", gather.Enrich.Auth, "basic"},
 		{"gather enrich timeout default", gather.Enrich.Timeout, 10 * time.Second},

@@ -175,7 +175,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 	srcs := make([]gateway.Source, 0, len(c.Sources))
 	for _, s := range c.Sources {
 		srcs = append(srcs, gateway.Source{Name: s.Name, Provider: s.Provider, ProviderConfig: gateway.ProviderConfig{
-			Secrets: s.Secrets, Tolerance: s.Tolerance, CanonicalFallback: s.CanonicalFallback,
+			Secrets: s.Secrets, Tolerance: s.Tolerance, CanonicalFallback: s.CanonicalFallback, MaxBodyAge: s.MaxBodyAge,
 		}, Ingress: sourceIngress(s)})
 	}
 	return gateway.Config{

@@ -11,22 +11,30 @@ const kojiBody = '{"event":"interview.analysis_ready","timestamp":"2024-01-01T00
 const kojiHTML = '{"event":"interview.completed","timestamp":"2024-01-01T00:00:00Z","study_id":"s1","data":{"interview_id":"i2","metadata":{"note":"<b>&</b>\u2028","2":"x","1":"y"}}}';
 const kojiPretty = JSON.stringify(JSON.parse(kojiBody), null, 2);
 const ks = (b, s) => "sha256=" + hmac(s, b);
+// Koji vectors are checked at NOW unless they say otherwise: the body's
+// timestamp must be recent (default max body age 24h, 5m ahead at most).
+const K = (o) => Object.assign({ secrets: ["test_secret"], now: NOW }, o);
+const KW = (i) => ({ mode: "raw", secret_index: i, timestamp: NOW, timestamp_unit: "rfc3339", skew_ms: 0 });
 const koji = [
-  { name: "published vector", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=32b07a1372852e6d095992cd287c6943a3afe18b34b64276f0f30e46e49cbf3d" }, want: { mode: "raw", secret_index: 0 } },
-  { name: "uppercase hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody).toUpperCase() }, want: { mode: "raw", secret_index: 0 } },
-  { name: "rotated secret", secrets: ["new_secret", "test_secret"], body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want: { mode: "raw", secret_index: 1 } },
-  { name: "html and line separator raw", secrets: ["s3cr3t"], body: kojiHTML, headers: { "X-Koji-Signature": ks(kojiHTML, "s3cr3t") }, want: { mode: "raw", secret_index: 0 } },
-  { name: "pretty body signed raw", secrets: ["s3cr3t"], body: kojiPretty, headers: { "X-Koji-Signature": ks(kojiPretty, "s3cr3t") }, want: { mode: "raw", secret_index: 0 } },
-  { name: "wrong secret", secrets: ["other"], body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "bad_signature" },
-  { name: "body changed", secrets: ["test_secret"], body: kojiBody.replace("4.5", "4.6"), headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "bad_signature" },
-  { name: "missing header", secrets: ["test_secret"], body: kojiBody, headers: {}, want_error: "missing_signature" },
-  { name: "empty header", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "" }, want_error: "missing_signature" },
-  { name: "no prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": hmac("test_secret", kojiBody) }, want_error: "malformed_signature" },
-  { name: "sha1 prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha1=" + hmac("test_secret", kojiBody) }, want_error: "malformed_signature" },
-  { name: "uppercase prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "SHA256=" + hmac("test_secret", kojiBody) }, want_error: "malformed_signature" },
-  { name: "short hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody).slice(0, 63) }, want_error: "malformed_signature" },
-  { name: "long hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody) + "00" }, want_error: "malformed_signature" },
-  { name: "non hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + "zz" + hmac("test_secret", kojiBody).slice(2) }, want_error: "malformed_signature" },
+  K({ name: "published vector", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=32b07a1372852e6d095992cd287c6943a3afe18b34b64276f0f30e46e49cbf3d" }, want: KW(0) }),
+  K({ name: "uppercase hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody).toUpperCase() }, want: KW(0) }),
+  K({ name: "rotated secret", secrets: ["new_secret", "test_secret"], body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want: KW(1) }),
+  K({ name: "html and line separator raw", secrets: ["s3cr3t"], body: kojiHTML, headers: { "X-Koji-Signature": ks(kojiHTML, "s3cr3t") }, want: KW(0) }),
+  K({ name: "pretty body signed raw", secrets: ["s3cr3t"], body: kojiPretty, headers: { "X-Koji-Signature": ks(kojiPretty, "s3cr3t") }, want: KW(0) }),
+  K({ name: "wrong secret", secrets: ["other"], body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "bad_signature" }),
+  K({ name: "body changed", secrets: ["test_secret"], body: kojiBody.replace("4.5", "4.6"), headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "bad_signature" }),
+  K({ name: "missing header", secrets: ["test_secret"], body: kojiBody, headers: {}, want_error: "missing_signature" }),
+  K({ name: "empty header", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "" }, want_error: "missing_signature" }),
+  K({ name: "no prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": hmac("test_secret", kojiBody) }, want_error: "malformed_signature" }),
+  K({ name: "sha1 prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha1=" + hmac("test_secret", kojiBody) }, want_error: "malformed_signature" }),
+  K({ name: "uppercase prefix", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "SHA256=" + hmac("test_secret", kojiBody) }, want_error: "malformed_signature" }),
+  K({ name: "short hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody).slice(0, 63) }, want_error: "malformed_signature" }),
+  K({ name: "long hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + hmac("test_secret", kojiBody) + "00" }, want_error: "malformed_signature" }),
+  K({ name: "non hex", secrets: ["test_secret"], body: kojiBody, headers: { "X-Koji-Signature": "sha256=" + "zz" + hmac("test_secret", kojiBody).slice(2) }, want_error: "malformed_signature" }),
+  K({ name: "stale body timestamp", now: "2024-01-02T00:00:01Z", body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "stale_timestamp" }),
+  K({ name: "default max body age edge", now: "2024-01-02T00:00:00Z", body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want: { mode: "raw", secret_index: 0, timestamp: NOW, timestamp_unit: "rfc3339", skew_ms: 86400000 } }),
+  K({ name: "body timestamp too far ahead", now: "2023-12-31T23:54:59Z", body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "stale_timestamp" }),
+  K({ name: "stale but wrong secret is bad signature", secrets: ["other"], now: "2025-01-01T00:00:00Z", body: kojiBody, headers: { "X-Koji-Signature": ks(kojiBody, "test_secret") }, want_error: "bad_signature" }),
 ];
 
 const gBody = '{"event":"candidate_interview.status_changed","timestamp":"2024-01-01T00:00:00Z","data":{"candidateInterviewId":"ci-1","candidateId":"c-1","interviewId":"i-1","status":"has_reviewed","note":"<b>&</b>"}}';
