@@ -45,6 +45,11 @@ type ReconcileConfig struct {
 	// Route names the destinations of a recreated event, as the gateway
 	// does for a delivery. Required.
 	Route func(source, eventType string) []string
+	// DedupKeys returns the dedup keys a delivery of body claims, most
+	// specific first: the gateway's own function for Gather deliveries
+	// (gateway.Inspect), so a recreated event and a real delivery of the
+	// same interview always share their key. Required.
+	DedupKeys func(body []byte) ([]string, error)
 	// Statuses are the candidate-interview statuses listed. Default
 	// ["new_response"].
 	Statuses []string
@@ -78,6 +83,8 @@ func (e *Enricher) NewReconciler(cfg ReconcileConfig, store ReconcileStore) (*Re
 		return nil, fmt.Errorf("reconcile %s: interval must be positive", cfg.Source)
 	case cfg.Route == nil:
 		return nil, fmt.Errorf("reconcile %s: no route", cfg.Source)
+	case cfg.DedupKeys == nil:
+		return nil, fmt.Errorf("reconcile %s: no dedup key function", cfg.Source)
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = 24 * time.Hour

@@ -64,15 +64,19 @@ func parseListPage(b []byte) (listPage, error) {
 	return lp, nil
 }
 
-// completion is a listed interview with its completion time and the
-// dedup key a real delivery of it claims.
+// completion is a listed interview with its completion time, the
+// delivery Gather would have sent for it, and the dedup keys that delivery
+// claims (key is the first, the logical one).
 type completion struct {
 	item listItem
 	at   time.Time
+	body []byte
+	keys []string
 	key  string
 }
 
-// completion reads it; false when it has no usable completion time.
+// completion reads it; false when it has no usable completion time, or
+// its recreated delivery cannot be keyed.
 func (r *Reconciler) completion(it listItem) (completion, bool) {
 	if it.TakenAt == "" {
 		it.TakenAt = it.CompletedAt
@@ -83,16 +87,17 @@ func (r *Reconciler) completion(it listItem) (completion, bool) {
 		r.log.WithField("interview_id", it.ID).Warn("listed interview has no completion time; skipped")
 		return completion{}, false
 	}
-	return completion{item: it, at: at, key: CompletedDedupKey(it.ID, it.TakenAt)}, true
-}
-
-// CompletedDedupKey is the dedup key the gateway's gather provider gives a
-// candidate_interview.completed delivery (gatherKeyParts in
-// gateway/provider_gather.go): event, candidateInterviewId and takenAt,
-// joined with ":". Both sides must agree for a real delivery and a
-// reconciled one to be duplicates of each other.
-func CompletedDedupKey(candidateInterviewID, takenAt string) string {
-	return EventCompleted + ":" + candidateInterviewID + ":" + takenAt
+	c := completion{item: it, at: at}
+	c.body = syntheticBody(c)
+	// The keys come from the gateway's function, not a copy of its rules,
+	// so a reconciled event and a real delivery cannot disagree.
+	if c.keys, err = r.cfg.DedupKeys(c.body); err != nil || len(c.keys) == 0 {
+		r.m.ReconcileSkipped.Add(1)
+		r.log.WithField("interview_id", it.ID).WithError(err).Warn("listed interview cannot be keyed; skipped")
+		return completion{}, false
+	}
+	c.key = c.keys[0]
+	return c, true
 }
 
 // syntheticBody is the delivery Gather would have sent for c, with the
@@ -119,7 +124,7 @@ func syntheticBody(c completion) []byte {
 
 // syntheticEvent is the archived form of c's recreated delivery.
 func syntheticEvent(source string, c completion, now time.Time) *inbox.Event {
-	body := syntheticBody(c)
+	body := c.body
 	sum := sha256.Sum256(body)
 	hexSum := hex.EncodeToString(sum[:])
 	return &inbox.Event{
@@ -128,6 +133,6 @@ func syntheticEvent(source string, c completion, now time.Time) *inbox.Event {
 		RequestID: "reconcile", ContentType: "application/json",
 		BodySHA256: hexSum, BodySize: len(body), Body: body,
 		Verification: inbox.Verification{Mode: "none"},
-		DedupKeys:    []string{c.key, "body:" + hexSum},
+		DedupKeys:    c.keys,
 	}
 }

@@ -20,7 +20,7 @@ const gatherSecret = "whsec-gather-test"
 // startGateway runs the real ingest listener on the harness's store, with
 // one gather source "src" routed to destination "app". Only this test
 // imports gateway (package enrich does not): real signed deliveries prove
-// that CompletedDedupKey is the key the gateway computes.
+// that the reconciler keys events as the gateway does.
 func startGateway(t *testing.T, h *harness) string {
 	t.Helper()
 	gw, err := gateway.New(gateway.Config{
@@ -43,6 +43,34 @@ func startGateway(t *testing.T, h *harness) string {
 
 func route(source, event string) []string { return []string{"app"} }
 
+// gatherKeys is the gateway's keying of Gather deliveries, as cmd/porch
+// hands it to the reconciler.
+func gatherKeys(body []byte) ([]string, error) {
+	f, err := gateway.Inspect("gather", body)
+	return f.DedupKeys, err
+}
+
+// completedKey is the logical dedup key the gateway gives the completed
+// delivery of it.
+func completedKey(t *testing.T, it map[string]any) string {
+	t.Helper()
+	f, err := gateway.Inspect("gather", deliveryBody(it))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.DedupKeys[0]
+}
+
+// deliveryBody is the candidate_interview.completed delivery of it.
+func deliveryBody(it map[string]any) []byte {
+	body, _ := json.Marshal(map[string]any{
+		"event": "candidate_interview.completed", "timestamp": it["takenAt"],
+		"data": map[string]any{"candidateInterviewId": it["id"], "candidateId": it["candidateId"],
+			"interviewId": it["interviewId"], "status": "new_response", "takenAt": it["takenAt"]},
+	})
+	return body
+}
+
 // item is one candidate interview as Gather's list returns it.
 func item(id, status, takenAt string) map[string]any {
 	return map[string]any{
@@ -55,11 +83,7 @@ func item(id, status, takenAt string) map[string]any {
 // the gateway and returns the gateway's answer.
 func deliver(t *testing.T, url string, it map[string]any) (id string, duplicate bool) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
-		"event": "candidate_interview.completed", "timestamp": it["takenAt"],
-		"data": map[string]any{"candidateInterviewId": it["id"], "candidateId": it["candidateId"],
-			"interviewId": it["interviewId"], "status": "new_response", "takenAt": it["takenAt"]},
-	})
+	body := deliveryBody(it)
 	def, _ := gateway.Lookup("gather")
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	for k, v := range def.Sign(body, gatherSecret, time.Now()) {
@@ -98,7 +122,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 		deliver(t, url, it)
 	}
 
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: 5 * time.Minute, Route: route}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: 5 * time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +135,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 		t.Fatalf("%d events queued, want 230 (10 real + 220 reconciled)", len(pending))
 	}
 	for i, it := range completed {
-		id, err := h.db.LookupDedup("src", enrich.CompletedDedupKey(it["id"].(string), it["takenAt"].(string)))
+		id, err := h.db.LookupDedup("src", completedKey(t, it))
 		if err != nil {
 			t.Fatalf("%s not in the archive: %v", it["id"], err)
 		}
@@ -125,7 +149,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"old-1", "rev-1", "nodate-1"} {
-		if _, err := h.db.LookupDedup("src", enrich.CompletedDedupKey(id, t0.Format(time.RFC3339))); !errors.Is(err, inbox.ErrNotFound) {
+		if _, err := h.db.LookupDedup("src", completedKey(t, item(id, "new_response", t0.Format(time.RFC3339)))); !errors.Is(err, inbox.ErrNotFound) {
 			t.Errorf("%s should not have been created", id)
 		}
 	}
@@ -139,7 +163,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 	// A real delivery arriving after reconciliation is a duplicate of the
 	// reconciled event ...
 	late := completed[50]
-	want, _ := h.db.LookupDedup("src", enrich.CompletedDedupKey(late["id"].(string), late["takenAt"].(string)))
+	want, _ := h.db.LookupDedup("src", completedKey(t, late))
 	if id, dup := deliver(t, url, late); !dup || id != want {
 		t.Fatalf("late real delivery: id %s duplicate %v; want duplicate of %s", id, dup, want)
 	}
@@ -155,7 +179,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 func TestReconciledEventIsEnriched(t *testing.T) {
 	h := newHarness(t, "gather", nil)
 	h.api.list = []map[string]any{item("ci-1", "new_response", h.clk.Now().Format(time.RFC3339))}
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +198,7 @@ func TestReconciledEventIsEnriched(t *testing.T) {
 
 func TestReconcileRunStopsWithContext(t *testing.T) {
 	h := newHarness(t, "gather", nil)
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +222,15 @@ func TestReconcileRunStopsWithContext(t *testing.T) {
 func TestNewReconcilerRejectsBadConfig(t *testing.T) {
 	h := newHarness(t, "koji", nil)
 	for name, cfg := range map[string]enrich.ReconcileConfig{
-		"koji source":    {Source: "src", Interval: time.Minute, Route: route},
-		"unknown source": {Source: "nope", Interval: time.Minute, Route: route},
+		"koji source":    {Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys},
+		"unknown source": {Source: "nope", Interval: time.Minute, Route: route, DedupKeys: gatherKeys},
 	} {
 		if _, err := h.en.NewReconciler(cfg, h.db); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	g := newHarness(t, "gather", nil)
+	if _, err := g.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route}, g.db); err == nil {
+		t.Error("no dedup key function: no error")
 	}
 }

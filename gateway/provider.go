@@ -106,6 +106,8 @@ type Definition struct {
 	// control request (Koji's endpoint check) that must get 200. It is nil
 	// for providers without one.
 	ControlWithoutSignature func(body []byte) bool
+
+	inspect func(body []byte) (Facts, error) // Provider.Inspect, which needs no secrets
 }
 
 // registry is the table of supported providers, in a stable order.
@@ -122,6 +124,18 @@ func Lookup(name string) (Definition, bool) {
 		}
 	}
 	return Definition{}, false
+}
+
+// Inspect reads from body what the named provider's deliveries get read
+// (event, interview id, dedup keys), verifying nothing. Code that
+// recreates a delivery, such as the Gather reconciler, uses it so that the
+// recreated event claims exactly the dedup keys the real one would.
+func Inspect(provider string, body []byte) (Facts, error) {
+	d, ok := Lookup(provider)
+	if !ok {
+		return Facts{}, fmt.Errorf("inspect: unknown provider %q", provider)
+	}
+	return d.inspect(body)
 }
 
 // ProviderNames lists the registered provider names.
@@ -182,13 +196,18 @@ func parseEnvelope(body []byte) (envelope, error) {
 }
 
 // field returns a string or number member of fs as text, "" otherwise.
+// A number is written as JSON.stringify writes it (1.7966e9 and 1796600000
+// both read "1796600000"; one JSON.stringify writes as null reads ""), so a
+// delivery and its canonical re-serialisation build the same dedup keys.
 func field(fs jsonFields, key string) string {
 	raw := fs.get(key)
 	if s, ok := jsonText(raw); ok {
 		return s
 	}
 	if len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') {
-		return string(raw) // a number, as written
+		if n := appendJSNumber(nil, raw); string(n) != "null" {
+			return string(n)
+		}
 	}
 	return ""
 }

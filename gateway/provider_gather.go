@@ -31,6 +31,7 @@ func gatherDefinition() Definition {
 		Events:           gatherEvents,
 		Sample:           gatherSample,
 		Sign:             gatherSign,
+		inspect:          gather{}.Inspect,
 	}
 }
 

@@ -44,6 +44,7 @@ func kojiDefinition() Definition {
 		Sample:                  kojiSample,
 		Sign:                    kojiSign,
 		ControlWithoutSignature: kojiControl,
+		inspect:                 koji{}.Inspect,
 	}
 }
 

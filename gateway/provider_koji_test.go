@@ -30,9 +30,10 @@ func TestKojiInspect(t *testing.T) {
 			[]string{"interview.completed:" + fingerprint(t, `{"status":"completed"}`)}},
 		{"no data", `{"event":"interview.completed"}`, "",
 			[]string{"interview.completed:" + fingerprint(t, `null`)}},
-		// Members read as json.Unmarshal into a map reads them.
-		{"escaped key, numeric id", `{"event":"interview.completed","data":{"interview_\u0069d":1.50}}`, "1.50",
-			[]string{"interview.completed:1.50"}},
+		// Members read as json.Unmarshal into a map reads them; numbers
+		// as JSON.stringify writes them.
+		{"escaped key, numeric id", `{"event":"interview.completed","data":{"interview_\u0069d":1.50}}`, "1.5",
+			[]string{"interview.completed:1.5"}},
 		{"duplicate keys: the last wins", `{"event":"x","event":"interview.completed","data":{"interview_id":"i1","interview_id":"i2"}}`, "i2",
 			[]string{"interview.completed:i2"}},
 		{"data not an object", ` {"event" : "interview.completed", "data" : [1, 2]} `, "",

@@ -6,6 +6,7 @@ import (
 
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
+	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -52,6 +53,7 @@ func (m *Main) openEnrich() error {
 		r, err := en.NewReconciler(enrich.ReconcileConfig{
 			Source: s.Name, Interval: s.Reconcile.Interval, Lookback: s.Reconcile.Lookback,
 			MaxAge: m.Config.Dedup.Window, Route: forward.Router(m.forwardDestinations()),
+			DedupKeys: gatherDedupKeys,
 		}, m.DB)
 		if err != nil {
 			return fmt.Errorf("reconciliation: %w", err)
@@ -59,6 +61,13 @@ func (m *Main) openEnrich() error {
 		m.Reconcilers = append(m.Reconcilers, r)
 	}
 	return nil
+}
+
+// gatherDedupKeys is the gateway's keying of a Gather delivery, which the
+// reconciler uses for the deliveries it recreates.
+func gatherDedupKeys(body []byte) ([]string, error) {
+	f, err := gateway.Inspect(providerGather, body)
+	return f.DedupKeys, err
 }
 
 // prepareFunc adapts the Enricher to the forwarder's Prepare seam; nil
