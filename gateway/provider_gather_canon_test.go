@@ -2,11 +2,14 @@ package gateway_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
 )
 
 const gatherSecret = "test-gather-secret"
@@ -118,4 +121,45 @@ func FuzzInspectCanonical(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGatherCheapChecksComeFirst sends unauthenticated requests to a real
+// listener: whatever the body, a missing or malformed header, an
+// unreadable t, or a t outside the tolerance is refused for that reason,
+// which shows it was checked before any MAC or re-serialisation of the
+// body (BenchmarkVerifyGatherUnsigned measures the cost).
+func TestGatherCheapChecksComeFirst(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	srv, db := startGateway(t, gateway.Config{
+		Now: func() time.Time { return now },
+		Sources: []gateway.Source{{Name: "gather", Provider: "gather",
+			ProviderConfig: gateway.ProviderConfig{Secrets: []string{gatherSecret}, CanonicalFallback: true}}},
+	})
+	def, _ := gateway.Lookup("gather")
+	body := prettyBody(t, def.Sample("candidate_interview.completed", "ci-1", now))
+	forged := def.Sign(body, "not-the-secret", now).Get("X-Qualifi-Signature")
+	_, v1, _ := strings.Cut(forged, ",")
+	for _, tc := range []struct {
+		name, header string
+		want         error
+	}{
+		{"missing", "", gateway.ErrMissingSignature},
+		{"malformed", "t=1,v1=zz", gateway.ErrMalformedSignature},
+		{"unreadable t", "t=soon," + v1, gateway.ErrMalformedSignature},
+		{"stale t", fmt.Sprintf("t=%d,%s", now.Add(-time.Hour).Unix(), v1), gateway.ErrStaleTimestamp},
+		{"future t", fmt.Sprintf("t=%d,%s", now.Add(time.Hour).Unix(), v1), gateway.ErrStaleTimestamp},
+		{"fresh t, forged", forged, gateway.ErrBadSignature},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("X-Qualifi-Signature", tc.header)
+			}
+			a := postDelivery(t, nil, "http://"+srv.Addr(), "gather", body, h)
+			if a.Status != http.StatusUnauthorized || a.Error != tc.want.Error() {
+				t.Errorf("answer %+v, want 401 %q", a, tc.want)
+			}
+		})
+	}
+	waitRejection(t, db, func(r inbox.Rejection) bool { return strings.Contains(r.Reason, gateway.ErrStaleTimestamp.Error()) })
 }

@@ -310,3 +310,53 @@ func benchBody(tb testing.TB, provider string) []byte {
 	// Insert the padding as members of data, just before its closing brace.
 	return []byte(body[:len(body)-2] + meta.String() + "}}")
 }
+
+// BenchmarkVerifyGatherUnsigned measures what a request without a valid
+// signature costs before it is refused, for a 1 MiB pretty-printed body
+// and the canonical fallback on: the header and timestamp checks must run
+// before any work proportional to the body.
+func BenchmarkVerifyGatherUnsigned(b *testing.B) {
+	def, _ := gateway.Lookup("gather")
+	now := time.Unix(1704067200, 0)
+	compact := padBody(b, sampleBody(b, "gather", "candidate_interview.completed"), 1<<20)
+	pretty := prettyBody(b, compact)
+	forged := def.Sign(compact, "not-the-secret", now)
+	stale := def.Sign(compact, "not-the-secret", now.Add(-time.Hour))
+	for _, bc := range []struct {
+		name   string
+		header string
+		want   error
+	}{
+		{"missing header", "", gateway.ErrMissingSignature},
+		{"malformed header", "t=1704067200,v1=zz", gateway.ErrMalformedSignature},
+		{"unreadable t", "t=soon" + forged.Get("X-Qualifi-Signature")[len("t=1704067200"):], gateway.ErrMalformedSignature},
+		{"stale t", stale.Get("X-Qualifi-Signature"), gateway.ErrStaleTimestamp},
+		{"fresh t, forged v1", forged.Get("X-Qualifi-Signature"), gateway.ErrBadSignature},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := mustProvider(b, "gather", gateway.ProviderConfig{Secrets: []string{"old", "current"}, CanonicalFallback: true})
+			h := http.Header{}
+			if bc.header != "" {
+				h.Set("X-Qualifi-Signature", bc.header)
+			}
+			b.SetBytes(int64(len(pretty)))
+			for b.Loop() {
+				if _, err := p.Verify(h, pretty, now); !errors.Is(err, bc.want) {
+					b.Fatalf("error %v, want %v", err, bc.want)
+				}
+			}
+		})
+	}
+}
+
+// padBody adds realistic members to body's data object until it is about
+// size bytes, compact as JSON.stringify writes it.
+func padBody(tb testing.TB, body []byte, size int) []byte {
+	tb.Helper()
+	s := string(body)
+	var meta strings.Builder
+	for i := 0; len(s)+meta.Len() < size; i++ {
+		fmt.Fprintf(&meta, `,"attribute_%06d":{"label":"value <%d> & café","score":%d.5,"tags":["a","b"]}`, i, i, i)
+	}
+	return []byte(s[:len(s)-2] + meta.String() + "}}")
+}
