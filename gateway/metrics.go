@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -28,11 +29,18 @@ const (
 // source: the path's name is attacker-chosen and must not become a label.
 const UnknownSource = "_unknown"
 
+// OtherEvent is the Outcome.Event of an authentic delivery whose type its
+// provider does not document (or that has none): the type is written by
+// the sender, and a label per made-up type would let anyone holding a
+// signed body, or a provider inventing types, grow the metrics without
+// bound.
+const OtherEvent = "other"
+
 // Outcome is one ingest request's result, reported to Config.Observe
 // once the answer has been written.
 type Outcome struct {
 	Source      string        // configured source name, or UnknownSource
-	Event       string        // event type; "" unless the delivery was authentic
+	Event       string        // a documented event type or OtherEvent; "" unless the delivery was authentic
 	Result      string        // one of the Result constants
 	Status      int           // HTTP status answered
 	Duration    time.Duration // from the request reaching the handler to the answer
@@ -61,13 +69,14 @@ func (s *Server) observed(h http.HandlerFunc) http.Handler {
 
 func (s *Server) outcome(name string, status int, a acceptance, d time.Duration) Outcome {
 	o := Outcome{Source: UnknownSource, Status: status, Duration: d, SecretIndex: -1, Result: resultOf(status)}
-	if _, ok := s.source(name); ok {
+	src, ok := s.source(name)
+	if ok {
 		o.Source = name
 	}
-	if a.ev == nil {
+	if a.ev == nil || !ok {
 		return o
 	}
-	o.Event, o.SigMode, o.SecretIndex = a.ev.Type, a.ev.Verification.Mode, a.ev.Verification.SecretIndex
+	o.Event, o.SigMode, o.SecretIndex = eventLabel(src.def, a.ev.Type), a.ev.Verification.Mode, a.ev.Verification.SecretIndex
 	switch {
 	case a.res.Duplicate:
 		o.Result, o.Duplicate = ResultDuplicate, true
@@ -77,6 +86,14 @@ func (s *Server) outcome(name string, status int, a acceptance, d time.Duration)
 		o.Result = ResultAccepted
 	}
 	return o
+}
+
+// eventLabel is event if def documents it, OtherEvent otherwise.
+func eventLabel(def Definition, event string) string {
+	if slices.Contains(def.Events, event) {
+		return event
+	}
+	return OtherEvent
 }
 
 // resultOf names an answer the handler did not annotate.
