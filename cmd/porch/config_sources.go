@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"regexp"
 	"time"
 
@@ -94,6 +95,17 @@ func (c *Config) checkReplayWindow(p *problems, key string, s *Source) {
 			p.add(joinKey(key, "tolerance"), "%s either side of now spans more than dedup.window %s: a captured delivery could be replayed as new once its dedup key expired", s.Tolerance, w)
 		}
 	}
+}
+
+// replayWindowErrors is checkReplayWindow for every source, for a reload:
+// dedup.window changes only on restart, so the timestamp ages a reload
+// sets must fit the window that keeps running.
+func (c *Config) replayWindowErrors() error {
+	var p problems
+	for i := range c.Sources {
+		c.checkReplayWindow(&p, indexKey("sources", i), &c.Sources[i])
+	}
+	return errors.Join(p...)
 }
 
 func (c *Config) validateEnrich(p *problems, key, provider string, e *EnrichConfig) {

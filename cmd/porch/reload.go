@@ -142,6 +142,9 @@ func (m *Main) reload() (gateway.ReloadResult, error) {
 		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
 	}
 	keys, merged := restartRequired(m.Config, next, m.claimedKeys())
+	if err := merged.replayWindowErrors(); err != nil {
+		return gateway.ReloadResult{}, fmt.Errorf("%w: %w (dedup.window changes only on restart)", gateway.ErrInvalidConfig, err)
+	}
 	if err := m.apply(merged); err != nil {
 		if rerr := m.apply(m.Config); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))

@@ -246,3 +246,25 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestReloadKeepsMaxBodyAgeInsideRunningDedupWindow: dedup.window changes
+// only on restart, so a reload raising it together with max_body_age must
+// be refused, or deliveries up to 100h old would be accepted while their
+// dedup keys last only 24h.
+func TestReloadKeepsMaxBodyAgeInsideRunningDedupWindow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, "dedup: {window: 24h}\n"))
+	m := startFromFile(t, path)
+	if got := m.Config.Sources[0].MaxBodyAge; got != 24*time.Hour-5*time.Minute {
+		t.Errorf("default max_body_age under a 24h window = %s, want 23h55m", got)
+	}
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), "[\"s1\"]\n    max_body_age: 100h", "dedup: {window: 168h}\n"))
+	status, body := adminReload(t, m)
+	if msg, _ := body["error"].(string); status != http.StatusUnprocessableEntity || !strings.Contains(msg, "sources[0].max_body_age") {
+		t.Fatalf("reload: %d %v, want 422 naming sources[0].max_body_age", status, body)
+	}
+	if code, _ := kojiDelivery(t, m.Gateway.Addr(), "still", "s1"); code != http.StatusOK {
+		t.Fatalf("delivery after refused reload: %d, want 200", code)
+	}
+}
