@@ -25,7 +25,7 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	name := fs.String("source", "", "source to send to, as named in the config (required)")
 	event := fs.String("event", "", "event type to send (default: every documented event of the provider)")
 	url := fs.String("url", "", "where to POST (default: this config's own listener, /in/SOURCE)")
-	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). With an id, bodies carry the start of the day (UTC) as their event times, so sending again is a duplicate, as a provider's retry would be")
+	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). With an id, bodies carry the start of the day (UTC; of a shorter period when a koji source's max_body_age is under a day) as their event times, so sending again is a duplicate, as a provider's retry would be")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate checks (for a local listener with a public certificate)")
 	cfg, code, ok := loadConfigFlag(fs, path, args)
 	if !ok {
@@ -58,8 +58,15 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if iv == "" {
 		iv = newUUID()
 	} else {
-		// A resend must be byte for byte what a provider's retry would be.
-		bodyTime = time.Now().UTC().Truncate(24 * time.Hour)
+		// A resend must be byte for byte what a provider's retry would be,
+		// and a koji body must stay younger than max_body_age or it is
+		// refused as stale: the period is a day, or half of a shorter
+		// max_body_age.
+		period := 24 * time.Hour
+		if src.Provider == providerKoji && src.MaxBodyAge > 0 && src.MaxBodyAge < period {
+			period = src.MaxBodyAge / 2
+		}
+		bodyTime = time.Now().UTC().Truncate(period)
 	}
 	client := &http.Client{Timeout: 15 * time.Second}
 	if *insecure {

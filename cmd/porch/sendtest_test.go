@@ -54,3 +54,23 @@ func TestSendTestAgainstTheGateway(t *testing.T) {
 		t.Errorf("unknown source: %d %q", code, errs)
 	}
 }
+
+// TestSendTestResendFitsMaxBodyAge: with --interview-id the body time is
+// fixed so a resend is a duplicate; under a koji max_body_age shorter than
+// a day it must still be young enough to be accepted, at any time of day.
+func TestSendTestResendFitsMaxBodyAge(t *testing.T) {
+	dir := t.TempDir()
+	yaml := strings.Replace(testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:9/unused"),
+		"    provider: koji\n", "    provider: koji\n    max_body_age: 1h\n", 1)
+	m, _ := startMain(t, yaml)
+	cfg := filepath.Join(dir, "porch.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--config", cfg, "--source", "koji", "--event", "interview.completed", "--interview-id", "iv-young", "--url", "http://" + m.Gateway.Addr() + "/in/koji"}
+	for _, want := range []string{`"duplicate":false`, `"duplicate":true`} {
+		if code, out, errs := cli(runSendTest, args...); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want %s:\n%s%s", code, want, out, errs)
+		}
+	}
+}
