@@ -79,7 +79,7 @@ func TestJSStringifyErrors(t *testing.T) {
 }
 
 func FuzzJSStringify(f *testing.F) {
-	for _, s := range []string{`{"a":1}`, `[1.0,-0,1e400]`, `{"2":1,"1":2,"a":{"a":3,"a":4}}`, `"\u2028<>"`, `null`} {
+	for _, s := range []string{`{"a":1}`, `[1.0,-0,1e400]`, `{"2":1,"1":2,"a":{"a":3,"a":4}}`, `"\u2028<>"`, `null`, `{"takenAt":1.7966e9,"n":[17966e5,1796600000.0]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -1,6 +1,9 @@
 package gateway_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -162,4 +165,51 @@ func TestGatherCheapChecksComeFirst(t *testing.T) {
 		})
 	}
 	waitRejection(t, db, func(r inbox.Rejection) bool { return strings.Contains(r.Reason, gateway.ErrStaleTimestamp.Error()) })
+}
+
+// FuzzGatherVerify checks Verify's order on arbitrary headers and bodies:
+// it fails only with the verification sentinels, a body signed now always
+// verifies, and a bad signature is reported only for a header whose t
+// would have been accepted, so the cheap checks always ran first.
+func FuzzGatherVerify(f *testing.F) {
+	f.Add("t=1704067200,v1=125f7c66e15b6df3ba97afc661c01dcf67e6e6f145de34dad39c431adad7efd2", []byte(`{"event":"x"}`), false)
+	f.Add("t=1704060000,v1=125f7c66e15b6df3ba97afc661c01dcf67e6e6f145de34dad39c431adad7efd2", []byte("{\n \"n\": 1.7966e9\n}"), false)
+	f.Add("t=soon,v1=125f7c66e15b6df3ba97afc661c01dcf67e6e6f145de34dad39c431adad7efd2", []byte(`[]`), false)
+	f.Add("", []byte(`{"event":"candidate_interview.completed","data":{"takenAt":1796600000}}`), true)
+	def, _ := gateway.Lookup("gather")
+	now := time.Unix(1704067200, 0)
+	p := mustProvider(f, "gather", gateway.ProviderConfig{Secrets: []string{"s"}, CanonicalFallback: true})
+	f.Fuzz(func(t *testing.T, header string, body []byte, signed bool) {
+		h := http.Header{}
+		if signed {
+			h = def.Sign(body, "s", now)
+		} else if header != "" {
+			h.Set("X-Qualifi-Signature", header)
+		}
+		_, err := p.Verify(h, body, now)
+		switch {
+		case signed && err != nil:
+			t.Fatalf("signed body refused: %v", err)
+		case err == nil:
+			return
+		case errors.Is(err, gateway.ErrBadSignature):
+			ts, _, perr := gateway.ParseGatherSignature(h.Get("X-Qualifi-Signature"))
+			if perr != nil {
+				t.Fatalf("bad signature reported for a malformed header: %v", perr)
+			}
+			good := http.Header{}
+			good.Set("X-Qualifi-Signature", "t="+ts+",v1="+hexMAC("s", ts+"."+string(body)))
+			if _, err := p.Verify(good, body, now); err != nil {
+				t.Fatalf("bad signature reported for t=%q, which is not acceptable: %v", ts, err)
+			}
+		case !errors.Is(err, gateway.ErrMissingSignature) && !errors.Is(err, gateway.ErrMalformedSignature) && !errors.Is(err, gateway.ErrStaleTimestamp):
+			t.Fatalf("unexpected error %v", err)
+		}
+	})
+}
+
+func hexMAC(secret, msg string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
 }
