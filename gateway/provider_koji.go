@@ -261,7 +261,9 @@ func kojiSample(event, interviewID string, now time.Time) []byte {
 func kojiSampleData(event, interviewID string) any {
 	switch event {
 	case "study.published":
-		return map[string]any{"study_id": kojiSampleProject, "status": "published"}
+		// The study is named after the sample's interview id, so that a run
+		// with a fresh id is a new event and a resend of the same id is not.
+		return map[string]any{"study_id": "std_" + interviewID, "status": "published"}
 	case "report.generated":
 		return map[string]any{"report_id": "rep_" + interviewID, "study_id": kojiSampleProject, "interview_count": 12}
 	}
