@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -227,8 +228,13 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 			return false
 		}
 		if err != nil {
-			db.log.WithError(err).Error("accept batch failed")
-			replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
+			// Badger refused something of this delivery alone; what it
+			// staged before the refusal is in txn, so build the batch
+			// again without it rather than fail its batch-mates.
+			txn.Discard()
+			db.log.WithField("error", firstLine(err)).Error("accept: delivery refused by the store; committing its batch without it")
+			req.done <- acceptRes{err: fmt.Errorf("accept: %w: %s", ErrNotDurable, firstLine(err))}
+			db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
 			return false
 		}
 		results[i] = r
@@ -314,6 +320,7 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 		return fmt.Errorf("new event id: %w", err)
 	}
 	st.lastMs = ms
+	quarantineUnindexable(ev)
 	ev.ID = id.String()
 	ev.Seq = st.head.Seq + 1
 	ev.PrevHash = st.head.Hash
@@ -345,6 +352,26 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 	return nil
 }
 
+// quarantineUnindexable quarantines an authentic event whose interview
+// id or type is longer than any a provider sends (longer than
+// maxKeyPart): it is archived and indexed by hash, but not forwarded,
+// since it would not fit a destination's request headers or routes.
+func quarantineUnindexable(ev *Event) {
+	if ev.Status == StatusQuarantined || (len(ev.InterviewID) <= maxKeyPart && len(ev.Type) <= maxKeyPart) {
+		return
+	}
+	ev.Status = StatusQuarantined
+	ev.QuarantineReason = fmt.Sprintf("interview id or event type longer than %d bytes", maxKeyPart)
+}
+
+// firstLine is the first line of err's message: Badger's size errors go
+// on with a hex dump of the key or value, which is payload data and
+// stays out of the log.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
 // recordSighting counts a duplicate delivery on the event it duplicates.
 func recordSighting(txn *badger.Txn, id string, dup *Event, key string, now time.Time) error {
 	var s Sightings
@@ -358,7 +385,7 @@ func recordSighting(txn *badger.Txn, id string, dup *Event, key string, now time
 	s.Last = now
 	s.Recent = append(s.Recent, Sighting{
 		At: now, RemoteAddr: dup.RemoteAddr, RequestID: dup.RequestID,
-		BodySHA256: dup.BodySHA256, DedupKey: key,
+		BodySHA256: dup.BodySHA256, DedupKey: boundPart(key),
 	})
 	if n := len(s.Recent); n > maxRecentSightings {
 		s.Recent = s.Recent[n-maxRecentSightings:]

@@ -40,5 +40,12 @@
 //	o/<due>/<id>/<destination>    outbox: a pending forward, due at <due> (Unix ns)
 //	dl/<id>/<destination>         where the forward of <id> to <destination> stands
 //
+// Components taken from payloads (interview id, type, dedup key) never
+// reach a key as they are when longer than 512 bytes: they are replaced
+// by "%#" and their SHA-256 in hex, so no delivery can make a key Badger
+// refuses and lookups stay exact. Index components also have "%" and "/"
+// escaped (%25, %2F). An event whose interview id or type is that long
+// is archived and indexed but quarantined, not forwarded (keys.go).
+//
 // Files that add keys document them beside their prefix constants.
 package inbox

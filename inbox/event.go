@@ -63,7 +63,10 @@ type Event struct {
 	Type        string `json:"type"`     // the provider's event name
 	InterviewID string `json:"interview_id,omitempty"`
 	Status      Status `json:"status"`
-	Origin      Origin `json:"origin"`
+	// QuarantineReason says why Accept quarantined an event whose body
+	// parsed; empty otherwise.
+	QuarantineReason string `json:"quarantine_reason,omitempty"`
+	Origin           Origin `json:"origin"`
 
 	ReceivedAt  time.Time           `json:"received_at"`
 	RemoteAddr  string              `json:"remote_addr,omitempty"`
@@ -113,7 +116,7 @@ type Sighting struct {
 	RemoteAddr string    `json:"remote_addr,omitempty"`
 	RequestID  string    `json:"request_id,omitempty"`
 	BodySHA256 string    `json:"body_sha256"`
-	DedupKey   string    `json:"dedup_key"`
+	DedupKey   string    `json:"dedup_key"` // as stored: one longer than 512 bytes as its hash
 }
 
 // Rejection is one entry of the bounded log of requests that were not

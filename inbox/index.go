@@ -106,41 +106,43 @@ func (m mergedIDs) close() {
 	}
 }
 
-// indexSources lists the distinct source names under an index prefix
-// such as "xi/", by skipping from one source to the next: a few seeks, not
-// a scan.
-func indexSources(txn *badger.Txn, prefix string) []string {
+// indexParts lists the distinct key components that follow prefix (the
+// sources under "xi/"), in key form, by
+// skipping from one to the next: a few seeks, not a scan.
+func indexParts(txn *badger.Txn, prefix string) []string {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 	defer it.Close()
 	var out []string
 	for it.Rewind(); it.Valid(); {
 		rest := string(it.Item().Key()[len(prefix):])
-		src, _, ok := strings.Cut(rest, "/")
+		part, _, ok := strings.Cut(rest, "/")
 		if !ok {
 			it.Next()
 			continue
 		}
-		out = append(out, src)
-		it.Seek([]byte(prefix + src + "0")) // '0' follows '/'
+		out = append(out, part)
+		it.Seek([]byte(prefix + part + "0")) // '0' follows '/'
 	}
 	return out
 }
 
 // plan picks the most selective index for q and opens its streams within
-// the id range [lo, hi).
+// the id range [lo, hi). Query values become key components as the
+// index wrote them (keyPart); components read back from the index
+// (indexParts) are already in that form.
 func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 	var prefixes []string
 	switch {
 	case q.InterviewID != "":
 		for _, src := range sourcesFor(txn, pfxIdxIntv, q.Source) {
-			prefixes = append(prefixes, pfxIdxIntv+src+"/"+q.InterviewID+"/")
+			prefixes = append(prefixes, pfxIdxIntv+src+"/"+keyPart(q.InterviewID)+"/")
 		}
 	case q.Type != "":
 		for _, src := range sourcesFor(txn, pfxIdxType, q.Source) {
-			prefixes = append(prefixes, pfxIdxType+src+"/"+q.Type+"/")
+			prefixes = append(prefixes, pfxIdxType+src+"/"+keyPart(q.Type)+"/")
 		}
 	case q.Status != "":
-		prefixes = []string{pfxIdxStatus + string(q.Status) + "/"}
+		prefixes = []string{indexPrefix(pfxIdxStatus, string(q.Status))}
 	default:
 		prefixes = []string{pfxEvent}
 	}
@@ -153,7 +155,7 @@ func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 
 func sourcesFor(txn *badger.Txn, prefix, source string) []string {
 	if source != "" {
-		return []string{source}
+		return []string{keyPart(source)}
 	}
-	return indexSources(txn, prefix)
+	return indexParts(txn, prefix)
 }

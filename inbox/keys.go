@@ -1,7 +1,9 @@
 package inbox
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -26,13 +28,47 @@ func bodyKey(id string) []byte  { return []byte(pfxBody + id) }
 func sightingsKey(id string) []byte {
 	return []byte(pfxSightings + id)
 }
+
+// dedupKey is d/<source>/<key>. The source is escaped like an index
+// component, so the first "/" ends it; the key is kept as given (older
+// stores hold it so) unless boundPart must replace it with its hash.
 func dedupKey(source, key string) []byte {
-	return []byte(pfxDedup + source + "/" + key)
+	return []byte(pfxDedup + keyPart(source) + "/" + boundPart(key))
+}
+
+// Key components taken from payloads are bounded: Badger refuses keys
+// over 65,000 bytes, and one refused key would fail the whole group
+// commit. A component longer than maxKeyPart is replaced by hashMark and
+// the SHA-256 of its bytes, so lookups stay exact (two different long
+// values never share a key) and every key stays small.
+const (
+	maxKeyPart = 512
+	hashMark   = "%#"
+)
+
+// boundPart returns s, or its hashed form when s is longer than
+// maxKeyPart. A short s that begins with hashMark is hashed too, so that
+// no value can pose as the hash of another.
+func boundPart(s string) string {
+	if len(s) <= maxKeyPart && !strings.HasPrefix(s, hashMark) {
+		return s
+	}
+	return hashPart(s)
+}
+
+func hashPart(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hashMark + hex.EncodeToString(sum[:])
 }
 
 // keyPart escapes "/" (and "%") in one component of a key, so that a
-// prefix scan for interview "a" cannot also match interview "a/b".
+// prefix scan for interview "a" cannot also match interview "a/b", and
+// hashes a component longer than maxKeyPart. Escaping never produces
+// hashMark ("%" becomes "%25"), so the two forms cannot meet.
 func keyPart(s string) string {
+	if len(s) > maxKeyPart {
+		return hashPart(s)
+	}
 	if !strings.ContainsAny(s, "/%") {
 		return s
 	}
@@ -41,7 +77,7 @@ func keyPart(s string) string {
 
 // indexPrefix returns the key prefix under which the index named by pfx
 // (pfxIdxIntv, pfxIdxType, pfxIdxStatus) lists event ids for parts, each
-// escaped with keyPart; the event id follows the prefix.
+// made a key component with keyPart; the event id follows the prefix.
 func indexPrefix(pfx string, parts ...string) string {
 	var b strings.Builder
 	b.WriteString(pfx)

@@ -59,7 +59,13 @@ func outboxKey(due time.Time, id, dest string) []byte {
 
 func deliveryKey(id, dest string) []byte { return []byte(pfxDelivery + id + "/" + dest) }
 
-func orderPrefix(dest, interview string) string { return pfxOrder + dest + "/" + interview + "/" }
+// orderPrefix is oq/<destination>/<interview>/. The interview id is
+// bounded (boundPart), not escaped, so keys already stored keep their
+// form; isHead reads only keys exactly one 8-byte seq longer than the
+// prefix, so the keys of interview "a/b" never pass for those of "a".
+func orderPrefix(dest, interview string) string {
+	return pfxOrder + dest + "/" + boundPart(interview) + "/"
+}
 
 func orderKey(d *Delivery) []byte { return seqKey(orderPrefix(d.Destination, d.InterviewID), d.Seq) }
 
@@ -190,11 +196,11 @@ func isHead(order *badger.Iterator, d *Delivery, heads map[string]uint64) (bool,
 	head, ok := heads[p]
 	if !ok {
 		order.Seek([]byte(p))
+		head = d.Seq // index missing: do not block forever
 		if order.ValidForPrefix([]byte(p)) {
-			k := order.Item().Key()
-			head = binary.BigEndian.Uint64(k[len(k)-8:])
-		} else {
-			head = d.Seq // index missing: do not block forever
+			if k := order.Item().Key(); len(k) == len(p)+8 {
+				head = binary.BigEndian.Uint64(k[len(p):])
+			}
 		}
 		heads[p] = head
 	}
