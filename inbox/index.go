@@ -41,6 +41,9 @@ type idStream struct {
 	lo     string
 	cur    string
 	ok     bool
+	// visited counts the keys the stream read, its own or not: what a
+	// search costs.
+	visited int
 }
 
 func newIDStream(txn *badger.Txn, prefix, lo, hi string) *idStream {
@@ -62,6 +65,7 @@ func newIDStream(txn *badger.Txn, prefix, lo, hi string) *idStream {
 func (s *idStream) load() {
 	s.ok = false
 	for ; s.it.Valid(); s.it.Next() {
+		s.visited++
 		rest := string(s.it.Item().Key()[len(s.prefix):])
 		if strings.Contains(rest, "/") {
 			continue // a longer source or value sharing the prefix: not ours
@@ -100,6 +104,15 @@ func (m mergedIDs) pop() (string, bool) {
 	return id, true
 }
 
+// visited is the number of keys the streams read.
+func (m mergedIDs) visited() int {
+	n := 0
+	for _, s := range m {
+		n += s.visited
+	}
+	return n
+}
+
 func (m mergedIDs) close() {
 	for _, s := range m {
 		s.close()
@@ -107,7 +120,7 @@ func (m mergedIDs) close() {
 }
 
 // indexParts lists the distinct key components that follow prefix (the
-// sources under "xi/"), in key form, by
+// sources under "xi/", the types under "xt/<source>/"), in key form, by
 // skipping from one to the next: a few seeks, not a scan.
 func indexParts(txn *badger.Txn, prefix string) []string {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
@@ -126,6 +139,10 @@ func indexParts(txn *badger.Txn, prefix string) []string {
 	return out
 }
 
+// maxTypeStreams bounds the per-type streams a search by source merges;
+// a source with more distinct types is searched by walking the archive.
+const maxTypeStreams = 64
+
 // plan picks the most selective index for q and opens its streams within
 // the id range [lo, hi). Query values become key components as the
 // index wrote them (keyPart); components read back from the index
@@ -141,6 +158,8 @@ func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 		for _, src := range sourcesFor(txn, pfxIdxType, q.Source) {
 			prefixes = append(prefixes, pfxIdxType+src+"/"+keyPart(q.Type)+"/")
 		}
+	case q.Source != "":
+		prefixes = sourcePrefixes(txn, q.Source)
 	case q.Status != "":
 		prefixes = []string{indexPrefix(pfxIdxStatus, string(q.Status))}
 	default:
@@ -151,6 +170,23 @@ func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 		m = append(m, newIDStream(txn, p, lo, hi))
 	}
 	return m
+}
+
+// sourcePrefixes serves a search by source alone from the type index,
+// whose keys begin with the source: one stream per type of the source,
+// merged. It needs no index of its own, so accepting costs nothing more
+// and stores written before it are searched the same way.
+func sourcePrefixes(txn *badger.Txn, source string) []string {
+	p := indexPrefix(pfxIdxType, source)
+	types := indexParts(txn, p)
+	if len(types) > maxTypeStreams {
+		return []string{pfxEvent}
+	}
+	out := make([]string, len(types))
+	for i, typ := range types {
+		out[i] = p + typ + "/"
+	}
+	return out
 }
 
 func sourcesFor(txn *badger.Txn, prefix, source string) []string {

@@ -71,22 +71,29 @@ func (q *Query) bounds() (lo, hi string, err error) {
 }
 
 // List answers q newest first. It walks the most selective index (the
-// interview, then source and type, then status, else the archive itself)
+// interview, then source and type, then source, then status, else the
+// archive itself)
 // from the newest match down to the Since bound, so a search costs the
 // size of its answer and of the index it walks, not of the archive.
 func (db *DB) List(q Query) (Page, error) {
+	page, _, err := db.list(q)
+	return page, err
+}
+
+// list is List, also reporting how many index keys it read.
+func (db *DB) list(q Query) (page Page, visited int, err error) {
 	if q.Limit <= 0 {
 		q.Limit = DefaultListLimit
 	}
 	q.Limit = min(q.Limit, MaxListLimit)
 	lo, hi, err := q.bounds()
 	if err != nil {
-		return Page{}, err
+		return Page{}, 0, err
 	}
-	page := Page{Events: []Event{}}
+	page = Page{Events: []Event{}}
 	err = db.bdb.View(func(txn *badger.Txn) error {
 		ids := plan(txn, &q, lo, hi)
-		defer ids.close()
+		defer func() { visited = ids.visited(); ids.close() }()
 		for {
 			id, ok := ids.pop()
 			if !ok {
@@ -109,7 +116,7 @@ func (db *DB) List(q Query) (Page, error) {
 		}
 	})
 	if err != nil {
-		return Page{}, fmt.Errorf("list events: %w", err)
+		return Page{}, visited, fmt.Errorf("list events: %w", err)
 	}
-	return page, nil
+	return page, visited, nil
 }

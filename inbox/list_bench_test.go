@@ -33,6 +33,9 @@ func BenchmarkList(b *testing.B) {
 			{"source+type", func(int) inbox.Query {
 				return inbox.Query{Source: "gather", Type: "interview.analysis_ready", Limit: 50}
 			}},
+			{"rare-source", func(int) inbox.Query {
+				return inbox.Query{Source: "audit", Limit: 50}
+			}},
 			{"time-range-1m", func(int) inbox.Query {
 				return inbox.Query{Since: mid, Until: mid.Add(time.Minute), Limit: 1000}
 			}},
@@ -69,7 +72,8 @@ func BenchmarkList(b *testing.B) {
 }
 
 // seedMany archives n small events 100ms apart from many goroutines so
-// they share commits. Interview i-k gets events 3k..3k+2.
+// they share commits. Interview i-k gets events 3k..3k+2. Source
+// "audit" holds one event in a thousand.
 func seedMany(b *testing.B, db *inbox.DB, t0 time.Time, n int) {
 	b.Helper()
 	var wg sync.WaitGroup
@@ -87,6 +91,9 @@ func seedMany(b *testing.B, db *inbox.DB, t0 time.Time, n int) {
 				}
 				if i%3 == 2 {
 					ev.Source, ev.Provider = "gather", "gather"
+				}
+				if i%1000 == 500 {
+					ev.Source = "audit" // one in a thousand
 				}
 				if _, err := db.Accept(context.Background(), ev); err != nil {
 					b.Error(err)
