@@ -320,6 +320,7 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 		return fmt.Errorf("new event id: %w", err)
 	}
 	st.lastMs = ms
+	ev.Source, ev.Type, ev.InterviewID = asStored(ev.Source), asStored(ev.Type), asStored(ev.InterviewID)
 	quarantineUnindexable(ev)
 	ev.ID = id.String()
 	ev.Seq = st.head.Seq + 1

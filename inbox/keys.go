@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Key prefixes. They are short and fixed; numbers inside keys are
@@ -73,6 +74,27 @@ func keyPart(s string) string {
 		return s
 	}
 	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(s)
+}
+
+// asStored returns s as the archive's JSON stores it: each byte that is
+// not part of valid UTF-8 becomes U+FFFD, as encoding/json writes it.
+// Index keys and searches use this form too, so that what a search
+// compares (the stored field) and the key it walks agree.
+func asStored(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // indexPrefix returns the key prefix under which the index named by pfx

@@ -86,6 +86,7 @@ func (db *DB) list(q Query) (page Page, visited int, err error) {
 		q.Limit = DefaultListLimit
 	}
 	q.Limit = min(q.Limit, MaxListLimit)
+	q.Source, q.Type, q.InterviewID = asStored(q.Source), asStored(q.Type), asStored(q.InterviewID)
 	lo, hi, err := q.bounds()
 	if err != nil {
 		return Page{}, 0, err
