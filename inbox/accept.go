@@ -227,6 +227,11 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 			db.commitTxn(reqs[len(reqs)/2:])
 			return false
 		}
+		if errors.As(err, new(storeFault)) {
+			db.log.WithField("error", firstLine(err)).Error("accept batch failed")
+			replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
+			return false
+		}
 		if err != nil {
 			// Badger refused something of this delivery alone; what it
 			// staged before the refusal is in txn, so build the batch
@@ -294,11 +299,11 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *Event) (Result, err
 			continue
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("dedup %s: %w", k, err)
+			return Result{}, storeFault{fmt.Errorf("dedup %s: %w", dk, err)}
 		}
 		first, err := item.ValueCopy(nil)
 		if err != nil {
-			return Result{}, fmt.Errorf("dedup %s: %w", k, err)
+			return Result{}, storeFault{fmt.Errorf("dedup %s: %w", dk, err)}
 		}
 		if err := recordSighting(txn, string(first), ev, k, st.now); err != nil {
 			return Result{}, err
@@ -317,7 +322,7 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 	ms := max(st.lastMs, ulid.Timestamp(ev.ReceivedAt))
 	id, err := ulid.New(ms, db.entropy)
 	if err != nil {
-		return fmt.Errorf("new event id: %w", err)
+		return storeFault{fmt.Errorf("new event id: %w", err)}
 	}
 	st.lastMs = ms
 	ev.Source, ev.Type, ev.InterviewID = asStored(ev.Source), asStored(ev.Type), asStored(ev.InterviewID)
@@ -365,6 +370,13 @@ func quarantineUnindexable(ev *Event) {
 	ev.QuarantineReason = fmt.Sprintf("interview id or event type longer than %d bytes", maxKeyPart)
 }
 
+// storeFault marks an error of the store rather than of one delivery
+// (a failed read, say): it fails the whole batch, since building the
+// batch again without the delivery would meet it again.
+type storeFault struct{ error }
+
+func (e storeFault) Unwrap() error { return e.error }
+
 // firstLine is the first line of err's message: Badger's size errors go
 // on with a hex dump of the key or value, which is payload data and
 // stays out of the log.
@@ -377,7 +389,7 @@ func firstLine(err error) string {
 func recordSighting(txn *badger.Txn, id string, dup *Event, key string, now time.Time) error {
 	var s Sightings
 	if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
+		return storeFault{err}
 	}
 	if s.Count == 0 {
 		s.First = now
