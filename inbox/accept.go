@@ -290,30 +290,56 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 // acceptOne stages one delivery in txn.
 func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *Event) (Result, error) {
 	for _, k := range ev.DedupKeys {
-		dk := dedupKey(ev.Source, k)
-		if !db.dedup.mayHave(dk) {
-			continue // never stored: no need to ask Badger
+		first, err := db.dedupHolder(txn, ev.Source, k)
+		if err != nil {
+			return Result{}, storeFault{err}
 		}
-		item, err := txn.Get(dk)
-		if errors.Is(err, badger.ErrKeyNotFound) {
+		if first == "" {
 			continue
 		}
-		if err != nil {
-			return Result{}, storeFault{fmt.Errorf("dedup %s: %w", dk, err)}
-		}
-		first, err := item.ValueCopy(nil)
-		if err != nil {
-			return Result{}, storeFault{fmt.Errorf("dedup %s: %w", dk, err)}
-		}
-		if err := recordSighting(txn, string(first), ev, k, st.now); err != nil {
+		if err := recordSighting(txn, first, ev, k, st.now); err != nil {
 			return Result{}, err
 		}
-		return Result{ID: string(first), Duplicate: true}, nil
+		return Result{ID: first, Duplicate: true}, nil
 	}
 	if err := db.archive(txn, st, ev); err != nil {
 		return Result{}, err
 	}
 	return Result{ID: ev.ID}, nil
+}
+
+// dedupHolder returns the id of the event holding dedup key k of source,
+// "" when none does. A long key is also looked up in the form stores
+// held it in before keys were bounded, while it may still be in the
+// window.
+func (db *DB) dedupHolder(txn *badger.Txn, source, k string) (string, error) {
+	id, err := db.holder(txn, dedupKey(source, k))
+	if id != "" || err != nil {
+		return id, err
+	}
+	if lk, ok := legacyDedupKey(source, k); ok {
+		return db.holder(txn, lk)
+	}
+	return "", nil
+}
+
+// holder reads the event id stored at dedup key dk, "" when there is none.
+func (db *DB) holder(txn *badger.Txn, dk []byte) (string, error) {
+	if !db.dedup.mayHave(dk) {
+		return "", nil // never stored: no need to ask Badger
+	}
+	item, err := txn.Get(dk)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("dedup %.600s: %w", dk, err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return "", fmt.Errorf("dedup %.600s: %w", dk, err)
+	}
+	return string(v), nil
 }
 
 // archive stages a new event: metadata, body, indexes, dedup keys, chain

@@ -54,18 +54,13 @@ func (db *DB) Sightings(id string) (Sightings, error) {
 // or ErrNotFound when the key is not in the window.
 func (db *DB) LookupDedup(source, key string) (string, error) {
 	var id string
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(dedupKey(source, key))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		v, err := item.ValueCopy(nil)
-		id = string(v)
+	err := db.bdb.View(func(txn *badger.Txn) (err error) {
+		id, err = db.dedupHolder(txn, source, key)
 		return err
 	})
+	if err == nil && id == "" {
+		err = ErrNotFound
+	}
 	return id, err
 }
 

@@ -151,13 +151,9 @@ func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 	var prefixes []string
 	switch {
 	case q.InterviewID != "":
-		for _, src := range sourcesFor(txn, pfxIdxIntv, q.Source) {
-			prefixes = append(prefixes, pfxIdxIntv+src+"/"+keyPart(q.InterviewID)+"/")
-		}
+		prefixes = valuePrefixes(txn, pfxIdxIntv, q.Source, q.InterviewID)
 	case q.Type != "":
-		for _, src := range sourcesFor(txn, pfxIdxType, q.Source) {
-			prefixes = append(prefixes, pfxIdxType+src+"/"+keyPart(q.Type)+"/")
-		}
+		prefixes = valuePrefixes(txn, pfxIdxType, q.Source, q.Type)
 	case q.Source != "":
 		prefixes = sourcePrefixes(txn, q.Source)
 	case q.Status != "":
@@ -185,6 +181,22 @@ func sourcePrefixes(txn *badger.Txn, source string) []string {
 	out := make([]string, len(types))
 	for i, typ := range types {
 		out[i] = p + typ + "/"
+	}
+	return out
+}
+
+// valuePrefixes lists the prefixes of the index pfx (pfxIdxIntv or
+// pfxIdxType) that hold value, for source or for every source; for a
+// long value, also the form stores held it in before parts were bounded.
+func valuePrefixes(txn *badger.Txn, pfx, source, value string) []string {
+	var out []string
+	for _, src := range sourcesFor(txn, pfx, source) {
+		out = append(out, pfx+src+"/"+keyPart(value)+"/")
+		if len(value) > maxKeyPart {
+			if p, ok := legacyIndexPrefix(pfx+src+"/", value); ok {
+				out = append(out, p)
+			}
+		}
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // Key prefixes. They are short and fixed; numbers inside keys are
@@ -62,6 +64,14 @@ func hashPart(s string) string {
 	return hashMark + hex.EncodeToString(sum[:])
 }
 
+// escapePart escapes "%" and "/" in s.
+func escapePart(s string) string {
+	if !strings.ContainsAny(s, "/%") {
+		return s
+	}
+	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(s)
+}
+
 // keyPart escapes "/" (and "%") in one component of a key, so that a
 // prefix scan for interview "a" cannot also match interview "a/b", and
 // hashes a component longer than maxKeyPart. Escaping never produces
@@ -70,10 +80,48 @@ func keyPart(s string) string {
 	if len(s) > maxKeyPart {
 		return hashPart(s)
 	}
-	if !strings.ContainsAny(s, "/%") {
-		return s
+	return escapePart(s)
+}
+
+// Stores written before key parts were bounded hold a long part whole
+// (escaped, in index keys), and a dedup key that begins with hashMark
+// as it is. The legacy functions give those forms, so that such keys
+// are still found and removed; ok is false when no such key can exist:
+// the parts are short, or the key would be over Badger's limit.
+const maxBadgerKey = 65000
+
+func legacyDedupKey(source, key string) (k []byte, ok bool) {
+	if boundPart(key) == key {
+		return nil, false
 	}
-	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(s)
+	k = []byte(pfxDedup + keyPart(source) + "/" + key)
+	return k, len(k) <= maxBadgerKey
+}
+
+// legacyIndexPrefix is indexPrefix as it was before parts were bounded.
+func legacyIndexPrefix(pfx string, parts ...string) (string, bool) {
+	long := false
+	var b strings.Builder
+	b.WriteString(pfx)
+	for _, p := range parts {
+		long = long || len(p) > maxKeyPart
+		b.WriteString(escapePart(p))
+		b.WriteByte('/')
+	}
+	return b.String(), long && b.Len()+ulid.EncodedSize <= maxBadgerKey
+}
+
+// legacyIndexKeys lists the index entries of e that a store written
+// before parts were bounded may hold in the older form.
+func legacyIndexKeys(e *Event) [][]byte {
+	var keys [][]byte
+	if p, ok := legacyIndexPrefix(pfxIdxType, e.Source, e.Type); ok {
+		keys = append(keys, []byte(p+e.ID))
+	}
+	if p, ok := legacyIndexPrefix(pfxIdxIntv, e.Source, e.InterviewID); ok && e.InterviewID != "" {
+		keys = append(keys, []byte(p+e.ID))
+	}
+	return keys
 }
 
 // asStored returns s as the archive's JSON stores it: each byte that is

@@ -188,6 +188,7 @@ func deliveriesSettled(txn *badger.Txn, id string) (bool, error) {
 // dead letter whose payload is gone could not be replayed anyway).
 func removeEvent(txn *badger.Txn, e *Event) error {
 	keys := append(indexKeys(e), eventKey(e.ID), bodyKey(e.ID), sightingsKey(e.ID))
+	keys = append(keys, legacyIndexKeys(e)...)
 	for _, p := range []string{pfxDelivery, pfxAttempt, pfxDead} {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p + e.ID + "/")})
 		for it.Rewind(); it.Valid(); it.Next() {
