@@ -227,19 +227,8 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 			db.commitTxn(reqs[len(reqs)/2:])
 			return false
 		}
-		if errors.As(err, new(storeFault)) {
-			db.log.WithField("error", firstLine(err)).Error("accept batch failed")
-			replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
-			return false
-		}
 		if err != nil {
-			// Badger refused something of this delivery alone; what it
-			// staged before the refusal is in txn, so build the batch
-			// again without it rather than fail its batch-mates.
-			txn.Discard()
-			db.log.WithField("error", firstLine(err)).Error("accept: delivery refused by the store; committing its batch without it")
-			req.done <- acceptRes{err: fmt.Errorf("accept: %w: %s", ErrNotDurable, firstLine(err))}
-			db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
+			db.failOne(txn, reqs, i, err)
 			return false
 		}
 		results[i] = r
@@ -285,6 +274,22 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 		req.done <- acceptRes{r: results[i]}
 	}
 	return false
+}
+
+// failOne answers a batch whose delivery i could not be staged. A fault
+// of the store fails the whole batch. A refusal of that delivery's own
+// entries fails it alone: what it staged before the refusal is in txn,
+// so the batch is built again without it.
+func (db *DB) failOne(txn *badger.Txn, reqs []*acceptReq, i int, err error) {
+	txn.Discard()
+	if errors.As(err, new(storeFault)) {
+		db.log.WithField("error", firstLine(err)).Error("accept batch failed")
+		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
+		return
+	}
+	db.log.WithField("error", firstLine(err)).Error("accept: delivery refused by the store; committing its batch without it")
+	reqs[i].done <- acceptRes{err: fmt.Errorf("accept: %w: %s", ErrNotDurable, firstLine(err))}
+	db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
 }
 
 // acceptOne stages one delivery in txn.
