@@ -392,12 +392,13 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 // quarantineUnindexable quarantines an authentic event whose interview
 // id or type is longer than any a provider sends (longer than
 // maxKeyPart): it is archived and indexed by hash, but not forwarded,
-// since it would not fit a destination's request headers or routes.
+// since it would not fit a destination's request headers or routes. Like
+// any quarantined event it names no destinations.
 func quarantineUnindexable(ev *Event) {
 	if ev.Status == StatusQuarantined || (len(ev.InterviewID) <= maxKeyPart && len(ev.Type) <= maxKeyPart) {
 		return
 	}
-	ev.Status = StatusQuarantined
+	ev.Status, ev.Destinations = StatusQuarantined, nil
 	ev.QuarantineReason = fmt.Sprintf("interview id or event type longer than %d bytes", maxKeyPart)
 }
 

@@ -75,10 +75,16 @@ func TestLongFieldsFailNoDelivery(t *testing.T) {
 		if got.InterviewID != ev.InterviewID || got.Type != ev.Type {
 			t.Errorf("long delivery %d: fields changed", i)
 		}
+		if got.Status != inbox.StatusQuarantined || len(got.Destinations) != 0 {
+			t.Errorf("long delivery %d: status %s, destinations %v; want quarantined, none", i, got.Status, got.Destinations)
+		}
 		body, err := db.Body(res[i].ID)
 		if err != nil || string(body) != string(ev.Body) {
 			t.Errorf("long delivery %d body = %q, %v", i, body, err)
 		}
+	}
+	if pending, err := db.Pending(); err != nil || len(pending) != 150 {
+		t.Errorf("pending = %d, %v; want the 150 good deliveries only", len(pending), err)
 	}
 	if got := searchIDs(t, db, inbox.Query{InterviewID: long}); len(got) != 1 || got[0] != res[0].ID {
 		t.Errorf("search by long interview = %v, want [%s]", got, res[0].ID)
