@@ -39,3 +39,29 @@ func TestSourceSearchDoesNotScanTheArchive(t *testing.T) {
 		t.Errorf("a source search read %d keys for 3 events in an archive of 303", visited)
 	}
 }
+
+// A source with more types than a search merges is still searched
+// correctly, by walking the archive.
+func TestSourceSearchWithManyTypes(t *testing.T) {
+	db := openTest(t)
+	n := maxTypeStreams + 6
+	for i := range n {
+		ev := &Event{
+			Source: "many", Provider: "koji", Type: fmt.Sprint("t", i), Status: StatusAccepted,
+			Origin: OriginProvider, ReceivedAt: time.Now(), Body: []byte("{}"), DedupKeys: []string{fmt.Sprint("m:", i)},
+		}
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, visited, err := db.list(Query{Source: "many", Limit: MaxListLimit})
+	if err != nil || len(page.Events) != n {
+		t.Fatalf("list = %d events, %v; want %d", len(page.Events), err, n)
+	}
+	for i := 1; i < n; i++ {
+		if page.Events[i-1].ID <= page.Events[i].ID {
+			t.Fatalf("events %d and %d are not newest first", i-1, i)
+		}
+	}
+	t.Logf("%d types: %d keys read", n, visited)
+}
