@@ -30,7 +30,7 @@
 //	s/<id>                        duplicate sightings of the event (JSON)
 //	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
 //	xi/<source>/<interview>/<id>  index: by interview id
-//	xt/<source>/<type>/<id>       index: by source and event type
+//	xt/<source>/<type>/<id>       index: by source and event type, and by source alone
 //	xs/<status>/<id>              index: by status
 //	m/head                        the newest event of the chain (seq, hash, id)
 //	m/checkpoint                  the newest link retention removed (seq, hash, id); Verify starts there
