@@ -13,11 +13,16 @@ func init() {
 }
 
 func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check-config", "--config FILE", stderr)
+	fs := newFlags("check-config", "--config FILE [--allow-dev-secrets]", stderr)
 	path := configFlag(fs)
+	allowDev := allowDevSecretsFlag(fs)
 	cfg, code, ok := loadConfigFlag(fs, path, args)
 	if !ok {
 		return code
+	}
+	if err := cfg.DevSecretsError(); err != nil && !*allowDev {
+		fmt.Fprintf(stderr, "porch check-config: %s: porch serve would refuse to start: %v\n", *path, err)
+		return 2
 	}
 	out, err := yaml.Marshal(cfg.Masked())
 	if err != nil {

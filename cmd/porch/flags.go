@@ -64,3 +64,9 @@ func loadConfigFlag(fs *flag.FlagSet, path *string, args []string) (cfg *Config,
 	}
 	return cfg, 0, true
 }
+
+// allowDevSecretsFlag adds --allow-dev-secrets: run with the example's
+// public secrets even on a listener other hosts can reach.
+func allowDevSecretsFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("allow-dev-secrets", false, "start even when the config uses the example's public development secrets on a non-loopback listen or admin_listen address")
+}

@@ -24,11 +24,16 @@ func init() {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "--config FILE", stderr)
+	fs := newFlags("serve", "--config FILE [--allow-dev-secrets]", stderr)
 	cfgPath := configFlag(fs)
+	allowDev := allowDevSecretsFlag(fs)
 	cfg, code, ok := loadConfigFlag(fs, cfgPath, args)
 	if !ok {
 		return code
+	}
+	if err := cfg.DevSecretsError(); err != nil && !*allowDev {
+		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
+		return 2
 	}
 	lw := newLogWriter(stderr) // logging.go: lines are written off the request path
 	defer lw.Close()
