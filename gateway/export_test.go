@@ -10,3 +10,6 @@ func ParseGatherSignature(v string) (t string, v1 [][]byte, err error) {
 	sig, err := parseGatherSignature(v)
 	return sig.t, sig.v1, err
 }
+
+// BodyBytesInUse is the room request bodies hold in the in-flight budget.
+func (s *Server) BodyBytesInUse() int64 { return s.bodies.inUse() }

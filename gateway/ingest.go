@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -37,17 +36,12 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	release, err := s.reserveBody(r)
+	body, release, err := s.readBody(w, r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	defer release()
-	body, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
 	proof, err := src.provider.Verify(r.Header, body, now)
 	if err != nil {
 		s.refuse(w, r, src, body, now, err)
@@ -68,58 +62,39 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ackBody{ID: res.ID, Duplicate: res.Duplicate})
 }
 
-// reserveBody takes room for r's body in the in-flight budget: its
-// declared length, or the most it may be when undeclared.
-func (s *Server) reserveBody(r *http.Request) (release func(), err error) {
+// readBody reads the whole body under the size limit, taking room in the
+// in-flight budget as its bytes arrive (budget.go). Until it has all
+// arrived, a newer delivery that finds no room may cut it. release gives
+// the room back once the body is no longer needed.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
 	if r.ContentLength > s.cfg.MaxBodyBytes {
-		return nil, fmt.Errorf("%w: %d bytes", ErrBodyTooLarge, r.ContentLength)
+		return nil, nil, fmt.Errorf("%w: %d bytes", ErrBodyTooLarge, r.ContentLength)
 	}
-	n := s.cfg.MaxBodyBytes
-	if r.ContentLength >= 0 {
-		n = max(r.ContentLength, 1)
+	rc := http.NewResponseController(w)
+	claim := s.bodies.claim(func() { _ = rc.SetReadDeadline(time.Unix(1, 0)) })
+	waitCtx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(r.Context(), s.cfg.AckTimeout)
 	}
-	if !s.bodies.TryAcquire(n) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
-		defer cancel()
-		if err := s.bodies.Acquire(ctx, n); err != nil {
-			return nil, fmt.Errorf("gateway busy: in-flight body budget full: %w", inbox.ErrNotDurable)
-		}
-	}
-	return func() { s.bodies.Release(n) }, nil
-}
-
-// readBody reads the whole body under the size limit, into a buffer sized
-// from Content-Length when there is one.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := readAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), max(r.ContentLength, 0)+1)
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooBig.Limit)
-	}
+	body, err = claim.readAll(waitCtx, http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), r.ContentLength, s.cfg.MaxBodyBytes)
+	claim.received()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading body: %w", ErrBadRequest, err)
+		claim.release()
+		return nil, nil, bodyError(err)
 	}
-	return body, nil
+	return body, claim.release, nil
 }
 
-// readAll is io.ReadAll into a buffer that starts with room for size
-// bytes, so a body of declared length (plus one byte, for the read that
-// meets EOF) is read without growing it. (bytes.Buffer.ReadFrom would
-// grow it anyway, to keep 512 bytes free for every read.)
-func readAll(rd io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, size)
-	for {
-		n, err := rd.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the next size
-		}
+// bodyError classifies a failed body read: too large, no room, or a
+// broken upload.
+func bodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, tooBig.Limit)
+	case errors.Is(err, errBudgetFull), errors.Is(err, errUploadCut):
+		return err
+	default:
+		return fmt.Errorf("%w: reading body: %w", ErrBadRequest, err)
 	}
 }
 

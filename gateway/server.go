@@ -11,7 +11,6 @@ import (
 
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 )
 
@@ -49,8 +48,10 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	// MaxInflightBytes bounds the request bodies held in memory at once,
 	// across all requests, so a crowd of large or slow uploads cannot
-	// exhaust memory before any signature is checked. A delivery that
-	// finds no room waits up to AckTimeout, then gets 503.
+	// exhaust memory before any signature is checked. Bodies take room as
+	// their bytes arrive; a delivery that finds none cuts uploads still
+	// arriving that started before it, and failing that waits up to
+	// AckTimeout, then gets 503.
 	MaxInflightBytes int64
 	Sources          []Source
 	// Route names the destinations an accepted event of source and type
@@ -122,7 +123,7 @@ type Server struct {
 	sources atomic.Pointer[map[string]*source]
 	trusted atomic.Pointer[[]netip.Prefix]
 	route   atomic.Pointer[routeFunc]
-	bodies  *semaphore.Weighted // bytes of request bodies in memory
+	bodies  *budget // bytes of request bodies in memory (budget.go)
 	// refusalLog samples log lines about refused requests.
 	refusalLog *rate.Limiter
 	listener
@@ -135,7 +136,7 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 		log = discardLogger()
 	}
 	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway"),
-		bodies: semaphore.NewWeighted(cfg.MaxInflightBytes), refusalLog: rate.NewLimiter(10, 50)}
+		bodies: newBudget(cfg.MaxInflightBytes), refusalLog: rate.NewLimiter(10, 50)}
 	if err := s.SetSources(cfg.Sources); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/porchgw/porch/loadgen"
+)
+
+// Fault tests for hostile clients on the real binary; process helpers are
+// in crash_test.go.
+
+// stalledUpload is a connection that sent a request head, and perhaps a
+// byte of body, and then nothing.
+type stalledUpload struct {
+	conn    net.Conn
+	chunked bool
+	answer  chan string // the status line that ended it, or why it closed
+}
+
+// openStalledUpload starts an upload to addr that stalls: chunked with no
+// chunk, or a declared 1 MiB of which one byte is sent. It asks for 100
+// Continue, which porch sends once its handler reads the body, so when it
+// returns porch is holding the request.
+func openStalledUpload(addr string, chunked bool) (*stalledUpload, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	head := "POST /in/koji HTTP/1.1\r\nHost: porch\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+	if chunked {
+		head += "Transfer-Encoding: chunked\r\n\r\n"
+	} else {
+		head += "Content-Length: 1048576\r\n\r\n"
+	}
+	br := bufio.NewReader(conn)
+	_, err = io.WriteString(conn, head)
+	var line string
+	if err == nil {
+		line, err = statusLine(br)
+	}
+	if err == nil && line != "HTTP/1.1 100 Continue" {
+		err = fmt.Errorf("answered %q, want 100 Continue", line)
+	}
+	if err == nil && !chunked {
+		_, err = conn.Write([]byte("{"))
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	u := &stalledUpload{conn: conn, chunked: chunked, answer: make(chan string, 1)}
+	go func() {
+		line, err := statusLine(br)
+		if err != nil {
+			line = "closed: " + err.Error()
+		}
+		u.answer <- line
+	}()
+	return u, nil
+}
+
+// statusLine reads a response head and returns its status line.
+func statusLine(br *bufio.Reader) (string, error) {
+	status, err := br.ReadString('\n')
+	for l := status; err == nil && l != "\r\n"; {
+		l, err = br.ReadString('\n')
+	}
+	if err != nil {
+		return "", err
+	}
+	return status[:len(status)-2], nil
+}
+
+// held reports whether porch has neither answered nor closed u.
+func (u *stalledUpload) held() bool {
+	select {
+	case line := <-u.answer:
+		u.answer <- line
+		return false
+	default:
+		return true
+	}
+}
+
+// TestFaultIdleUploads holds 200 uploads open that sent their head and
+// then nothing, more than the in-flight budget could hold at their
+// declared size, while a steady stream of signed Koji and Gather
+// deliveries comes in: every delivery gets 200 and every idle upload
+// stays open.
+func TestFaultIdleUploads(t *testing.T) {
+	bin := buildPorch(t)
+	dir := t.TempDir()
+	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused") + "limits: {read_timeout: 10m}\n" // held for the whole test
+	p := startPorch(t, bin, writeProcConfig(t, dir, yaml))
+
+	const idle = 200
+	var uploads []*stalledUpload
+	defer func() {
+		for _, u := range uploads {
+			u.conn.Close()
+		}
+	}()
+	for i := range idle {
+		u, err := openStalledUpload(p.listen, i%2 == 0)
+		if err != nil {
+			t.Fatalf("idle upload %d: %v", i, err)
+		}
+		uploads = append(uploads, u)
+	}
+
+	const senders, each = 4, 50
+	targets := procTargets(p.listen)
+	c := loadgen.NewClient(senders)
+	var wg sync.WaitGroup
+	errs := make(chan error, senders*each)
+	for i := range senders {
+		wg.Go(func() {
+			for j := range each {
+				tg := targets[(i+j)%2]
+				_, status, a, err := postFresh(c, tg)
+				if err != nil || status != http.StatusOK || a.Duplicate {
+					errs <- fmt.Errorf("%s delivery with %d idle uploads open: %d %+v (%v)", tg.Source, idle, status, a, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		failed++
+		t.Error(err)
+	}
+	held := 0
+	for _, u := range uploads {
+		if u.held() {
+			held++
+		}
+	}
+	t.Logf("%d of %d deliveries answered 200 while %d of %d idle uploads were held open", senders*each-failed, senders*each, held, idle)
+	if held != idle {
+		t.Errorf("%d idle uploads were cut; none needed to be", idle-held)
+	}
+	for _, u := range uploads { // the chunked ones, finished, are answered
+		if !u.chunked {
+			continue
+		}
+		if _, err := io.WriteString(u.conn, "2\r\n{}\r\n0\r\n\r\n"); err != nil {
+			t.Fatalf("finishing an idle upload: %v", err)
+		}
+		if line := <-u.answer; line != "HTTP/1.1 200 OK" {
+			t.Errorf("finished idle upload answered %q, want 200 OK", line)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package gateway_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/gateway"
+)
+
+const gatherSecret = "test-gather-secret"
+
+// hostileSources are a Koji and a Gather source, for deliveries of both.
+func hostileSources() []gateway.Source {
+	return []gateway.Source{
+		kojiSource(kojiSecret),
+		{Name: "gather", Provider: "gather", ProviderConfig: gateway.ProviderConfig{Secrets: []string{gatherSecret}}},
+	}
+}
+
+// signedDelivery is a fresh, really signed delivery to source i%2.
+func signedDelivery(t testing.TB, i int) (source string, body []byte, h http.Header) {
+	t.Helper()
+	source, provider, event, secret := "koji", "koji", "interview.completed", kojiSecret
+	if i%2 == 1 {
+		source, provider, event, secret = "gather", "gather", "candidate_interview.completed", gatherSecret
+	}
+	def, _ := gateway.Lookup(provider)
+	now := time.Now()
+	body = def.Sample(event, fmt.Sprintf("iv-%d-%d", i, now.UnixNano()), now)
+	return source, body, def.Sign(body, secret, now)
+}
+
+// idleUpload is a connection that sent a request head (and at most one
+// byte of body) and then nothing.
+type idleUpload struct {
+	conn    net.Conn
+	chunked bool
+	answer  chan string // the first status line after 100 Continue
+}
+
+// holdIdleUpload opens an upload to addr that stalls: chunked with no
+// chunk, or a declared 1 MiB of which one byte is sent. It asks for 100
+// Continue, which the server sends only once the handler starts reading
+// the body, so when it returns the server is holding the request.
+func holdIdleUpload(addr string, chunked bool) (*idleUpload, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	head := "POST /in/koji HTTP/1.1\r\nHost: porch\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+	if chunked {
+		head += "Transfer-Encoding: chunked\r\n\r\n"
+	} else {
+		head += "Content-Length: 1048576\r\n\r\n"
+	}
+	if _, err := io.WriteString(conn, head); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	br := bufio.NewReader(conn)
+	line, err := readHead(br)
+	if err != nil || line != "HTTP/1.1 100 Continue" {
+		conn.Close()
+		return nil, fmt.Errorf("idle upload: got %q (%v), want 100 Continue", line, err)
+	}
+	if !chunked {
+		if _, err := conn.Write([]byte("{")); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	u := &idleUpload{conn: conn, chunked: chunked, answer: make(chan string, 1)}
+	go func() {
+		line, err := readHead(br)
+		if err != nil {
+			line = "closed: " + err.Error()
+		}
+		u.answer <- line
+	}()
+	return u, nil
+}
+
+// readHead reads a response head and returns its status line.
+func readHead(br *bufio.Reader) (string, error) {
+	status, err := br.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		if l == "\r\n" {
+			return status[:len(status)-2], nil
+		}
+	}
+}
+
+// stillHeld reports whether the server has not answered or closed u.
+func (u *idleUpload) stillHeld() bool {
+	select {
+	case line := <-u.answer:
+		u.answer <- line
+		return false
+	default:
+		return true
+	}
+}
+
+// Idle uploads hold the ingest listener's connections, but not the
+// memory budget good deliveries need: 200 of them stay open while a
+// steady stream of Koji and Gather deliveries all get 200.
+func TestIdleUploadsDoNotStarveDeliveries(t *testing.T) {
+	srv, _ := startGateway(t, gateway.Config{
+		Sources: hostileSources(), ReadTimeout: 10 * time.Minute, // held for the whole test
+	})
+	const idle = 200
+	uploads := make([]*idleUpload, 0, idle)
+	defer func() {
+		for _, u := range uploads {
+			u.conn.Close()
+		}
+	}()
+	for i := range idle {
+		u, err := holdIdleUpload(srv.Addr(), i%2 == 0)
+		if err != nil {
+			t.Fatalf("idle upload %d: %v", i, err)
+		}
+		uploads = append(uploads, u)
+	}
+
+	const senders, each = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan string, senders*each)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for s := range senders {
+		wg.Go(func() {
+			for j := range each {
+				source, body, h := signedDelivery(t, s*each+j)
+				if a := postDelivery(t, client, "http://"+srv.Addr(), source, body, h); a.Status != http.StatusOK || a.Duplicate {
+					errs <- fmt.Sprintf("%s delivery %d while %d uploads idle: %d %q", source, j, idle, a.Status, a.Error)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	held := 0
+	for _, u := range uploads {
+		if u.stillHeld() {
+			held++
+		}
+	}
+	if held != idle {
+		t.Errorf("%d of %d idle uploads were cut; none needed to be", idle-held, idle)
+	}
+	// The chunked ones were really open all along: finished now, each gets
+	// an answer (a control request, 200), not a timeout.
+	for _, u := range uploads {
+		if !u.chunked {
+			continue
+		}
+		if _, err := io.WriteString(u.conn, "2\r\n{}\r\n0\r\n\r\n"); err != nil {
+			t.Fatalf("finishing an idle upload: %v", err)
+		}
+		if line := <-u.answer; line != "HTTP/1.1 200 OK" {
+			t.Errorf("finished idle upload answered %q, want 200 OK", line)
+		}
+	}
+}
+
+// holdPartialUpload opens an upload of a declared size, sends part of it
+// and stalls; it returns once the server has started reading it.
+func holdPartialUpload(addr string, declared, sent int) (*idleUpload, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	head := fmt.Sprintf("POST /in/koji HTTP/1.1\r\nHost: porch\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", declared)
+	if _, err := io.WriteString(conn, head); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	br := bufio.NewReader(conn)
+	if line, err := readHead(br); err != nil || line != "HTTP/1.1 100 Continue" {
+		conn.Close()
+		return nil, fmt.Errorf("partial upload: got %q (%v), want 100 Continue", line, err)
+	}
+	u := &idleUpload{conn: conn, answer: make(chan string, 1)}
+	go func() {
+		_, _ = conn.Write(make([]byte, sent)) // fails once the server cuts it
+		line, err := readHead(br)
+		if err != nil {
+			line = "closed: " + err.Error()
+		}
+		u.answer <- line
+	}()
+	return u, nil
+}
+
+// Uploads that send most of a large body and stop fill the budget; a
+// delivery that arrives whole still gets 200, by cutting the oldest of
+// them, and the memory held never passes the budget.
+func TestStalledUploadsAreCutForWholeDeliveries(t *testing.T) {
+	const budget = 1 << 20
+	srv, _ := startGateway(t, gateway.Config{
+		Sources: hostileSources(), ReadTimeout: 10 * time.Minute, MaxBodyBytes: 256 << 10, MaxInflightBytes: budget,
+	})
+	var uploads []*idleUpload
+	defer func() {
+		for _, u := range uploads {
+			u.conn.Close()
+		}
+	}()
+	for i := range 6 { // 6 x 200 KB sent: more than the budget holds
+		u, err := holdPartialUpload(srv.Addr(), 256<<10, 200<<10)
+		if err != nil {
+			t.Fatalf("stalled upload %d: %v", i, err)
+		}
+		uploads = append(uploads, u)
+	}
+	waitFor(t, "the stalled uploads to fill the budget", func() bool { return srv.BodyBytesInUse() > budget-(256<<10) })
+
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := range 20 {
+		source, body, h := signedDelivery(t, i)
+		if a := postDelivery(t, client, "http://"+srv.Addr(), source, body, h); a.Status != http.StatusOK {
+			t.Fatalf("%s delivery %d behind stalled uploads: %d %q, want 200", source, i, a.Status, a.Error)
+		}
+		if used := srv.BodyBytesInUse(); used > budget {
+			t.Fatalf("bodies hold %d bytes, over the %d budget", used, budget)
+		}
+	}
+	cut := 0
+	for _, u := range uploads {
+		if !u.stillHeld() {
+			cut++
+		}
+	}
+	t.Logf("%d of %d stalled uploads cut", cut, len(uploads))
+}
+
+// waitFor polls cond until it holds, for state only the server can see.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
