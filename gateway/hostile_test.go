@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
 )
 
 const gatherSecret = "test-gather-secret"
@@ -259,5 +260,62 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// proxyChain is 240 X-Forwarded-For headers of 250 bytes: about 60 KB, a
+// hostile client's (or a hostile proxy chain's) worth.
+func proxyChain(h http.Header) http.Header {
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	for i := range 240 {
+		h.Add("X-Forwarded-For", fmt.Sprintf("%0250d", i))
+	}
+	return h
+}
+
+// headerBytes is the size of h's names and values.
+func headerBytes(h map[string][]string) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}
+
+// What is kept of a request's headers is bounded, in the rejection log
+// and in the archive; an authentic delivery's signature header is kept
+// whole, so the archive still shows the evidence.
+func TestHeadersKeptAreBounded(t *testing.T) {
+	srv, db := startGateway(t, gateway.Config{Sources: hostileSources()})
+	base := "http://" + srv.Addr()
+	if a := postDelivery(t, nil, base, "koji", []byte(`{}`), proxyChain(nil)); a.Status != http.StatusOK {
+		t.Fatalf("unsigned control request with a long proxy chain: %+v, want 200", a)
+	}
+	rej := waitRejection(t, db, func(r inbox.Rejection) bool { return r.Kind == "control" })
+	if n := headerBytes(rej.Headers); n > inbox.MaxHeaderBytes+64 {
+		t.Errorf("rejection log entry keeps %d bytes of headers, want at most about %d", n, inbox.MaxHeaderBytes)
+	}
+
+	source, body, h := signedDelivery(t, 0)
+	a := postDelivery(t, nil, base, source, body, proxyChain(h))
+	if a.Status != http.StatusOK {
+		t.Fatalf("signed delivery through a long proxy chain: %+v, want 200", a)
+	}
+	ev, err := db.Event(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if xff := ev.Headers["X-Forwarded-For"]; len(xff) > inbox.MaxHeaderValues+1 || headerBytes(ev.Headers) > inbox.MaxHeaderBytes+1024 {
+		t.Errorf("archived event keeps %d X-Forwarded-For values, %d bytes of headers", len(xff), headerBytes(ev.Headers))
+	}
+	for k, want := range h {
+		if got := ev.Headers[k]; len(got) != len(want) || got[0] != want[0] {
+			t.Errorf("archived signature header %s = %q, want %q intact", k, got, want)
+		}
 	}
 }

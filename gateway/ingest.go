@@ -106,7 +106,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	ev := &inbox.Event{
 		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
 		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: requestID(r),
-		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
+		Headers: keptForArchive(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
 		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
 	}
 	facts, err := src.provider.Inspect(body)
@@ -129,7 +129,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
 		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: requestID(r),
-		Headers: truncateValues(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
+		Headers: inbox.BoundHeaders(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {
 		rej.Kind, rej.Status = "control", http.StatusOK
@@ -153,25 +153,17 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	writeError(w, r, verr)
 }
 
-// maxLoggedHeader bounds each header value kept in the rejection log, so
-// refused requests cannot fill it with attacker-sized headers.
-const maxLoggedHeader = 256
-
-func truncateValues(h map[string][]string) map[string][]string {
-	for k, vs := range h {
-		for i, v := range vs {
-			if len(v) > maxLoggedHeader {
-				vs[i] = v[:maxLoggedHeader] + "…"
-			}
-		}
-		h[k] = vs
-	}
-	return h
-}
-
 func bodyHash(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// keptForArchive is what an authentic delivery's event keeps of h: the
+// provider's signature headers whole (they verified, and the server's
+// max_header_bytes bounds them), the rest bounded by inbox.BoundHeaders,
+// so a long proxy chain cannot bloat the archive.
+func keptForArchive(h http.Header, signature []string) map[string][]string {
+	return inbox.BoundHeaders(keepHeaders(h, signature), signature...)
 }
 
 // keepHeaders copies the archived subset of h.

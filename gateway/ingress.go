@@ -191,7 +191,7 @@ func (s *Server) refuseIngress(w http.ResponseWriter, r *http.Request, src *sour
 	if s.journal != nil {
 		s.journal.LogRejection(inbox.Rejection{
 			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: status,
-			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: truncateValues(keepHeaders(r.Header, nil)),
+			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: inbox.BoundHeaders(keepHeaders(r.Header, nil)),
 		})
 	}
 	if s.refusalLog.Allow() { // sampled: a flood must not flood the log

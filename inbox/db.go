@@ -33,6 +33,9 @@ type Options struct {
 	// RejectedLogSize bounds the log of rejected and control requests.
 	// Default 10000.
 	RejectedLogSize int
+	// RejectedLogBytes bounds the same log's stored bytes; the oldest
+	// entries go first. Default 16 MiB.
+	RejectedLogBytes int64
 	// Retention is how long archived events are kept; 0 keeps them
 	// forever. See Prune.
 	Retention time.Duration
@@ -69,6 +72,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RejectedLogSize <= 0 {
 		o.RejectedLogSize = 10000
+	}
+	if o.RejectedLogBytes <= 0 {
+		o.RejectedLogBytes = 16 << 20
 	}
 	if o.RetentionInterval <= 0 {
 		o.RetentionInterval = 10 * time.Minute

@@ -1,7 +1,10 @@
 package inbox
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -24,19 +27,33 @@ func (db *DB) LogRejection(r Rejection) {
 // behind.
 func (db *DB) RejectionsDropped() uint64 { return db.rejectDropped.Load() }
 
+// rejectLog is the rejection logger's view of what the log holds: the
+// stored size of each entry, oldest first, and their sum. Only the logger
+// goroutine touches it.
+type rejectLog struct {
+	entries []rejectEntry
+	bytes   int64
+}
+
+type rejectEntry struct {
+	seq  uint64
+	size int64
+}
+
 // rejectLoop writes queued rejections in batches and trims the log to
-// Options.RejectedLogSize.
+// Options.RejectedLogSize entries and Options.RejectedLogBytes bytes.
 func (db *DB) rejectLoop() {
 	defer db.wg.Done()
+	log := db.loadRejectLog()
 	for {
 		select {
 		case r := <-db.rejectCh:
-			db.writeRejections(r)
+			log = db.writeRejections(log, r)
 		case <-db.closing:
 			for {
 				select {
 				case r := <-db.rejectCh:
-					db.writeRejections(r)
+					log = db.writeRejections(log, r)
 				default:
 					return
 				}
@@ -45,32 +62,90 @@ func (db *DB) rejectLoop() {
 	}
 }
 
+// loadRejectLog reads the sizes of the stored entries.
+func (db *DB) loadRejectLog() rejectLog {
+	var log rejectLog
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxReject)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != len(pfxReject)+8 {
+				continue
+			}
+			e := rejectEntry{seq: binary.BigEndian.Uint64(k[len(pfxReject):]), size: it.Item().ValueSize()}
+			log.entries = append(log.entries, e)
+			log.bytes += e.size
+		}
+		return nil
+	})
+	if err != nil {
+		db.log.WithError(err).Warn("read rejection log sizes")
+	}
+	return log
+}
+
 // rejectLinger is how long the rejection logger waits for more refusals
 // to share a commit.
 const rejectLinger = 50 * time.Millisecond
 
-func (db *DB) writeRejections(first *Rejection) {
+// writeRejections writes first and what queues behind it, dropping the
+// oldest entries past the log's bounds, and returns the log as stored.
+func (db *DB) writeRejections(log rejectLog, first *Rejection) rejectLog {
 	// The log is best effort (a refused request promises nothing), so it
 	// waits a little for company: a flood of bad signatures is written in
 	// a few commits a second, not one sync per request.
 	batch := gather(db.rejectCh, []*Rejection{first}, 256, rejectLinger, db.closing)
+	next := rejectLog{entries: slices.Clone(log.entries), bytes: log.bytes}
 	err := db.bdb.Update(func(txn *badger.Txn) error {
 		for _, r := range batch {
 			r.Seq = db.rejectSeq.Add(1)
-			if err := putJSON(txn, seqKey(pfxReject, r.Seq), r); err != nil {
+			b, err := encodeRejection(r)
+			if err != nil {
 				return err
 			}
-			if old := r.Seq - uint64(db.opt.RejectedLogSize); r.Seq > uint64(db.opt.RejectedLogSize) {
-				if err := txn.Delete(seqKey(pfxReject, old)); err != nil {
-					return err
-				}
+			if err := txn.Set(seqKey(pfxReject, r.Seq), b); err != nil {
+				return fmt.Errorf("store rejection: %w", err)
 			}
+			next.entries = append(next.entries, rejectEntry{seq: r.Seq, size: int64(len(b))})
+			next.bytes += int64(len(b))
+		}
+		for len(next.entries) > db.opt.RejectedLogSize || next.bytes > db.opt.RejectedLogBytes {
+			old := next.entries[0]
+			if err := txn.Delete(seqKey(pfxReject, old.seq)); err != nil {
+				return err
+			}
+			next.entries, next.bytes = next.entries[1:], next.bytes-old.size
 		}
 		return nil
 	})
 	if err != nil {
 		db.log.WithError(err).Warn("write rejection log")
+		return log
 	}
+	return next
+}
+
+// encodeRejection is r as stored: its headers bounded (BoundHeaders),
+// and dropped if the entry would still pass MaxRejectionBytes.
+func encodeRejection(r *Rejection) ([]byte, error) {
+	r.Headers = BoundHeaders(r.Headers)
+	b, err := json.Marshal(r)
+	if err == nil && len(b) > MaxRejectionBytes {
+		r.Headers, r.Reason = nil, truncate(r.Reason, 512)
+		b, err = json.Marshal(r)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode rejection: %w", err)
+	}
+	return b, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Rejections returns up to limit entries of the rejection log, newest

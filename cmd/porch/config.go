@@ -73,11 +73,12 @@ type DedupConfig struct {
 	Window time.Duration `yaml:"window"`
 }
 
-// ArchiveConfig sets raw-payload retention (0 keeps forever) and the size of
-// the bounded log of rejected and control requests.
+// ArchiveConfig sets raw-payload retention (0 keeps forever) and the bounds
+// of the log of rejected and control requests, in entries and in bytes.
 type ArchiveConfig struct {
-	Retention       time.Duration `yaml:"retention"`
-	RejectedLogSize int           `yaml:"rejected_log_size"`
+	Retention        time.Duration `yaml:"retention"`
+	RejectedLogSize  int           `yaml:"rejected_log_size"`
+	RejectedLogBytes int64         `yaml:"rejected_log_bytes"`
 	// AccessTrailSize bounds the access trail's sensitive reads and
 	// actions; AccessTrailSearchSize bounds its searches apart, so
 	// searching never pushes out the record of an export.

@@ -48,7 +48,7 @@ func DefaultConfig() *Config {
 			MinFreeBytes:      64 << 20,
 		},
 		Dedup: DedupConfig{Window: 168 * time.Hour},
-		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000,
+		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000, RejectedLogBytes: 16 << 20,
 			AccessTrailSize: 1000000, AccessTrailSearchSize: 100000},
 		Auth: AuthConfig{RateLimit: RateLimit{RPS: 10, Burst: 100}},
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/porchgw/porch/inbox"
 )
 
 // maxBodyLimit is the largest allowed limits.max_body_bytes.
@@ -106,6 +108,9 @@ func (c *Config) validateLimits(p *problems) {
 	}
 	if c.Archive.AccessTrailSearchSize <= 0 {
 		p.add("archive.access_trail_search_size", "must be above 0")
+	}
+	if c.Archive.RejectedLogBytes < inbox.MaxRejectionBytes {
+		p.add("archive.rejected_log_bytes", "must be at least %d (one entry), got %d", inbox.MaxRejectionBytes, c.Archive.RejectedLogBytes)
 	}
 	c.validateRetention(p)
 }

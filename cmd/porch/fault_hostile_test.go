@@ -2,14 +2,18 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/loadgen"
 )
 
@@ -157,6 +161,84 @@ func TestFaultIdleUploads(t *testing.T) {
 		}
 		if line := <-u.answer; line != "HTTP/1.1 200 OK" {
 			t.Errorf("finished idle upload answered %q, want 200 OK", line)
+		}
+	}
+}
+
+// withProxyChain is h plus 240 X-Forwarded-For headers of 250 bytes:
+// about 60 KB of headers, just under max_header_bytes.
+func withProxyChain(h http.Header) http.Header {
+	h = h.Clone()
+	for i := range 240 {
+		h.Add("X-Forwarded-For", fmt.Sprintf("%0250d", i))
+	}
+	return h
+}
+
+// TestFaultHeaderFloodKeepsStoreBounded sends porch hundreds of unsigned
+// requests with 60 KB of X-Forwarded-For each (Koji control requests:
+// answered 200 and logged), and signed deliveries with the same proxy
+// chain. After a clean stop the store holds a rejection log within
+// archive.rejected_log_bytes, and no entry or event keeps the chain.
+func TestFaultHeaderFloodKeepsStoreBounded(t *testing.T) {
+	bin := buildPorch(t)
+	dir := t.TempDir()
+	const logLimit = 64 << 10
+	data := filepath.Join(dir, "data")
+	yaml := testConfig(data, "http://127.0.0.1:1/unused") + fmt.Sprintf("archive: {rejected_log_bytes: %d}\n", logLimit)
+	p := startPorch(t, bin, writeProcConfig(t, dir, yaml))
+	c := loadgen.NewClient(1)
+	tg := procTargets(p.listen)
+
+	const floods, signed = 300, 20
+	for i := range floods {
+		d := loadgen.Delivery{Target: tg[0], Body: []byte(`{}`), Header: withProxyChain(http.Header{"Content-Type": {"application/json"}})}
+		status, a, err := post(c, tg[0].URL, d)
+		if err != nil || status != http.StatusOK || !a.Control {
+			t.Fatalf("flood request %d: %d %+v (%v), want 200 control", i, status, a, err)
+		}
+	}
+	var ids []string
+	for i := range signed {
+		d, _ := loadgen.NewDelivery(tg[i%2], procEvents[tg[i%2].Provider], loadgen.NewUUID(), tg[i%2].Secret, time.Now())
+		d.Header = withProxyChain(d.Header)
+		status, a, err := post(c, tg[i%2].URL, d)
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("signed delivery %d through the proxy chain: %d %+v (%v)", i, status, a, err)
+		}
+		ids = append(ids, a.ID)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+
+	db, err := inbox.Open(inbox.Options{Dir: data, RejectedLogBytes: logLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, err := db.Rejections(0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, largest := 0, 0
+	for _, r := range entries {
+		b, _ := json.Marshal(r)
+		total, largest = total+len(b), max(largest, len(b))
+	}
+	t.Logf("%d requests of ~60 KB headers: the rejection log keeps %d entries, %d bytes (largest entry %d bytes)", floods, len(entries), total, largest)
+	if len(entries) == 0 || total > logLimit || largest > inbox.MaxRejectionBytes {
+		t.Errorf("rejection log: %d entries, %d bytes, largest %d; want some, at most %d bytes, each at most %d",
+			len(entries), total, largest, logLimit, inbox.MaxRejectionBytes)
+	}
+	for _, id := range ids {
+		ev, err := db.Event(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if xff := ev.Headers["X-Forwarded-For"]; len(xff) > inbox.MaxHeaderValues+1 {
+			t.Fatalf("event %s keeps %d X-Forwarded-For values", id, len(xff))
 		}
 	}
 }

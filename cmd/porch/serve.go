@@ -118,7 +118,8 @@ func (m *Main) Open() (err error) {
 	c := m.Config
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
+		RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
+		TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
 		MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
 	})
 	if err != nil {
