@@ -37,6 +37,10 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.cfg.Now()
 	body, release, err := s.readBody(w, r)
+	if errors.Is(err, errUploadCut) {
+		s.answerCut(w, r)
+		return
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -82,6 +86,18 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 		return nil, nil, bodyError(err)
 	}
 	return body, claim.release, nil
+}
+
+// answerCut answers an upload cut to make room (budget.go) with 503. It
+// is the client's doing, not a server fault, and a flood of them must not
+// flood the log, so it is logged sampled, at warn.
+func (s *Server) answerCut(w http.ResponseWriter, r *http.Request) {
+	if s.refusalLog.Allow() {
+		loggerFrom(r).Warn("upload cut before its body arrived: the in-flight budget was needed for whole deliveries")
+	}
+	w.Header().Set("Retry-After", "5")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+		"error": publicMessage(http.StatusServiceUnavailable, errUploadCut), "request_id": requestID(r)})
 }
 
 // bodyError classifies a failed body read: too large, no room, or a
