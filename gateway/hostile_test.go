@@ -54,6 +54,13 @@ func holdIdleUpload(addr string, chunked bool) (*idleUpload, error) {
 	if err != nil {
 		return nil, err
 	}
+	return holdIdleUploadOn(conn, chunked)
+}
+
+// holdUploadOn is holdIdleUpload, chunked, on an open connection.
+func holdUploadOn(conn net.Conn) (*idleUpload, error) { return holdIdleUploadOn(conn, true) }
+
+func holdIdleUploadOn(conn net.Conn, chunked bool) (*idleUpload, error) {
 	head := "POST /in/koji HTTP/1.1\r\nHost: porch\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
 	if chunked {
 		head += "Transfer-Encoding: chunked\r\n\r\n"
@@ -318,4 +325,66 @@ func TestHeadersKeptAreBounded(t *testing.T) {
 			t.Errorf("archived signature header %s = %q, want %q intact", k, got, want)
 		}
 	}
+}
+
+// dialFrom connects to addr from the local address from (another
+// loopback address stands for another client).
+func dialFrom(from, addr string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	return d.Dial("tcp", addr)
+}
+
+// One client address may hold only MaxConnsPerClient connections: past
+// that its connections are closed on accept, while other clients'
+// deliveries are still served.
+func TestConnectionsPerClientAreCapped(t *testing.T) {
+	const most = 10
+	srv, _ := startGateway(t, gateway.Config{Sources: hostileSources(), MaxConnsPerClient: most, ReadTimeout: 10 * time.Minute})
+	var held []*idleUpload
+	defer func() {
+		for _, u := range held {
+			u.conn.Close()
+		}
+	}()
+	for i := range most {
+		conn, err := dialFrom("127.0.0.2", srv.Addr())
+		if err != nil {
+			t.Skipf("cannot dial from 127.0.0.2: %v", err)
+		}
+		u, err := holdUploadOn(conn)
+		if err != nil {
+			t.Fatalf("connection %d of %d: %v", i+1, most, err)
+		}
+		held = append(held, u)
+	}
+	conn, err := dialFrom("127.0.0.2", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if u, err := holdUploadOn(conn); err == nil {
+		u.conn.Close()
+		t.Fatalf("connection %d from one client was served, want it closed", most+1)
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := range 10 {
+		source, body, h := signedDelivery(t, i)
+		if a := postDelivery(t, client, "http://"+srv.Addr(), source, body, h); a.Status != http.StatusOK {
+			t.Fatalf("delivery %d from another client: %+v, want 200", i, a)
+		}
+	}
+	held[0].conn.Close() // a slot comes free once a connection closes
+	waitFor(t, "a connection slot to come free", func() bool {
+		conn, err := dialFrom("127.0.0.2", srv.Addr())
+		if err != nil {
+			return false
+		}
+		u, err := holdUploadOn(conn)
+		if err != nil {
+			conn.Close()
+			return false
+		}
+		held[0] = u
+		return true
+	})
 }

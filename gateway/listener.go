@@ -19,6 +19,7 @@ type listener struct {
 	log   logrus.FieldLogger
 	srv   *http.Server // serves TLS when srv.TLSConfig is set
 	ln    net.Listener
+	wrap  func(net.Listener) net.Listener // nil: the bound listener as is
 }
 
 // Open binds the listener (":0" picks a free port; see Addr).
@@ -26,6 +27,9 @@ func (l *listener) Open() error {
 	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", l.addr, err)
+	}
+	if l.wrap != nil {
+		ln = l.wrap(ln)
 	}
 	l.ln = ln
 	return nil

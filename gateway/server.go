@@ -53,7 +53,11 @@ type Config struct {
 	// arriving that started before it, and failing that waits up to
 	// AckTimeout, then gets 503.
 	MaxInflightBytes int64
-	Sources          []Source
+	// MaxConnsPerClient bounds the connections one client address holds
+	// open at once (connlimit.go); more are closed on accept. Trusted
+	// proxies are exempt. 0 is unlimited.
+	MaxConnsPerClient int
+	Sources           []Source
 	// Route names the destinations an accepted event of source and type
 	// is queued for. Nil queues none.
 	Route func(source, eventType string) []string
@@ -144,7 +148,7 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	s.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: s.log}
+	s.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: s.log, wrap: s.limitConns}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

@@ -65,6 +65,7 @@ type LimitsConfig struct {
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxInflightBytes  int64         `yaml:"max_inflight_bytes"`
+	MaxConnsPerClient int           `yaml:"max_conns_per_client"`
 	MinFreeBytes      int64         `yaml:"min_free_bytes"`
 }
 

@@ -45,6 +45,7 @@ func DefaultConfig() *Config {
 			MaxHeaderBytes:    64 << 10,
 			ShutdownTimeout:   15 * time.Second,
 			MaxInflightBytes:  32 << 20,
+			MaxConnsPerClient: 256,
 			MinFreeBytes:      64 << 20,
 		},
 		Dedup: DedupConfig{Window: 168 * time.Hour},

@@ -97,6 +97,9 @@ func (c *Config) validateLimits(p *problems) {
 	if l.MaxInflightBytes < l.MaxBodyBytes {
 		p.add("limits.max_inflight_bytes", "must be at least limits.max_body_bytes (%d), got %d", l.MaxBodyBytes, l.MaxInflightBytes)
 	}
+	if l.MaxConnsPerClient < 0 {
+		p.add("limits.max_conns_per_client", "must be 0 (unlimited) or above")
+	}
 	if l.MinFreeBytes < 0 {
 		p.add("limits.min_free_bytes", "must be 0 or above")
 	}

@@ -33,7 +33,17 @@ type stalledUpload struct {
 // Continue, which porch sends once its handler reads the body, so when it
 // returns porch is holding the request.
 func openStalledUpload(addr string, chunked bool) (*stalledUpload, error) {
-	conn, err := net.Dial("tcp", addr)
+	return openStalledUploadFrom("", addr, chunked)
+}
+
+// openStalledUploadFrom is openStalledUpload from local address from (""
+// picks one): another loopback address stands for another client.
+func openStalledUploadFrom(from, addr string, chunked bool) (*stalledUpload, error) {
+	var d net.Dialer
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +249,41 @@ func TestFaultHeaderFloodKeepsStoreBounded(t *testing.T) {
 		}
 		if xff := ev.Headers["X-Forwarded-For"]; len(xff) > inbox.MaxHeaderValues+1 {
 			t.Fatalf("event %s keeps %d X-Forwarded-For values", id, len(xff))
+		}
+	}
+}
+
+// TestFaultConnectionsPerClient lets one client address hold
+// limits.max_conns_per_client stalled uploads: its next connection is
+// closed unserved, while another client's deliveries all get 200.
+func TestFaultConnectionsPerClient(t *testing.T) {
+	bin := buildPorch(t)
+	dir := t.TempDir()
+	const most = 20
+	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused") + fmt.Sprintf("limits: {read_timeout: 10m, max_conns_per_client: %d}\n", most)
+	p := startPorch(t, bin, writeProcConfig(t, dir, yaml))
+	var uploads []*stalledUpload
+	defer func() {
+		for _, u := range uploads {
+			u.conn.Close()
+		}
+	}()
+	for i := range most {
+		u, err := openStalledUploadFrom("127.0.0.2", p.listen, true)
+		if err != nil {
+			t.Fatalf("stalled upload %d of %d from 127.0.0.2: %v", i+1, most, err)
+		}
+		uploads = append(uploads, u)
+	}
+	if u, err := openStalledUploadFrom("127.0.0.2", p.listen, true); err == nil {
+		u.conn.Close()
+		t.Fatalf("upload %d from one client was served, want its connection closed", most+1)
+	}
+	c := loadgen.NewClient(2)
+	for i := range 20 {
+		tg := procTargets(p.listen)[i%2]
+		if _, status, a, err := postFresh(c, tg); err != nil || status != http.StatusOK {
+			t.Fatalf("%s delivery from 127.0.0.1 while 127.0.0.2 holds %d connections: %d %+v (%v)", tg.Source, most, status, a, err)
 		}
 	}
 }

@@ -189,8 +189,8 @@ func (m *Main) gatewayConfig() gateway.Config {
 		ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, ReadTimeout: c.Limits.ReadTimeout,
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
-		MaxInflightBytes: c.Limits.MaxInflightBytes,
-		Sources:          srcs, Ready: m.DB.Ready, Route: forward.Router(m.forwardDestinations()),
+		MaxInflightBytes: c.Limits.MaxInflightBytes, MaxConnsPerClient: c.Limits.MaxConnsPerClient,
+		Sources: srcs, Ready: m.DB.Ready, Route: forward.Router(m.forwardDestinations()),
 		TrustedProxies: c.Ingress.TrustedProxies, TLS: gatewayTLS(c), Observe: m.observeDelivery(),
 	}
 }
