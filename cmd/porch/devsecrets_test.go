@@ -117,3 +117,22 @@ func TestListensOnLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A reload cannot bring the public secrets onto a reachable listener
+// either: it is refused and the running secrets keep serving.
+func TestReloadRefusesDevSecretsOffLoopback(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	safe := strings.Replace(opsConfig(filepath.Join(dir, "data"), `["koji-ops-secret"]`, ""), `listen: "127.0.0.1:0"`, `listen: "0.0.0.0:0"`, 1)
+	safe = strings.Replace(safe, "whsec_ZGV2LWZvcndhcmQtc2VjcmV0LWtleQ==", "whsec_b3BzLWZvcndhcmQtc2VjcmV0LWtleQ==", 1)
+	writeConfig(t, path, safe)
+	m := startFromFile(t, path)
+	writeConfig(t, path, strings.Replace(safe, "koji-ops-secret", "dev-koji-secret", 1))
+	_, err := m.Reload(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "sources[0].secrets[0]") {
+		t.Fatalf("reload to a public secret on 0.0.0.0: %v, want refusal naming sources[0].secrets[0]", err)
+	}
+	if code, err := kojiDelivery(t, m.Gateway.Addr(), "iv-reload-dev", "dev-koji-secret"); err != nil || code != 401 {
+		t.Errorf("delivery signed with the public secret after the refused reload: %d (%v), want 401", code, err)
+	}
+}

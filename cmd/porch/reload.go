@@ -145,6 +145,9 @@ func (m *Main) reload() (gateway.ReloadResult, error) {
 	if err := merged.replayWindowErrors(); err != nil {
 		return gateway.ReloadResult{}, fmt.Errorf("%w: %w (dedup.window changes only on restart)", gateway.ErrInvalidConfig, err)
 	}
+	if err := merged.DevSecretsError(); err != nil && !m.AllowDevSecrets {
+		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+	}
 	if err := m.apply(merged); err != nil {
 		if rerr := m.apply(m.Config); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))

@@ -48,7 +48,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log, lw.Flush)
 	defer stop()
-	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath}
+	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath, AllowDevSecrets: *allowDev}
 	if err := m.Open(); err != nil {
 		log.WithError(err).Error("start failed")
 		return 1
@@ -101,11 +101,15 @@ type Main struct {
 	Reconcilers []*enrich.Reconciler
 
 	// Edge operations (reload.go, metrics.go).
-	ConfigPath  string            // re-read on SIGHUP and POST /api/v1/reload
-	Metrics     *metrics.Registry // served at /metrics on the admin listener
-	ReloadHooks []ReloadHook      // other components' live reload
-	reloadMu    sync.Mutex
-	hup         chan os.Signal
+	ConfigPath string // re-read on SIGHUP and POST /api/v1/reload
+	// AllowDevSecrets lets a config with the example's public secrets run
+	// on a listener other hosts reach (serve --allow-dev-secrets); without
+	// it a reload to such a config is refused, as serve refuses to start.
+	AllowDevSecrets bool
+	Metrics         *metrics.Registry // served at /metrics on the admin listener
+	ReloadHooks     []ReloadHook      // other components' live reload
+	reloadMu        sync.Mutex
+	hup             chan os.Signal
 }
 
 // Open opens the store and binds both listeners. On error everything
