@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -34,6 +35,7 @@ type budget struct {
 	seq     uint64
 	reading map[*bodyClaim]struct{} // claims whose body is still arriving
 	freed   chan struct{}           // closed (and replaced) when room is released
+	cuts    atomic.Uint64           // uploads cut, for /metrics
 }
 
 func newBudget(limit int64) *budget {
@@ -113,6 +115,7 @@ func (b *budget) cutOlder(c *bodyClaim, n int64) {
 			return
 		}
 		victim.cut = true
+		b.cuts.Add(1)
 		b.cutting += victim.held
 		victim.abort()
 		if !woke {

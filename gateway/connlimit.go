@@ -36,8 +36,8 @@ func (l *connLimit) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		if !l.take(addr) {
+			l.onDrop(addr) // counted before the client can see the close
 			c.Close()
-			l.onDrop(addr)
 			continue
 		}
 		return &limitedConn{Conn: c, done: func() { l.give(addr) }}, nil
@@ -87,9 +87,23 @@ func (s *Server) limitConns(ln net.Listener) net.Listener {
 		Listener: ln, max: s.cfg.MaxConnsPerClient, open: make(map[netip.Addr]int),
 		trusted: func() []netip.Prefix { return *s.trusted.Load() },
 		onDrop: func(a netip.Addr) {
+			s.hostile.connsRefused.Add(1)
 			if sample.Allow() { // a flood must not flood the log
 				s.log.WithField("remote", a.String()).Warn("connection refused: the client already holds its most connections")
 			}
 		},
 	}
+}
+
+// hostileCounters count what the ingest listener did to protect itself.
+type hostileCounters struct {
+	budgetFull, connsRefused atomic.Uint64
+}
+
+// EachCounter calls fn with each of the ingest listener's protection
+// counters, full Prometheus name first, for /metrics.
+func (s *Server) EachCounter(fn func(name, help string, value uint64)) {
+	fn("porch_ingest_uploads_cut_total", "Uploads cut before their body arrived, to make room in the in-flight body budget for newer ones.", s.bodies.cuts.Load())
+	fn("porch_ingest_budget_full_total", "Requests answered 503 because the in-flight body budget stayed full for ack_timeout.", s.hostile.budgetFull.Load())
+	fn("porch_ingest_connections_refused_total", "Connections closed on accept because their client address held max_conns_per_client.", s.hostile.connsRefused.Load())
 }

@@ -83,6 +83,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	claim.received()
 	if err != nil {
 		claim.release()
+		if errors.Is(err, errBudgetFull) {
+			s.hostile.budgetFull.Add(1)
+		}
 		return nil, nil, bodyError(err)
 	}
 	return body, claim.release, nil

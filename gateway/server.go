@@ -130,6 +130,7 @@ type Server struct {
 	bodies  *budget // bytes of request bodies in memory (budget.go)
 	// refusalLog samples log lines about refused requests.
 	refusalLog *rate.Limiter
+	hostile    hostileCounters
 	listener
 }
 

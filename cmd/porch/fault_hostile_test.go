@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -103,16 +105,35 @@ func (u *stalledUpload) held() bool {
 	}
 }
 
-// TestFaultIdleUploads holds 200 uploads open that sent their head and
-// then nothing, more than the in-flight budget could hold at their
-// declared size, while a steady stream of signed Koji and Gather
+// TestFaultIdleUploads fills the in-flight body budget with uploads that
+// sent most of their body and stopped, then holds 200 uploads open that
+// sent their head and then nothing (more than the budget could hold at
+// their declared size), while a steady stream of signed Koji and Gather
 // deliveries comes in: every delivery gets 200 and every idle upload
 // stays open.
 func TestFaultIdleUploads(t *testing.T) {
 	bin := buildPorch(t)
 	dir := t.TempDir()
-	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused") + "limits: {read_timeout: 10m}\n" // held for the whole test
+	// Uploads are held for the whole test, and all 240 of them come from
+	// one address: this test is about the body budget, not that cap.
+	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/unused") + "limits: {read_timeout: 10m, max_conns_per_client: 1000}\n"
 	p := startPorch(t, bin, writeProcConfig(t, dir, yaml))
+
+	// First, uploads that send 900 KiB of a declared 1 MiB and stop: 40 of
+	// them are more than the 32 MiB budget, so they cut each other until
+	// it is full.
+	const partial = 40
+	for i := range partial {
+		u, err := openStalledUpload(p.listen, false)
+		if err != nil {
+			t.Fatalf("partial upload %d: %v", i, err)
+		}
+		defer u.conn.Close()
+		go func() { _, _ = u.conn.Write(make([]byte, 900<<10)) }()
+	}
+	waitUntil(t, 30*time.Second, "the partial uploads to fill the body budget", func() bool {
+		return scrapeCounter(t, p.admin, "porch_ingest_uploads_cut_total") > 0
+	})
 
 	const idle = 200
 	var uploads []*stalledUpload
@@ -158,7 +179,9 @@ func TestFaultIdleUploads(t *testing.T) {
 			held++
 		}
 	}
-	t.Logf("%d of %d deliveries answered 200 while %d of %d idle uploads were held open", senders*each-failed, senders*each, held, idle)
+	t.Logf("%d of %d deliveries answered 200 while %d of %d idle uploads were held open; %d uploads cut, %d answered 503 for a full budget",
+		senders*each-failed, senders*each, held, idle,
+		scrapeCounter(t, p.admin, "porch_ingest_uploads_cut_total"), scrapeCounter(t, p.admin, "porch_ingest_budget_full_total"))
 	if held != idle {
 		t.Errorf("%d idle uploads were cut; none needed to be", idle-held)
 	}
@@ -279,6 +302,9 @@ func TestFaultConnectionsPerClient(t *testing.T) {
 		u.conn.Close()
 		t.Fatalf("upload %d from one client was served, want its connection closed", most+1)
 	}
+	if n := scrapeCounter(t, p.admin, "porch_ingest_connections_refused_total"); n != 1 {
+		t.Errorf("porch_ingest_connections_refused_total = %d, want 1", n)
+	}
 	c := loadgen.NewClient(2)
 	for i := range 20 {
 		tg := procTargets(p.listen)[i%2]
@@ -286,4 +312,27 @@ func TestFaultConnectionsPerClient(t *testing.T) {
 			t.Fatalf("%s delivery from 127.0.0.1 while 127.0.0.2 holds %d connections: %d %+v (%v)", tg.Source, most, status, a, err)
 		}
 	}
+}
+
+// scrapeCounter reads counter name from the admin listener's /metrics.
+func scrapeCounter(t *testing.T, admin, name string) uint64 {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", sc.Text(), err)
+			}
+			return uint64(n)
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
 }

@@ -25,11 +25,15 @@ func (m *Main) openMetrics() error {
 	if err := m.Metrics.Register(metrics.NewTrailCollector(m.DB.TrailDropped)); err != nil {
 		return err
 	}
-	// Enrichment keeps its own counters; m.Enricher is set later in Open
-	// (nil when no source enriches), so they are looked up per scrape.
+	// Enrichment and the ingest listener keep their own counters; both are
+	// built later in Open (m.Enricher stays nil when no source enriches),
+	// so they are looked up per scrape.
 	return m.Metrics.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
 		if m.Enricher != nil {
 			m.Enricher.Metrics().Each(fn)
+		}
+		if m.Gateway != nil {
+			m.Gateway.EachCounter(fn)
 		}
 	}))
 }
