@@ -2,10 +2,12 @@ package gateway_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -404,4 +406,52 @@ func TestConnectionsPerClientAreCapped(t *testing.T) {
 		held[0] = u
 		return true
 	})
+}
+
+// A flood of large bodies arriving whole stays within the in-flight
+// budget: each is answered (401, or 503 when it had to make room and was
+// cut or found none in time), and all the room comes back.
+func TestBigBodyFloodStaysWithinBudget(t *testing.T) {
+	const budget = 1 << 20
+	srv, _ := startGateway(t, gateway.Config{Sources: hostileSources(), MaxBodyBytes: 256 << 10, MaxInflightBytes: budget})
+	stop := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		var most int64
+		for {
+			select {
+			case <-stop:
+				peak <- most
+				return
+			default:
+				most = max(most, srv.BodyBytesInUse())
+				runtime.Gosched()
+			}
+		}
+	}()
+	body := append([]byte(`{"event":"candidate_interview.completed","pad":"`), bytes.Repeat([]byte("x"), 250<<10)...)
+	body = append(body, `"}`...)
+	h := http.Header{"X-Qualifi-Signature": {"t=1,v1=bm90LWEtc2lnbmF0dXJl"}}
+	var wg sync.WaitGroup
+	statuses := make(chan int, 16*5)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range 16 {
+		wg.Go(func() {
+			for range 5 {
+				statuses <- postDelivery(t, client, "http://"+srv.Addr(), "gather", body, h).Status
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	close(statuses)
+	for s := range statuses {
+		if s != http.StatusUnauthorized && s != http.StatusServiceUnavailable {
+			t.Errorf("large unsigned body answered %d, want 401 or 503", s)
+		}
+	}
+	if most := <-peak; most > budget {
+		t.Errorf("bodies held %d bytes at once, over the %d budget", most, budget)
+	}
+	waitFor(t, "every body's room to come back", func() bool { return srv.BodyBytesInUse() == 0 })
 }
