@@ -7,6 +7,12 @@
 // functions of (headers, body, now); it holds no state and is safe for
 // concurrent use.
 //
+// The ingest listener bounds what hostile clients can hold: request bodies
+// share an in-flight memory budget taken as their bytes arrive, uploads
+// still arriving are cut to make room for newer deliveries (budget.go),
+// and one client address holds a bounded number of connections
+// (connlimit.go).
+//
 // Package gateway must not import forward or badger; its only shared
 // vocabulary with the rest of porch is the inbox types.
 package gateway
