@@ -154,13 +154,30 @@ func (b *budget) broadcast() {
 }
 
 // readAll reads rd to EOF into a buffer whose room c takes as it grows:
-// first a chunk, then doubling, never past declared+1 bytes (when the
-// length is declared) or limit+1. waitCtx bounds each wait for room.
+// first a chunk, then doubling, never past the declared length (when
+// there is one) or limit. waitCtx bounds each wait for room.
 func (c *bodyClaim) readAll(waitCtx func() (context.Context, context.CancelFunc), rd io.Reader, declared, limit int64) ([]byte, error) {
-	var b []byte
+	b := []byte{}
+	most := limit
+	if declared >= 0 {
+		most = min(declared, limit)
+	}
 	for {
+		if len(b) == cap(b) && int64(cap(b)) >= most {
+			// Full at the most the body may be: one more read must meet
+			// its end (MaxBytesReader reports an overflow as an error).
+			var one [1]byte
+			n, err := rd.Read(one[:])
+			if n > 0 {
+				return nil, errors.New("body longer than declared")
+			}
+			if err != nil {
+				return b, c.readErr(err)
+			}
+			continue
+		}
 		if len(b) == cap(b) {
-			next := nextCap(int64(cap(b)), declared, limit)
+			next := min(max(2*int64(cap(b)), firstChunk), most)
 			ctx, cancel := waitCtx()
 			err := c.grow(ctx, next-int64(cap(b)))
 			cancel()
@@ -171,34 +188,22 @@ func (c *bodyClaim) readAll(waitCtx func() (context.Context, context.CancelFunc)
 		}
 		n, err := rd.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			return b, nil
-		}
 		if err != nil {
-			if c.wasCut() {
-				return nil, errUploadCut
-			}
-			return nil, err
+			return b, c.readErr(err)
 		}
 	}
 }
 
-func (c *bodyClaim) wasCut() bool {
+// readErr is nil for the end of the body, errUploadCut when the read
+// failed because c was cut, and err otherwise.
+func (c *bodyClaim) readErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
 	c.b.mu.Lock()
 	defer c.b.mu.Unlock()
-	return c.cut
-}
-
-// nextCap is the buffer size after cur: firstChunk, then double, capped
-// by the declared length (plus the byte that meets EOF) or the limit.
-func nextCap(cur, declared, limit int64) int64 {
-	most := limit + 1
-	if declared >= 0 {
-		most = min(most, declared+1)
+	if c.cut {
+		return errUploadCut
 	}
-	next := min(max(2*cur, firstChunk), most)
-	if next <= cur { // full at the most a body may be: one more byte shows the overflow
-		next = cur + 1
-	}
-	return next
+	return err
 }

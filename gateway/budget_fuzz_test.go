@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzBodyBudget drives the in-flight budget with arbitrary claims,
@@ -85,4 +89,66 @@ func deleteClaim[T comparable](list []T, x T) []T {
 		}
 	}
 	return list
+}
+
+// FuzzBodyRead reads arbitrary bodies in arbitrary pieces: readAll returns
+// exactly the bytes sent when they fit the limit, an error when they do
+// not, and takes room only as the body needs it.
+func FuzzBodyRead(f *testing.F) {
+	f.Add([]byte(`{"event":"interview.completed"}`), int64(1<<10), true, uint8(0))
+	f.Add(make([]byte, 40<<10), int64(40<<10), false, uint8(1))
+	f.Fuzz(func(t *testing.T, body []byte, limit int64, declare bool, pieces uint8) {
+		limit = min(max(limit, 0), 1<<20)
+		var rd io.Reader = bytes.NewReader(body)
+		switch pieces % 3 {
+		case 1:
+			rd = iotest.OneByteReader(rd)
+		case 2:
+			rd = iotest.HalfReader(rd)
+		}
+		declared := int64(-1)
+		if declare && int64(len(body)) <= limit {
+			declared = int64(len(body)) // longer bodies are refused before reading
+		}
+		rd = &limitReader{rd: rd, n: limit}
+		b := newBudget(max(limit, 1))
+		c := b.claim(func() {})
+		got, err := c.readAll(func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, rd, declared, limit)
+		if int64(len(body)) > limit {
+			if err == nil {
+				t.Fatalf("%d bytes over a %d limit read without error", len(body), limit)
+			}
+		} else if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("read %d of %d bytes (%v)", len(got), len(body), err)
+		}
+		// Room follows the body: its declared size, or when undeclared at
+		// most twice what arrived (the buffer doubles), never past limit.
+		most := min(limit, max(2*int64(len(body)), firstChunk))
+		if declared >= 0 {
+			most = declared
+		}
+		if held := b.inUse(); held > most {
+			t.Fatalf("holds %d bytes for a %d-byte body (declared %d, limit %d)", held, len(body), declared, limit)
+		}
+		c.release()
+	})
+}
+
+// limitReader is http.MaxBytesReader's contract without a ResponseWriter:
+// an error, not EOF, once more than n bytes arrive.
+type limitReader struct {
+	rd io.Reader
+	n  int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.rd.Read(p)
+	if int64(n) > l.n {
+		return int(l.n), errors.New("over the limit")
+	}
+	l.n -= int64(n)
+	return n, err
 }

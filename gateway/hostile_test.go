@@ -455,3 +455,41 @@ func TestBigBodyFloodStaysWithinBudget(t *testing.T) {
 	}
 	waitFor(t, "every body's room to come back", func() bool { return srv.BodyBytesInUse() == 0 })
 }
+
+// A body of exactly MaxBodyBytes fits a budget of the same size, with or
+// without a declared length: the budget counts the body, not the read
+// that meets its end.
+func TestBodyOfTheWholeBudgetFits(t *testing.T) {
+	const size = 64 << 10
+	srv, _ := startGateway(t, gateway.Config{Sources: hostileSources(), MaxBodyBytes: size, MaxInflightBytes: size, AckTimeout: 200 * time.Millisecond})
+	def, _ := gateway.Lookup("koji")
+	for _, chunked := range []bool{false, true} {
+		now := time.Now()
+		body := def.Sample("interview.completed", fmt.Sprintf("iv-whole-%v", chunked), now)
+		body = append(body, bytes.Repeat([]byte(" "), size-len(body))...)
+		req, _ := http.NewRequest(http.MethodPost, "http://"+srv.Addr()+"/in/koji", bytes.NewReader(body))
+		if chunked {
+			req, _ = http.NewRequest(http.MethodPost, "http://"+srv.Addr()+"/in/koji", io.MultiReader(bytes.NewReader(body)))
+		}
+		for k, v := range def.Sign(body, kojiSecret, now) {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("body of exactly the budget (chunked %v): %d, want 200", chunked, resp.StatusCode)
+		}
+	}
+	over := io.MultiReader(bytes.NewReader(make([]byte, size+1))) // chunked: no length to refuse up front
+	resp, err := http.Post("http://"+srv.Addr()+"/in/koji", "application/json", over)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked body one byte over the limit: %d, want 413", resp.StatusCode)
+	}
+}
