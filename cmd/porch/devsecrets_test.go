@@ -109,7 +109,7 @@ func TestCheckConfigReportsDevSecretsOffLoopback(t *testing.T) {
 
 func TestListensOnLoopback(t *testing.T) {
 	for addr, want := range map[string]bool{
-		"127.0.0.1:8080": true, "127.1.2.3:0": true, "[::1]:8080": true, "localhost:8080": true,
+		"127.0.0.1:8080": true, "127.1.2.3:0": true, "[::1]:8080": true, "[::ffff:127.0.0.1]:8080": true, "localhost:8080": true,
 		"0.0.0.0:8080": false, ":8080": false, "[::]:8080": false, "10.0.0.5:8080": false, "porch.example.com:443": false,
 	} {
 		if got := listensOnLoopback(addr); got != want {
