@@ -15,8 +15,6 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
-const gatherSecret = "test-gather-secret"
-
 // TestGatherReserialisedNumberDedups delivers one Gather event twice to a
 // real listener on a real store: as signed, and re-serialised (pretty
 // printed, a number rewritten as 1.7966e9) so that it verifies only on the
