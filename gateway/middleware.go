@@ -178,8 +178,20 @@ func (a acceptance) addFields(f logrus.Fields) {
 	if a.ev == nil {
 		return
 	}
-	f[fieldSource], f[fieldEventID], f[fieldEvent] = a.ev.Source, a.res.ID, a.ev.Type
+	f[fieldSource], f[fieldEventID], f[fieldEvent] = a.ev.Source, a.res.ID, clip(a.ev.Type, maxLoggedField)
 	f["duplicate"], f["sig_mode"], f["secret_index"] = a.res.Duplicate, a.ev.Verification.Mode, a.ev.Verification.SecretIndex
+}
+
+// maxLoggedField bounds a value taken from a payload on a log line: an
+// authentic delivery may carry an event type of any length.
+const maxLoggedField = 128
+
+// clip cuts s to at most n bytes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // recoverPanic turns a handler panic into a logged 500.

@@ -64,6 +64,42 @@ func TestAccessLogLine(t *testing.T) {
 	}
 }
 
+// TestAccessLogLineBoundsPayloadFields: an authentic delivery with an event
+// type of 70 KB gets an access-log line of ordinary size.
+func TestAccessLogLineBoundsPayloadFields(t *testing.T) {
+	var buf bytes.Buffer
+	log := logrus.New()
+	log.SetOutput(&buf)
+	log.SetFormatter(&logrus.JSONFormatter{})
+	accept := storeFunc(func(context.Context, *inbox.Event) (inbox.Result, error) { return inbox.Result{ID: "ev-1"}, nil })
+	s, err := gateway.New(gateway.Config{
+		Sources: []gateway.Source{{Name: "koji", Provider: "koji", ProviderConfig: gateway.ProviderConfig{Secrets: []string{"ks"}}}},
+	}, accept, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := gateway.Lookup("koji")
+	long := strings.Repeat("x", 70000)
+	body := bytes.Replace(def.Sample("interview.completed", "i1", time.Now()), []byte(`"interview.completed"`), []byte(`"`+long+`"`), 1)
+	r := httptest.NewRequest(http.MethodPost, "/in/koji", bytes.NewReader(body))
+	maps.Copy(r.Header, def.Sign(body, "ks", time.Now()))
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	lines := accessLines(t, buf.String())
+	if len(lines) != 1 {
+		t.Fatalf("%d access-log lines, want 1", len(lines))
+	}
+	if ev, _ := lines[0]["event"].(string); len(ev) > 200 || !strings.HasPrefix(long, strings.TrimSuffix(ev, "…")) {
+		t.Errorf("event field of %d bytes: want it cut to a prefix", len(ev))
+	}
+	if buf.Len() > 4096 {
+		t.Errorf("log output of %d bytes for one delivery", buf.Len())
+	}
+}
+
 // accessLines are the "request" lines among JSON log output.
 func accessLines(t *testing.T, out string) []map[string]any {
 	t.Helper()
