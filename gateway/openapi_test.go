@@ -350,6 +350,9 @@ func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
 			}
 			doc.conform(t, c.method, c.route, resp, body)
+			if c.method == http.MethodPost && c.body != "" {
+				doc.requestAgrees(t, c.route, c.body, resp.StatusCode)
+			}
 			if len(c.has) > 0 {
 				var m map[string]any
 				if err := json.Unmarshal([]byte(body), &m); err != nil {
@@ -401,6 +404,29 @@ func TestOpenAPIRateLimitAnswer(t *testing.T) {
 			t.Fatalf("request %d: %d %s, want %d", i, resp.StatusCode, body, want)
 		}
 		doc.conform(t, "GET", "/api/v1/events", resp, body)
+	}
+}
+
+// requestAgrees checks that the document's request schema for the POST
+// route takes the body the server took (200) and refuses the body the
+// server refused as malformed (400).
+func (d *apiDoc) requestAgrees(t *testing.T, route, body string, status int) {
+	t.Helper()
+	rb, err := d.resolve(d.paths[route]["post"]["requestBody"])
+	if err != nil {
+		t.Fatalf("POST %s: requestBody: %v", route, err)
+	}
+	media, _ := rb["content"].(map[string]any)["application/json"].(map[string]any)
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatal(err)
+	}
+	problems := d.check("request", media["schema"], v, false)
+	switch {
+	case status == http.StatusOK && len(problems) > 0:
+		t.Errorf("POST %s: the server took %s, the document refuses it: %v", route, body, problems)
+	case status == http.StatusBadRequest && len(problems) == 0:
+		t.Errorf("POST %s: the server refused %s, the document takes it", route, body)
 	}
 }
 
