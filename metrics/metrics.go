@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/porchgw/porch/gateway"
@@ -39,7 +40,12 @@ type Registry struct {
 	rateLimitWaits  *prometheus.CounterVec
 	rateLimitWait   *prometheus.CounterVec
 
-	reloads *prometheus.CounterVec
+	reloads   *prometheus.CounterVec
+	buildInfo *prometheus.GaugeVec
+
+	// destinations are the configured ones (SetConfigured), read by the
+	// store collector at each scrape.
+	destinations atomic.Pointer[[]string]
 }
 
 // New builds a Registry with the Go runtime and process collectors. Pass
@@ -51,6 +57,9 @@ func New(deadlines ...time.Duration) *Registry {
 	r.ingestCollectors(deadlines)
 	r.forwardCollectors()
 	r.reloads = r.counter("config_reloads_total", "Config reloads by outcome (ok, refused).", "outcome")
+	r.reloads.WithLabelValues("ok")
+	r.reloads.WithLabelValues("refused")
+	r.buildInfo = r.gauge("build_info", "Always 1; the labels say which build is running (as porch version reports it).", "version", "commit", "goversion")
 	return r
 }
 
@@ -68,6 +77,8 @@ func (r *Registry) ingestCollectors(deadlines []time.Duration) {
 		"Time from request to answer on the ingest listener, per source; compare with porch_provider_ack_deadline_seconds.",
 		buckets, "source")
 	r.ackDeadline = r.gauge("provider_ack_deadline_seconds", "The provider's documented deadline for answering a delivery.", "source", "provider")
+	// Requests to an unknown source all share one series.
+	r.deliveries.WithLabelValues(gateway.UnknownSource, "", gateway.ResultUnknownSource)
 	r.dedupHits = r.counter("dedup_hits_total", "Authentic deliveries recognised as duplicates, per source.", "source")
 	r.verifications = r.counter("verifications_total",
 		"Authentic deliveries by how the signature matched (mode raw or canonical) and which configured secret matched (index into the source's secrets).",
@@ -116,6 +127,13 @@ func (r *Registry) Register(c prometheus.Collector) error { return r.reg.Registe
 // configured source at start and after each reload).
 func (r *Registry) SetAckDeadline(source, provider string, d time.Duration) {
 	r.ackDeadline.WithLabelValues(source, provider).Set(d.Seconds())
+}
+
+// SetBuildInfo publishes porch_build_info with the running build's
+// version, commit and Go version.
+func (r *Registry) SetBuildInfo(version, commit, goVersion string) {
+	r.buildInfo.Reset()
+	r.buildInfo.WithLabelValues(version, commit, goVersion).Set(1)
 }
 
 // ResetAckDeadlines forgets every published deadline, before a reload

@@ -22,22 +22,37 @@ var _ Store = (*inbox.DB)(nil)
 type storeCollector struct {
 	store Store
 	now   func() time.Time
+	known func() []string // destinations reported even with nothing pending
 
 	size, free, ready, depth, oldest *prometheus.Desc
 	errors                           prometheus.Counter
 }
 
-// NewStoreCollector reports the store's size on disk and, per destination,
-// the outbox depth and the age of the oldest pending forward. Register it
-// with Registry.Register.
+// NewStoreCollector reports the store's size on disk and, per destination
+// with forwards pending, the outbox depth and the age of the oldest
+// pending forward. Register it with Registry.Register, or use
+// Registry.RegisterStore to report every configured destination.
 func NewStoreCollector(s Store, now func() time.Time) prometheus.Collector {
+	return newStoreCollector(s, now)
+}
+
+// RegisterStore registers the store collector for s, reporting the
+// destinations of the last SetConfigured at 0 while nothing is pending
+// for them, so their series exist from the start.
+func (r *Registry) RegisterStore(s Store, now func() time.Time) error {
+	c := newStoreCollector(s, now)
+	c.known = r.configuredDestinations
+	return r.reg.Register(c)
+}
+
+func newStoreCollector(s Store, now func() time.Time) *storeCollector {
 	if now == nil {
 		now = time.Now
 	}
 	return &storeCollector{
 		store: s, now: now,
 		size: prometheus.NewDesc(Namespace+"_store_size_bytes",
-			"Bytes the store's files take in data_dir.", nil, nil),
+			"Bytes the store's files take on disk in data_dir (allocated blocks, not the apparent size of sparse files).", nil, nil),
 		free: prometheus.NewDesc(Namespace+"_store_free_bytes",
 			"Bytes free for the store in data_dir; intake stops (503) below the reserve.", nil, nil),
 		ready: prometheus.NewDesc(Namespace+"_store_ready",
@@ -45,7 +60,7 @@ func NewStoreCollector(s Store, now func() time.Time) prometheus.Collector {
 		depth: prometheus.NewDesc(Namespace+"_outbox_depth",
 			"Forwards pending (queued or waiting to retry), per destination.", []string{"destination"}, nil),
 		oldest: prometheus.NewDesc(Namespace+"_outbox_oldest_pending_seconds",
-			"Age of the oldest event still pending, per destination (absent when none).", []string{"destination"}, nil),
+			"Age of the oldest event still pending, per destination (0 when none).", []string{"destination"}, nil),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "store_scrape_errors_total",
 			Help: "Scrapes that could not read the store size or outbox backlog."}),
 	}
@@ -76,16 +91,35 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 0
 	}
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
+	c.collectOutbox(ch)
+	c.errors.Collect(ch)
+}
+
+// collectOutbox reports the backlog of every destination with forwards
+// pending and of every known one, the latter at 0 when idle.
+func (c *storeCollector) collectOutbox(ch chan<- prometheus.Metric) {
 	stats, err := c.store.OutboxStats()
 	if err != nil {
 		c.errors.Inc()
+		return
+	}
+	if stats == nil {
+		stats = make(map[string]inbox.OutboxStat)
+	}
+	if c.known != nil {
+		for _, dest := range c.known() {
+			if _, ok := stats[dest]; !ok {
+				stats[dest] = inbox.OutboxStat{}
+			}
+		}
 	}
 	now := c.now()
 	for dest, st := range stats {
-		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(st.Depth), dest)
+		age := 0.0
 		if !st.Oldest.IsZero() {
-			ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, now.Sub(st.Oldest).Seconds(), dest)
+			age = now.Sub(st.Oldest).Seconds()
 		}
+		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(st.Depth), dest)
+		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age, dest)
 	}
-	c.errors.Collect(ch)
 }
