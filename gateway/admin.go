@@ -43,6 +43,9 @@ type AdminConfig struct {
 	ShutdownTimeout time.Duration
 	// Metrics serves /metrics without auth; nil leaves the route out.
 	Metrics http.Handler
+	// Ready reports whether the store takes deliveries, for /readyz
+	// (without auth, as on the ingest listener). Nil means always.
+	Ready func() error
 	// Reload re-reads and applies the config (POST /api/v1/reload, admin
 	// role); nil leaves the route out. See admin_reload.go.
 	Reload ReloadFunc
@@ -82,6 +85,9 @@ func NewAdmin(cfg AdminConfig, archive Archive, log logrus.FieldLogger) (*Admin,
 		cfg.Listen = "127.0.0.1:8081"
 	}
 	cfg.ShutdownTimeout = orDefault(cfg.ShutdownTimeout, 15*time.Second)
+	if cfg.Ready == nil {
+		cfg.Ready = func() error { return nil }
+	}
 	if log == nil {
 		log = discardLogger()
 	}

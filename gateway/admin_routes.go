@@ -12,6 +12,7 @@ func (a *Admin) routes() http.Handler {
 	r := mux.NewRouter().SkipClean(true)
 	r.Use(withRequestID(a.log), recoverPanic, accessLog, securityHeaders, authenticate(&a.tokens), csrfGuard(a.csrf))
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", a.handleReady).Methods(http.MethodGet, http.MethodHead)
 	if a.cfg.Metrics != nil {
 		r.Handle("/metrics", a.cfg.Metrics).Methods(http.MethodGet)
 	}
@@ -46,6 +47,18 @@ func (a *Admin) routes() http.Handler {
 	r.NotFoundHandler = chain(a.notFound(), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	return r
+}
+
+// handleReady answers /readyz as the ingest listener does: 200 while
+// the store takes deliveries, 503 otherwise. Monitoring that reaches only
+// the private listener can then tell a live porch from a ready one.
+func (a *Admin) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := a.cfg.Ready(); err != nil {
+		loggerFrom(r).WithError(err).Warn("not ready")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // api is require for the archive API, rate-limited per token.

@@ -46,6 +46,8 @@ func TestEveryAdminRouteIsTrailed(t *testing.T) {
 	const reason = `{"reason":"route walk"}`
 	table := map[string]trailRoute{
 		"GET /healthz":                    {path: "/healthz"},
+		"GET /readyz":                     {path: "/readyz"},
+		"HEAD /readyz":                    {path: "/readyz"},
 		"GET /metrics":                    {path: "/metrics"},
 		"GET /ui/static/":                 {path: "/ui/static/style.css", token: auditorToken},
 		"GET /api/v1/events/{id}":         {path: "/api/v1/events/" + id, token: auditorToken, action: "view"},

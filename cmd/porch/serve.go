@@ -205,7 +205,7 @@ func (m *Main) adminConfig() gateway.AdminConfig {
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout, ReadRate: adminRate(c.Auth.RateLimit.RPS), ReadBurst: c.Auth.RateLimit.Burst,
 		DetailExtras: map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
-		Metrics:      m.Metrics.Handler(), Reload: m.Reload, Backup: m.DB.Backup,
+		Metrics:      m.Metrics.Handler(), Ready: m.DB.Ready, Reload: m.Reload, Backup: m.DB.Backup,
 	}
 }
 
