@@ -1,16 +1,18 @@
 package main
 
 import (
+	"runtime"
 	"time"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/metrics"
 )
 
 // openMetrics builds the registry served at /metrics on the admin
-// listener: provider deadlines become ack-histogram buckets and the
-// porch_provider_ack_deadline_seconds gauge, and the store is read at each
-// scrape. Call it after the store is open.
+// listener: provider deadlines become ack-histogram buckets, the
+// configured sources and destinations get their series at 0, and the
+// store is read at each scrape. Call it after the store is open.
 func (m *Main) openMetrics() error {
 	var deadlines []time.Duration
 	for _, name := range gateway.ProviderNames() {
@@ -18,34 +20,43 @@ func (m *Main) openMetrics() error {
 		deadlines = append(deadlines, def.Deadline)
 	}
 	m.Metrics = metrics.New(deadlines...)
-	m.publishDeadlines(m.Config)
-	if err := m.Metrics.Register(metrics.NewStoreCollector(m.DB, nil)); err != nil {
+	m.Metrics.SetBuildInfo(version, buildCommit(), runtime.Version())
+	m.publishConfigured(m.Config)
+	if err := m.Metrics.RegisterStore(m.DB, nil); err != nil {
 		return err
 	}
 	if err := m.Metrics.Register(metrics.NewTrailCollector(m.DB.TrailDropped)); err != nil {
 		return err
 	}
 	// Enrichment and the ingest listener keep their own counters; both are
-	// built later in Open (m.Enricher stays nil when no source enriches),
-	// so they are looked up per scrape.
+	// built later in Open, so they are looked up per scrape. With no
+	// enriching source m.Enricher stays nil and its counters read 0, so
+	// the alerts on them still have a series.
 	return m.Metrics.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
+		em := &enrich.Metrics{}
 		if m.Enricher != nil {
-			m.Enricher.Metrics().Each(fn)
+			em = m.Enricher.Metrics()
 		}
+		em.Each(fn)
 		if m.Gateway != nil {
 			m.Gateway.EachCounter(fn)
 		}
 	}))
 }
 
-// publishDeadlines sets the deadline gauge for cfg's sources only.
-func (m *Main) publishDeadlines(cfg *Config) {
-	m.Metrics.ResetAckDeadlines()
+// publishConfigured declares cfg's sources and destinations to the
+// metrics: their series start at 0 and the deadline gauge names only
+// these sources.
+func (m *Main) publishConfigured(cfg *Config) {
+	srcs := make([]metrics.Source, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
-		if def, ok := gateway.Lookup(s.Provider); ok {
-			m.Metrics.SetAckDeadline(s.Name, s.Provider, def.Deadline)
-		}
+		srcs = append(srcs, metrics.Source{Name: s.Name, Provider: s.Provider, Secrets: len(s.Secrets), Canonical: s.CanonicalFallback})
 	}
+	dests := make([]string, 0, len(cfg.Destinations))
+	for _, d := range cfg.Destinations {
+		dests = append(dests, d.Name)
+	}
+	m.Metrics.SetConfigured(srcs, dests)
 }
 
 // observeDelivery is the gateway's Observe hook, nil without metrics.

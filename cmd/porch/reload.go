@@ -180,7 +180,7 @@ func (m *Main) apply(cfg *Config) error {
 		m.Log.SetLevel(lv)
 	}
 	if m.Metrics != nil {
-		m.publishDeadlines(cfg)
+		m.publishConfigured(cfg)
 	}
 	return nil
 }

@@ -24,12 +24,17 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	c := commit
-	if c == "" {
-		c = vcsRevision()
-	}
-	fmt.Fprintf(stdout, "porch %s (commit %s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(stdout, "porch %s (commit %s, %s %s/%s)\n", version, buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return 0
+}
+
+// buildCommit is the commit set at build time, else the one the Go
+// toolchain recorded, else "unknown".
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	return vcsRevision()
 }
 
 func vcsRevision() string {
