@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -63,9 +64,12 @@ func splitOutboxKey(k []byte) (id, dest string, ok bool) {
 	return string(rest[:i]), string(rest[i+1:]), true
 }
 
-// DiskSize is the bytes the store's files take in its directory, read
-// from the file system now (Size reports Badger's own figures, which it
-// refreshes only once a minute). It is 0 for an in-memory store.
+// DiskSize is the bytes the store's files take on disk in its directory,
+// read from the file system now (Size reports Badger's own figures, which
+// it refreshes only once a minute). It counts allocated blocks, as du
+// does: Badger creates its value log sparse at its full size, so the
+// apparent size of a small store is mostly holes. It is 0 for an
+// in-memory store.
 func (db *DB) DiskSize() (int64, error) {
 	if db.opt.Dir == "" {
 		return 0, nil
@@ -80,7 +84,7 @@ func (db *DB) DiskSize() (int64, error) {
 			if err != nil {
 				return err
 			}
-			total += fi.Size()
+			total += allocated(fi)
 		}
 		return nil
 	})
@@ -88,6 +92,15 @@ func (db *DB) DiskSize() (int64, error) {
 		return 0, fmt.Errorf("disk size: %w", err)
 	}
 	return total, nil
+}
+
+// allocated is the bytes fi's blocks take on disk; where the file system
+// does not say, its apparent size.
+func allocated(fi fs.FileInfo) int64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Blocks) * 512 // st_blocks counts 512-byte units on every unix
+	}
+	return fi.Size()
 }
 
 // FreeBytes is the space left for the store in its directory (what an
