@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -148,9 +147,4 @@ func (o *outbound) set(k, v string, ok func(string) bool) {
 	if v != "" {
 		o.omitted = append(o.omitted, k)
 	}
-}
-
-// sign stamps req's Standard Webhooks headers for now.
-func sign(req *http.Request, key []byte, id string, body []byte, now time.Time) {
-	signHeaders(req.Header, key, id, now, body)
 }

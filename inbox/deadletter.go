@@ -109,7 +109,7 @@ type ReplayRequest struct {
 func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
 	var queued []string
 	var now time.Time
-	err := db.update(func(txn *badger.Txn) error {
+	err := db.settle(func(txn *badger.Txn) error {
 		queued = queued[:0]
 		now = db.opt.Now()
 		// The refusals below come before anything is written: untouched,

@@ -19,7 +19,7 @@ import (
 
 // Ack records a successful attempt and removes d from the outbox.
 func (db *DB) Ack(d0 Delivery, a0 Attempt) error {
-	return db.update(func(txn *badger.Txn) error {
+	return db.settle(func(txn *badger.Txn) error {
 		d, a := d0, a0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
@@ -33,7 +33,7 @@ func (db *DB) Ack(d0 Delivery, a0 Attempt) error {
 // Retry moves d to next. With a non-nil attempt it also counts and
 // records that attempt; with nil it only defers d (nothing was sent).
 func (db *DB) Retry(d0 Delivery, next time.Time, a0 *Attempt) error {
-	err := db.update(func(txn *badger.Txn) error {
+	err := db.settle(func(txn *badger.Txn) error {
 		d, a := d0, a0
 		if a != nil {
 			cp := *a
@@ -70,7 +70,7 @@ func (db *DB) Retry(d0 Delivery, next time.Time, a0 *Attempt) error {
 // DeadLetter removes d from the outbox and keeps it as a dead letter with
 // reason. a is the last attempt, nil when none was made for this reason.
 func (db *DB) DeadLetter(d0 Delivery, a0 *Attempt, reason string) error {
-	return db.update(func(txn *badger.Txn) error {
+	return db.settle(func(txn *badger.Txn) error {
 		d := d0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
@@ -115,13 +115,6 @@ func attemptError(a *Attempt) string {
 		return fmt.Sprintf("status %d", a.Status)
 	}
 	return ""
-}
-
-// update runs fn in a read-write transaction: batched with other
-// settlements by the settle writer (see settlewriter.go), so that many
-// forwarders acknowledging at once share one fsync.
-func (db *DB) update(fn func(txn *badger.Txn) error) error {
-	return db.settle(fn)
 }
 
 // updateAlone runs fn in its own transaction, retrying on conflicts.

@@ -20,11 +20,3 @@ func (r *Registry) ObserveForward(destination, outcome string, d time.Duration) 
 func (r *Registry) ObserveDeadLetter(destination string) {
 	r.deadLetters.WithLabelValues(destination).Inc()
 }
-
-// ObserveRateLimitWait records that an outgoing call to target (a
-// destination or "<source>-api") waited d for its rate limiter. Call it
-// only when d > 0.
-func (r *Registry) ObserveRateLimitWait(target string, d time.Duration) {
-	r.rateLimitWaits.WithLabelValues(target).Inc()
-	r.rateLimitWait.WithLabelValues(target).Add(d.Seconds())
-}

@@ -37,8 +37,6 @@ type Registry struct {
 	forwardAttempts *prometheus.CounterVec
 	forwardLatency  *prometheus.HistogramVec
 	deadLetters     *prometheus.CounterVec
-	rateLimitWaits  *prometheus.CounterVec
-	rateLimitWait   *prometheus.CounterVec
 
 	reloads   *prometheus.CounterVec
 	buildInfo *prometheus.GaugeVec
@@ -89,8 +87,6 @@ func (r *Registry) forwardCollectors() {
 	r.forwardAttempts = r.counter("forward_attempts_total", "Settled forward attempts per destination by outcome (delivered, retry, dead).", "destination", "outcome")
 	r.forwardLatency = r.histogram("forward_duration_seconds", "Duration of one forward attempt, per destination.", forwardBuckets, "destination")
 	r.deadLetters = r.counter("dead_letters_total", "Forwards given up after max_attempts (dead-lettered), per destination.", "destination")
-	r.rateLimitWaits = r.counter("rate_limit_waits_total", "Times an outgoing call waited for a rate limiter, per target.", "target")
-	r.rateLimitWait = r.counter("rate_limit_wait_seconds_total", "Total time outgoing calls spent waiting for a rate limiter, per target.", "target")
 }
 
 func (r *Registry) counter(name, help string, labels ...string) *prometheus.CounterVec {

@@ -203,7 +203,6 @@ func TestForwardHooks(t *testing.T) {
 	s.reg.ObserveForward("app", "delivered", 30*time.Millisecond)
 	s.reg.ObserveForward("app", "retry", time.Second)
 	s.reg.ObserveDeadLetter("app")
-	s.reg.ObserveRateLimitWait("koji-api", 500*time.Millisecond)
 	s.reg.ObserveReload(false)
 	fams := s.scrape(t)
 	for _, c := range []struct {
@@ -214,7 +213,6 @@ func TestForwardHooks(t *testing.T) {
 		{"porch_forward_attempts_total", map[string]string{"destination": "app", "outcome": "delivered"}, 1},
 		{"porch_forward_duration_seconds", map[string]string{"destination": "app"}, 2},
 		{"porch_dead_letters_total", map[string]string{"destination": "app"}, 1},
-		{"porch_rate_limit_wait_seconds_total", map[string]string{"target": "koji-api"}, 0.5},
 		{"porch_config_reloads_total", map[string]string{"outcome": "refused"}, 1},
 	} {
 		if got, ok := value(t, fams, c.name, c.labels); !ok || got != c.want {
