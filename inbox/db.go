@@ -179,6 +179,10 @@ func Open(opt Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
 	}
+	if err := db.backfillFoldIndex(); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open inbox %s: index interview ids by prefix: %w", opt.Dir, err)
+	}
 	if db.dedup, err = loadDedupFilter(bdb, opt.DedupWindow); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: read dedup keys: %w", opt.Dir, err)

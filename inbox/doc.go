@@ -32,7 +32,10 @@
 //	xi/<source>/<interview>/<id>  index: by interview id
 //	xt/<source>/<type>/<id>       index: by source and event type, and by source alone
 //	xs/<status>/<id>              index: by status
+//	xf/<folded interview>/<id>    index: by interview id prefix in any case (foldPart: case
+//	                              folded, cut at 512 bytes, escaped; never hashed)
 //	m/head                        the newest event of the chain (seq, hash, id)
+//	m/foldindex                   present once every event is in xf/ (backfilled on open)
 //	m/checkpoint                  the newest link retention removed (seq, hash, id); Verify starts there
 //	t/<seq>                       bounded access trail: who read what (token fingerprints only)
 //	tq/<seq>, tk/<seq>            the trail's search and sensitive classes, each bounded apart (trail.go)

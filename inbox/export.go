@@ -29,15 +29,24 @@ const (
 // unbounded), oldest first, which is chain order. Events are read a chunk
 // at a time; fn may write each one out and forget it.
 func (db *DB) Export(ctx context.Context, since, until time.Time, fn func(Record) error) error {
-	lo, hi := "", ""
-	if !since.IsZero() {
-		lo = idAt(since)
-	}
-	if !until.IsZero() {
-		hi = idAt(until)
+	return db.ExportMatching(ctx, Query{Since: since, Until: until}, fn)
+}
+
+// ExportMatching is Export of the events that match q's filters (its
+// Limit and Cursor are ignored), read from the archive in chain order:
+// only matching events' bodies are read. Unless q filters by time alone,
+// the records are not a contiguous part of the chain, so VerifyExport
+// reports a gap at the first record that does not follow its
+// predecessor.
+func (db *DB) ExportMatching(ctx context.Context, q Query, fn func(Record) error) error {
+	q.Cursor = ""
+	q.Source, q.Type, q.InterviewID, q.InterviewPrefix = asStored(q.Source), asStored(q.Type), asStored(q.InterviewID), asStored(q.InterviewPrefix)
+	lo, hi, err := q.bounds()
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	for {
-		recs, err := db.exportChunk(lo, hi)
+		recs, next, err := db.exportChunk(&q, lo, hi)
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
@@ -49,29 +58,37 @@ func (db *DB) Export(ctx context.Context, since, until time.Time, fn func(Record
 				return err
 			}
 		}
-		if len(recs) == 0 {
+		if next == "" {
 			return nil
 		}
-		lo = recs[len(recs)-1].ID + "\x00" // just after the last one
+		lo = next
 	}
 }
 
-// exportChunk reads the next chunk of events with ids in [lo, hi).
-func (db *DB) exportChunk(lo, hi string) ([]Record, error) {
-	var out []Record
-	size := 0
-	err := db.bdb.View(func(txn *badger.Txn) error {
+// exportChunk reads the next chunk of events with ids in [lo, hi) that
+// match q, and the lo of the chunk after it ("" at the end). It stops
+// after exportChunk records, exportChunkBytes of bodies, or
+// exportChunk*16 events read, so a sparse filter does not pin one
+// snapshot for the whole archive either.
+func (db *DB) exportChunk(q *Query, lo, hi string) (out []Record, next string, err error) {
+	size, read := 0, 0
+	err = db.bdb.View(func(txn *badger.Txn) error {
 		return walkEvents(txn, lo, hi, func(e *Event) (bool, error) {
+			read++
+			next = e.ID + "\x00" // just after the last one read
+			if !q.match(e) {
+				return read < exportChunk*16, nil
+			}
 			b, err := getBody(txn, e.ID)
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return false, err
 			}
 			out = append(out, Record{Event: e, Body: b})
 			size += len(b)
-			return len(out) < exportChunk && size < exportChunkBytes, nil
+			return len(out) < exportChunk && size < exportChunkBytes && read < exportChunk*16, nil
 		})
 	})
-	return out, err
+	return out, next, err
 }
 
 // walkEvents decodes events with ids in [lo, hi), oldest first, until fn

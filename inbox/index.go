@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"time"
 
@@ -149,9 +150,15 @@ const maxTypeStreams = 64
 // (indexParts) are already in that form.
 func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 	var prefixes []string
+	var folded []string
+	if q.InterviewID == "" && q.InterviewPrefix != "" {
+		folded = foldPrefixes(txn, q.InterviewPrefix)
+	}
 	switch {
 	case q.InterviewID != "":
 		prefixes = valuePrefixes(txn, pfxIdxIntv, q.Source, q.InterviewID)
+	case folded != nil:
+		prefixes = folded
 	case q.Type != "":
 		prefixes = valuePrefixes(txn, pfxIdxType, q.Source, q.Type)
 	case q.Source != "":
@@ -166,6 +173,38 @@ func plan(txn *badger.Txn, q *Query, lo, hi string) mergedIDs {
 		m = append(m, newIDStream(txn, p, lo, hi))
 	}
 	return m
+}
+
+// maxFoldStreams bounds the interviews a search by interview prefix
+// merges; a prefix shared by more interviews is searched through the
+// next most selective index (or the archive) and filtered, since such a
+// prefix matches too much of the archive for the index to save much.
+const maxFoldStreams = 64
+
+// foldPrefixes lists the prefixes of the folded interview index under
+// which the interviews whose id starts with prefix, in any case, list
+// their events, finding each by skipping from one to the next. It
+// returns nil when there are more than maxFoldStreams of them, and an
+// empty list when there are none.
+func foldPrefixes(txn *badger.Txn, prefix string) []string {
+	start := pfxIdxFold + foldPart(prefix)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(start)})
+	defer it.Close()
+	out := []string{}
+	for it.Rewind(); it.Valid(); {
+		rest := string(it.Item().Key()[len(pfxIdxFold):])
+		part, _, ok := strings.Cut(rest, "/")
+		if !ok {
+			it.Next()
+			continue
+		}
+		if len(out) == maxFoldStreams {
+			return nil
+		}
+		out = append(out, pfxIdxFold+part+"/")
+		it.Seek([]byte(pfxIdxFold + part + "0")) // '0' follows '/'
+	}
+	return out
 }
 
 // sourcePrefixes serves a search by source alone from the type index,
@@ -206,4 +245,64 @@ func sourcesFor(txn *badger.Txn, prefix, source string) []string {
 		return []string{keyPart(source)}
 	}
 	return indexParts(txn, prefix)
+}
+
+// keyFoldIndex marks a store whose every event is in the folded interview
+// index: events accepted since the index exists are indexed on accept,
+// and backfillFoldIndex adds those accepted before, once.
+const keyFoldIndex = "m/foldindex"
+
+// backfillFoldIndex adds the folded interview index entries of every
+// archived event, unless the store is marked as having them. It runs in
+// Open before anything else writes, reads the archive once (in chunks,
+// so no snapshot is held long), and marks the store when done; an
+// interrupted run starts over, and writing an entry twice is harmless.
+func (db *DB) backfillFoldIndex() error {
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		_, err := txn.Get([]byte(keyFoldIndex))
+		return err
+	})
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	lo, n := "", 0
+	for {
+		var last string
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			seen := 0
+			return walkEvents(txn, lo, "", func(e *Event) (bool, error) {
+				last = e.ID
+				seen++
+				if e.InterviewID != "" {
+					n++
+					if err := wb.Set([]byte(pfxIdxFold+foldPart(e.InterviewID)+"/"+e.ID), nil); err != nil {
+						return false, err
+					}
+				}
+				return seen < exportChunk*16, nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if last == "" {
+			break
+		}
+		lo = last + "\x00"
+	}
+	if err := wb.Set([]byte(keyFoldIndex), nil); err != nil {
+		return err
+	}
+	if err := wb.Flush(); err != nil {
+		return err
+	}
+	if n > 0 {
+		db.log.WithField("events", n).Info("indexed interview ids for prefix search")
+	}
+	return nil
 }

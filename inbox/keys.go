@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
@@ -22,6 +23,7 @@ const (
 	pfxIdxIntv   = "xi/" // xi/<source>/<interview id>/<id> → empty
 	pfxIdxType   = "xt/" // xt/<source>/<type>/<id> → empty
 	pfxIdxStatus = "xs/" // xs/<status>/<id> → empty
+	pfxIdxFold   = "xf/" // xf/<folded interview id>/<id> → empty
 	pfxReject    = "r/"  // r/<seq> → Rejection (JSON)
 	keyHead      = "m/head"
 )
@@ -165,9 +167,37 @@ func indexKeys(e *Event) [][]byte {
 		[]byte(indexPrefix(pfxIdxStatus, string(e.Status)) + e.ID),
 	}
 	if e.InterviewID != "" {
-		keys = append(keys, []byte(indexPrefix(pfxIdxIntv, e.Source, e.InterviewID)+e.ID))
+		keys = append(keys,
+			[]byte(indexPrefix(pfxIdxIntv, e.Source, e.InterviewID)+e.ID),
+			[]byte(pfxIdxFold+foldPart(e.InterviewID)+"/"+e.ID))
 	}
 	return keys
+}
+
+// foldCase maps s to one case, rune by rune, so that two strings equal
+// but for case map to the same string and a prefix of s maps to a prefix
+// of foldCase(s).
+func foldCase(s string) string {
+	return strings.Map(func(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }, s)
+}
+
+// foldPart is the key component of the folded interview index: s case
+// folded, cut to at most maxKeyPart bytes on a rune boundary, escaped.
+// Unlike keyPart it never hashes, since the index serves prefix searches;
+// cutting keeps a key's start, which is all a prefix search needs, and
+// the search compares the stored id itself for what lies beyond the cut.
+// Escaping works rune by rune, so a prefix's component is a prefix of
+// the full value's component.
+func foldPart(s string) string {
+	s = foldCase(s)
+	if len(s) > maxKeyPart {
+		n := maxKeyPart
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return escapePart(s)
 }
 
 // seqKey appends n big-endian to prefix.

@@ -3,6 +3,7 @@ package inbox
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,9 +22,15 @@ type Query struct {
 	Source      string
 	Type        string
 	InterviewID string
-	Status      Status
-	Since       time.Time
-	Until       time.Time
+	// InterviewPrefix matches the interview ids that begin with it,
+	// compared without regard to case.
+	InterviewPrefix string
+	// IDPrefix matches the event ids that begin with it, in any case
+	// (event ids are ULIDs, which are case-insensitive).
+	IDPrefix string
+	Status   Status
+	Since    time.Time
+	Until    time.Time
 	// Limit caps the page; 0 means DefaultListLimit, and it is capped at
 	// MaxListLimit.
 	Limit int
@@ -48,6 +55,7 @@ func (q *Query) match(e *Event) bool {
 	return (q.Source == "" || e.Source == q.Source) &&
 		(q.Type == "" || e.Type == q.Type) &&
 		(q.InterviewID == "" || e.InterviewID == q.InterviewID) &&
+		(q.InterviewPrefix == "" || strings.HasPrefix(foldCase(e.InterviewID), foldCase(q.InterviewPrefix))) &&
 		(q.Status == "" || e.Status == q.Status)
 }
 
@@ -59,6 +67,11 @@ func (q *Query) bounds() (lo, hi string, err error) {
 	if !q.Until.IsZero() {
 		hi = idAt(q.Until)
 	}
+	if p := strings.ToUpper(q.IDPrefix); p != "" {
+		// Ids that begin with p are exactly those in [p, p+"\xff"):
+		// ids are ASCII.
+		lo, hi = max(lo, p), minID(hi, p+"\xff")
+	}
 	if q.Cursor != "" {
 		if IDTime(q.Cursor).IsZero() {
 			return "", "", fmt.Errorf("%w: %q", ErrBadCursor, q.Cursor)
@@ -68,6 +81,14 @@ func (q *Query) bounds() (lo, hi string, err error) {
 		}
 	}
 	return lo, hi, nil
+}
+
+// minID is the lower of two exclusive upper bounds, "" being none.
+func minID(a, b string) string {
+	if a == "" || (b != "" && b < a) {
+		return b
+	}
+	return a
 }
 
 // List answers q newest first. It walks the most selective index (the
@@ -86,7 +107,7 @@ func (db *DB) list(q Query) (page Page, visited int, err error) {
 		q.Limit = DefaultListLimit
 	}
 	q.Limit = min(q.Limit, MaxListLimit)
-	q.Source, q.Type, q.InterviewID = asStored(q.Source), asStored(q.Type), asStored(q.InterviewID)
+	q.Source, q.Type, q.InterviewID, q.InterviewPrefix = asStored(q.Source), asStored(q.Type), asStored(q.InterviewID), asStored(q.InterviewPrefix)
 	lo, hi, err := q.bounds()
 	if err != nil {
 		return Page{}, 0, err
