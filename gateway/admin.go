@@ -23,7 +23,7 @@ type Archive interface {
 
 	// The archive browser (admin_archive.go).
 	List(q inbox.Query) (inbox.Page, error)
-	Export(ctx context.Context, since, until time.Time, fn func(inbox.Record) error) error
+	ExportMatching(ctx context.Context, q inbox.Query, fn func(inbox.Record) error) error
 	Verify(ctx context.Context) (inbox.VerifyReport, error)
 	LogAccess(a inbox.Access) error
 	AccessTrail(before uint64, limit int) ([]inbox.Access, error)

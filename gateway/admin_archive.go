@@ -10,18 +10,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
 )
 
 // parseQuery reads the archive search filters from the URL query:
-// source, event, interview_id, status, since, until, limit, cursor.
+// source, event, interview_id (exact), interview_prefix (the start of an
+// interview id, in any case), id (the start of an event id, in any case),
+// status, since, until, limit, cursor.
 func parseQuery(v url.Values) (inbox.Query, error) {
 	q := inbox.Query{
-		Source:      strings.TrimSpace(v.Get("source")),
-		Type:        strings.TrimSpace(v.Get("event")),
-		InterviewID: strings.TrimSpace(v.Get("interview_id")),
-		Status:      inbox.Status(strings.TrimSpace(v.Get("status"))),
-		Cursor:      v.Get("cursor"),
+		Source:          strings.TrimSpace(v.Get("source")),
+		Type:            strings.TrimSpace(v.Get("event")),
+		InterviewID:     strings.TrimSpace(v.Get("interview_id")),
+		InterviewPrefix: strings.TrimSpace(v.Get("interview_prefix")),
+		IDPrefix:        strings.ToUpper(strings.TrimSpace(v.Get("id"))),
+		Status:          inbox.Status(strings.TrimSpace(v.Get("status"))),
+		Cursor:          v.Get("cursor"),
+	}
+	if len(q.IDPrefix) > ulidLen || strings.Trim(q.IDPrefix, crockford) != "" {
+		return q, fmt.Errorf("%w: id must be an event id or its start (up to %d letters and digits)", ErrInvalidQuery, ulidLen)
 	}
 	switch q.Status {
 	case "", inbox.StatusAccepted, inbox.StatusQuarantined:
@@ -32,10 +40,26 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 	if q.Since, q.Until, q.Limit, err = parseRange(v); err != nil {
 		return q, err
 	}
+	if err := parseDays(v, &q); err != nil {
+		return q, err
+	}
 	if q.Cursor != "" && inbox.IDTime(q.Cursor).IsZero() {
 		return q, fmt.Errorf("%w: cursor is not an event id", ErrInvalidQuery)
 	}
 	return q, nil
+}
+
+// Event ids are ULIDs: ulidLen characters of Crockford's base32, written
+// in upper case and read in any case.
+const (
+	ulidLen   = 26
+	crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+)
+
+// eventIDVar is the {id} of the route in the form the archive stores,
+// so that an event id typed or pasted in lower case finds the event.
+func eventIDVar(r *http.Request) string {
+	return strings.ToUpper(mux.Vars(r)["id"])
 }
 
 // parseRange reads since, until and limit (1..inbox.MaxListLimit; 0 when
@@ -55,6 +79,41 @@ func parseRange(v url.Values) (since, until time.Time, limit int, err error) {
 		limit = n
 	}
 	return since, until, limit, nil
+}
+
+// parseDays narrows q to the days from and to (both included, UTC,
+// YYYY-MM-DD as a browser's date input sends them), on top of since and
+// until.
+func parseDays(v url.Values, q *inbox.Query) error {
+	day := func(name string) (time.Time, error) {
+		s := strings.TrimSpace(v.Get(name))
+		if s == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return t, fmt.Errorf("%w: %s: %q is not a date (use 2026-11-23)", ErrInvalidQuery, name, s)
+		}
+		return t, nil
+	}
+	from, err := day("from")
+	if err != nil {
+		return err
+	}
+	to, err := day("to")
+	if err != nil {
+		return err
+	}
+	if !from.IsZero() && from.After(q.Since) {
+		q.Since = from
+	}
+	if !to.IsZero() {
+		end := to.AddDate(0, 0, 1)
+		if q.Until.IsZero() || end.Before(q.Until) {
+			q.Until = end
+		}
+	}
+	return nil
 }
 
 // timeLayouts are accepted for since and until; those without a zone are
@@ -78,7 +137,7 @@ func parseTime(s string) (time.Time, error) {
 // describe is a query's filters as trail text.
 func describe(v url.Values) string {
 	out := url.Values{}
-	for _, k := range []string{"source", "event", "interview_id", "status", "since", "until", "cursor"} {
+	for _, k := range []string{"id", "source", "event", "interview_id", "interview_prefix", "status", "from", "to", "since", "until", "cursor"} {
 		if s := v.Get(k); s != "" {
 			out.Set(k, s)
 		}
@@ -126,15 +185,34 @@ func (a *Admin) handleList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// handleExport is GET /api/v1/export?since=&until=: every archived event
-// in the range, oldest first (chain order), one JSON record per line with
-// the raw body in base64, streamed as it is read.
+// handleExport is GET /api/v1/export: every archived event that matches
+// the search filters (as /api/v1/events takes them; limit and cursor are
+// ignored), oldest first (chain order), one JSON record per line with the
+// raw body in base64, streamed as it is read.
 func (a *Admin) handleExport(w http.ResponseWriter, r *http.Request) {
 	q, err := parseQuery(r.URL.Query())
-	if err == nil {
-		err = a.audit(r, "export", nil, describe(r.URL.Query()), 0)
-	}
 	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a.export(w, r, q)
+}
+
+// pageExport is GET /ui/export: the export of the search page's filters,
+// for the page's Export button. It is handleExport but for errors, which
+// come as a page, and the role check, which a page makes.
+func (a *Admin) pageExport(w http.ResponseWriter, r *http.Request) {
+	q, err := parseQuery(r.URL.Query())
+	if err != nil {
+		a.pageError(w, r, err)
+		return
+	}
+	a.export(w, r, q)
+}
+
+// export trails the export of q, then streams it as an NDJSON download.
+func (a *Admin) export(w http.ResponseWriter, r *http.Request, q inbox.Query) {
+	if err := a.audit(r, "export", nil, describe(r.URL.Query()), 0); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -143,7 +221,7 @@ func (a *Admin) handleExport(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	n := 0
-	err = a.archive.Export(r.Context(), q.Since, q.Until, func(rec inbox.Record) error {
+	err := a.archive.ExportMatching(r.Context(), q, func(rec inbox.Record) error {
 		n++
 		return enc.Encode(rec)
 	})

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -67,7 +66,7 @@ func (a *Admin) detail(id string) (*EventDetail, error) {
 
 // handleEvent is GET /api/v1/events/{id}.
 func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
-	d, err := a.detail(mux.Vars(r)["id"])
+	d, err := a.detail(eventIDVar(r))
 	if err == nil {
 		err = a.audit(r, "view", []string{d.ID}, "", 0)
 	}
@@ -83,7 +82,7 @@ func (a *Admin) handleEvent(w http.ResponseWriter, r *http.Request) {
 // only names the trail action): the body is the provider's, and a
 // text/html body shown inline would run in the archive's origin.
 func (a *Admin) handleRaw(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+	id := eventIDVar(r)
 	ev, err := a.archive.Event(id)
 	if err != nil {
 		writeError(w, r, err)

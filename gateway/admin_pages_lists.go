@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -32,7 +31,7 @@ func (a *Admin) pageDeadLetters(w http.ResponseWriter, r *http.Request) {
 // csrfGuard), with an optional form field destination: the same store
 // call as the replay API, then back to the event page.
 func (a *Admin) pageReplay(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+	id := eventIDVar(r)
 	dest := r.PostFormValue("destination")
 	err := a.audit(r, "replay", []string{id}, dest, 0)
 	var queued []string

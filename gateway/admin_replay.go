@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -93,7 +92,7 @@ func jsonProblem(err error) string {
 
 // handleReplay is POST /api/v1/events/{id}/replay (admin).
 func (a *Admin) handleReplay(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+	id := eventIDVar(r)
 	b, err := readReplayBody(r)
 	if err == nil && (b.Source != "" || b.Event != "" || b.Since != "" || b.Until != "" || b.Limit != 0) {
 		err = fmt.Errorf("%w: only destination and reason apply to one event", ErrInvalidQuery)

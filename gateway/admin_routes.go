@@ -43,6 +43,7 @@ func (a *Admin) routes() http.Handler {
 	r.Handle("/ui/rejections", a.page(RoleAuditor, a.pageRejections)).Methods(http.MethodGet)
 	r.Handle("/ui/access", a.page(RoleAdmin, a.pageAccess)).Methods(http.MethodGet)
 	r.Handle("/ui/verify", a.page(RoleAuditor, a.pageVerify)).Methods(http.MethodGet)
+	r.Handle("/ui/export", a.page(RoleAuditor, a.pageExport)).Methods(http.MethodGet)
 	a.pprofRoutes(r) // admin_pprof.go: admins only
 	r.NotFoundHandler = chain(a.notFound(), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))

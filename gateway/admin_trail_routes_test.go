@@ -70,6 +70,7 @@ func TestEveryAdminRouteIsTrailed(t *testing.T) {
 		"GET /ui/rejections":              {path: "/ui/rejections", token: auditorToken, action: "rejections"},
 		"GET /ui/access":                  {path: "/ui/access", token: adminToken, action: "trail"},
 		"GET /ui/verify":                  {path: "/ui/verify", token: auditorToken, action: "verify"},
+		"GET /ui/export":                  {path: "/ui/export?source=koji", token: auditorToken, action: "export"},
 		"GET /debug/pprof/cmdline":        {path: "/debug/pprof/cmdline", token: adminToken, action: "debug"},
 		"GET /debug/pprof/profile":        {path: "/debug/pprof/profile?seconds=1", token: adminToken, action: "debug"},
 		"GET /debug/pprof/symbol":         {path: "/debug/pprof/symbol", token: adminToken, action: "debug"},
