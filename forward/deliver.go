@@ -110,7 +110,7 @@ func send(ctx context.Context, c *retryablehttp.Client, url string, key []byte, 
 func attemptRecord(at time.Time, n int, r response) inbox.Attempt {
 	a := inbox.Attempt{
 		Kind: inbox.AttemptSend, At: at, Number: n, Status: r.status,
-		LatencyMS: r.latency.Milliseconds(), Response: r.body,
+		LatencyMS: r.latency.Milliseconds(), LatencyUS: max(r.latency.Microseconds(), 1), Response: r.body,
 	}
 	switch {
 	case r.err != nil:

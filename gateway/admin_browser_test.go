@@ -79,16 +79,16 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	step("log in", err)
 	step("search", chromedp.Do(ctx,
 		chromedp.Navigate(env.base+"/"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name="interview_id"]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="interview_id"]`), "int-1"),
-		chromedp.Submit(chromedp.CSS(`input[name="interview_id"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="interview_prefix"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="interview_prefix"]`), "int-1"),
+		chromedp.Submit(chromedp.CSS(`input[name="interview_prefix"]`)),
 	))
 	// The unfiltered home page lists events too: wait for the results
 	// page itself before reading it.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		loc, err := chromedp.Run(ctx, chromedp.Location())
 		step("location", err)
-		if strings.Contains(loc, "interview_id=int-1") {
+		if strings.Contains(loc, "interview_prefix=int-1") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/mux"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -34,13 +34,18 @@ type pages struct {
 
 func loadPages() (*pages, error) {
 	funcs := template.FuncMap{
+		// when is a time in UTC; the column or row heading says "UTC",
+		// once, rather than every cell.
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.UTC().Format("2006-01-02 15:04:05 UTC")
+			return t.UTC().Format("2006-01-02 15:04:05")
 		},
-		"idtime": func(id string) string { return inbox.IDTime(id).Format("2006-01-02 15:04:05 UTC") },
+		"idtime":     func(id string) string { return inbox.IDTime(id).Format("2006-01-02 15:04:05") },
+		"signedTime": signedTime,
+		"unitName":   unitName,
+		"took":       took,
 		// after is the seq following n: a chain check from checkpoint n
 		// verifies events n+1 onwards.
 		"after": func(n uint64) uint64 { return n + 1 },
@@ -87,16 +92,27 @@ func (a *Admin) render(w http.ResponseWriter, r *http.Request, status int, name,
 
 // searchPage is the data of the search page.
 type searchPage struct {
-	Q    url.Values
-	Page inbox.Page
-	Err  string
-	Next string // URL of the next page
+	Q      url.Values
+	Hidden []headerLine
+	Page   inbox.Page
+	Err    string
+	Next   string // URL of the next page
 }
+
+// hiddenFilters are filters the form has no field for (an exact interview
+// id, times to the second from a link or an edited URL): the form carries
+// them on, so that a new search or an export keeps them.
+var hiddenFilters = []string{"interview_id", "since", "until"}
 
 // pageSearch is GET /: the search form and its results.
 func (a *Admin) pageSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	sp := searchPage{Q: v}
+	for _, k := range hiddenFilters {
+		if s := v.Get(k); s != "" {
+			sp.Hidden = append(sp.Hidden, headerLine{k, s})
+		}
+	}
 	q, err := parseQuery(v)
 	if err == nil {
 		q.Limit = 50
@@ -140,7 +156,7 @@ type extraSection struct{ Name, JSON string }
 
 // pageEvent is GET /ui/events/{id}.
 func (a *Admin) pageEvent(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+	id := eventIDVar(r)
 	d, err := a.detail(id)
 	var body []byte
 	if err == nil {
@@ -191,7 +207,7 @@ type rawPage struct {
 
 // pageRaw is GET /ui/events/{id}/raw: the exact bytes as text.
 func (a *Admin) pageRaw(w http.ResponseWriter, r *http.Request) {
-	id := mux.Vars(r)["id"]
+	id := eventIDVar(r)
 	ev, err := a.archive.Event(id)
 	var body []byte
 	if err == nil {
@@ -223,4 +239,69 @@ func (a *Admin) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		loggerFrom(r).WithError(err).Error("page failed")
 	}
 	a.render(w, r, status, "error", http.StatusText(status), errorPage{Status: status, Message: publicMessage(status, err)})
+}
+
+// signedTime is the signed timestamp of v as an RFC 3339 time in UTC,
+// or "" when it does not read as its unit says.
+func signedTime(v inbox.Verification) string {
+	s := v.Timestamp
+	switch v.TimestampUnit {
+	case "s", "ms":
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(s, 64)
+			if ferr != nil {
+				return ""
+			}
+			n = int64(f)
+		}
+		if v.TimestampUnit == "ms" {
+			return time.UnixMilli(n).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		}
+		return time.Unix(n, 0).UTC().Format(time.RFC3339)
+	case "rfc3339":
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return ""
+}
+
+// unitName says how a signed timestamp was sent.
+func unitName(unit string) string {
+	switch unit {
+	case "s":
+		return "Unix seconds"
+	case "ms":
+		return "Unix milliseconds"
+	case "rfc3339":
+		return "RFC 3339"
+	}
+	return unit
+}
+
+// took is how long a delivery attempt took, to the microsecond when the
+// attempt recorded it; older records hold whole milliseconds, where 0
+// means under one. Replays take no time and show nothing.
+func took(a inbox.Attempt) string {
+	if a.Kind != inbox.AttemptSend {
+		return ""
+	}
+	d := time.Duration(a.LatencyUS) * time.Microsecond
+	switch {
+	case a.LatencyUS == 0 && a.LatencyMS == 0:
+		return "<1 ms"
+	case a.LatencyUS == 0:
+		d = time.Duration(a.LatencyMS) * time.Millisecond
+	case d < time.Millisecond:
+		return fmt.Sprintf("%d µs", a.LatencyUS)
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(a.LatencyUS)/1000)
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -37,9 +37,12 @@ type Attempt struct {
 	At          time.Time `json:"at"`
 	// Number is the X-Porch-Attempt value sent: attempts ever made to
 	// this destination, replays included.
-	Number    int    `json:"number,omitempty"`
-	Status    int    `json:"status,omitempty"` // HTTP status, 0 when no response came
-	LatencyMS int64  `json:"latency_ms,omitempty"`
+	Number    int   `json:"number,omitempty"`
+	Status    int   `json:"status,omitempty"` // HTTP status, 0 when no response came
+	LatencyMS int64 `json:"latency_ms,omitempty"`
+	// LatencyUS is the same duration in microseconds, which shows a fast
+	// attempt's duration too; absent from attempts recorded before it.
+	LatencyUS int64  `json:"latency_us,omitempty"`
 	Error     string `json:"error,omitempty"`
 	// Response is the first MaxAttemptResponse bytes of the response body.
 	Response string    `json:"response,omitempty"`
