@@ -15,7 +15,8 @@ import (
 
 // TestBrowserAuditorSearchesByPrefixAndExports drives the search page in
 // a real browser, signed in with Basic auth: search by the start of an
-// interview id typed in the wrong case, open an event by clicking its
+// interview id typed in the wrong case, an event type and the days
+// received, open an event by clicking its
 // row (not its id), come back and click Export, and read the downloaded
 // NDJSON: exactly the events the search showed. Screenshots of the
 // search and event pages go to the test's temporary directory (and to
@@ -60,6 +61,8 @@ func TestBrowserAuditorSearchesByPrefixAndExports(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`input[name="interview_prefix"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="interview_prefix"]`), "INT-1"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="event"]`), "interview.analysis_ready"),
+		chromedp.SetValue(chromedp.CSS(`input[name="from"]`), day(env.ids[0], 0)),
+		chromedp.SetValue(chromedp.CSS(`input[name="to"]`), day(env.ids[len(env.ids)-1], 0)),
 		chromedp.Click(chromedp.CSS(`form.search button[type="submit"]:not([formaction])`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.search input[name="interview_prefix"][value="INT-1"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.results a.event-link`)),
