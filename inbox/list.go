@@ -92,10 +92,11 @@ func minID(a, b string) string {
 }
 
 // List answers q newest first. It walks the most selective index (the
-// interview, then source and type, then source, then status, else the
-// archive itself)
-// from the newest match down to the Since bound, so a search costs the
-// size of its answer and of the index it walks, not of the archive.
+// interview, then the interviews that begin with an interview prefix,
+// then source and type, then source, then status, else the archive
+// itself) from the newest match down to the Since bound, so a search
+// costs the size of its answer and of the index it walks, not of the
+// archive. An event id prefix narrows the id range of whichever it walks.
 func (db *DB) List(q Query) (Page, error) {
 	page, _, err := db.list(q)
 	return page, err
