@@ -161,3 +161,31 @@ func TestFoldIndexEntryRemovedWithEvent(t *testing.T) {
 	}
 	t.Errorf("indexKeys lacks %s", want)
 }
+
+// ExportMatching streams the events of a search oldest first, bodies
+// included, across chunks; a sparse filter does not end the stream early.
+func TestExportMatching(t *testing.T) {
+	db := openTest(t)
+	var want []string
+	for i := range exportChunk*16 + 40 {
+		intv := fmt.Sprint("other-", i)
+		if i%300 == 7 {
+			intv = fmt.Sprint("Wanted-", i)
+		}
+		id := acceptIntv(t, db, intv, i)
+		if i%300 == 7 {
+			want = append(want, id)
+		}
+	}
+	var got []string
+	err := db.ExportMatching(context.Background(), Query{InterviewPrefix: "wANTED", Limit: 1, Cursor: want[0]}, func(r Record) error {
+		if string(r.Body) != "{}" {
+			t.Errorf("record %s body %q", r.ID, r.Body)
+		}
+		got = append(got, r.ID)
+		return nil
+	})
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("export = %v, %v; want %v", got, err, want)
+	}
+}
