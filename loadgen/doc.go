@@ -2,11 +2,13 @@
 // `porch bench`: it drives a running gateway with deliveries signed
 // exactly as the providers sign them, measures ack latency and status
 // counts, runs a sink that stands in for a destination (forward
-// throughput and receive-to-forward latency), runs a bare net/http
-// baseline, and samples a process's resident memory.
+// throughput and receive-to-forward latency), runs two baselines (a bare
+// net/http handler, and a minimal durable receiver that verifies and
+// group-commits into Badger), and samples a process's resident memory.
 //
-// It imports gateway for the provider definitions (sample bodies and
-// signing) only; it must not import inbox, forward or cmd. Generators are
+// It imports gateway for the provider definitions (sample bodies, signing
+// and, in the durable baseline, verification) and Badger for that
+// baseline's store; it must not import inbox, forward or cmd. Generators are
 // owned by one goroutine each; Run, Sink and RSSSampler are safe for
 // concurrent use.
 package loadgen
