@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 )
@@ -57,9 +56,8 @@ func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (
 		fmt.Fprintf(stderr, "porch %s: no token: pass --token or set %s\n", name, strings.Join(env, " (or ")+strings.Repeat(")", len(env)-1))
 		return nil, false
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		fmt.Fprintf(stderr, "porch %s: --admin-url %q is not an http(s) URL\n", name, base)
+	if err := checkURLFlag(base); err != nil {
+		badFlag(stderr, name, "admin-url", "%v", err)
 		return nil, false
 	}
 	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}, true

@@ -13,7 +13,7 @@ func init() {
 }
 
 func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check-config", "--config FILE [--allow-dev-secrets]", stderr)
+	fs := newFlags("check-config", "--config FILE [--allow-dev-secrets]", stdout, stderr)
 	path := configFlag(fs)
 	allowDev := allowDevSecretsFlag(fs)
 	cfg, code, ok := loadConfigFlag(fs, path, args)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 )
 
 func init() {
-	register("archive", "browse, export and verify the raw-payload archive of a running gateway (ls, show, raw, export, verify)", runArchive)
+	register("archive", "browse, export and verify the raw-payload archive of a running gateway (ls, show, raw, export, verify)", runArchive,
+		"ls", "show", "raw", "export", "verify")
 }
 
 const archiveUsage = `Usage: porch archive <ls|show|raw|export|verify> [flags]
@@ -36,12 +38,17 @@ Run 'porch archive <subcommand> --help' for its flags.
 // runArchive is `porch archive`. Exit codes: 0 ok, 1 failed (or the chain
 // is broken), 2 bad usage.
 func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, archiveUsage)
-		if len(args) == 0 {
-			return 2
+		return 2
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 && !isHelp(args[1]) { // porch archive help SUBCOMMAND
+			args = []string{args[1], "--help"}
+		} else {
+			fmt.Fprint(stdout, archiveUsage)
+			return 0
 		}
-		return 0
 	}
 	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
 		"ls": archiveLs, "show": archiveShow, "raw": archiveRaw, "export": archiveExport, "verify": archiveVerify,
@@ -56,7 +63,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // parseWithID parses flags that may come before or after one positional
 // argument (an event id).
 func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args); err != nil {
 		return "", helpCode(err), false
 	}
 	if fs.NArg() == 0 {
@@ -70,28 +77,25 @@ func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool)
 	return id, 0, true
 }
 
-func helpCode(err error) int {
-	if err == flag.ErrHelp {
-		return 0
-	}
-	return 2
-}
-
 func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("archive ls", "[flags]", stderr)
+	fs := newFlags("archive ls", "[flags]", stdout, stderr)
 	base, token := clientFlags(fs)
-	q := map[string]*string{}
-	for _, f := range []struct{ name, help string }{
-		{"source", "source name, e.g. koji"}, {"event", "event type, e.g. interview.completed"},
-		{"interview_id", "interview id"}, {"status", "accepted or quarantined"},
-		{"since", "received at or after (RFC 3339 or 2006-01-02)"}, {"until", "received before"},
-		{"limit", "events per page (1-1000, default 50)"}, {"cursor", "next_cursor of a previous page"},
+	q := map[string]*string{} // query parameter → flag value
+	for _, f := range []struct{ param, flag, help string }{
+		{"source", "source", "source name, e.g. koji"}, {"event", "event", "event type, e.g. interview.completed"},
+		{"interview_id", "interview-id", "interview id"}, {"status", "status", "accepted or quarantined"},
+		{"since", "since", "received at or after (RFC 3339 or 2006-01-02)"}, {"until", "until", "received before"},
+		{"limit", "limit", "events per page (1-1000, default 50)"}, {"cursor", "cursor", "next_cursor of a previous page"},
 	} {
-		q[f.name] = fs.String(f.name, "", f.help)
+		q[f.param] = fs.String(f.flag, "", f.help)
 	}
-	fs.StringVar(q["interview_id"], "interview", "", "same as --interview_id")
+	aliasFlag(fs, "interview", "interview-id")
+	aliasFlag(fs, "interview_id", "interview-id") // its name before flags were kebab-case
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if code := checkListFlags("archive ls", *q["since"], *q["until"], *q["limit"], *q["status"], *q["cursor"], stderr); code != 0 {
 		return code
 	}
 	c, ok := newAdminClient("archive ls", *base, *token, stderr)
@@ -126,7 +130,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("archive show", "ID [flags]", stderr)
+	fs := newFlags("archive show", "ID [flags]", stdout, stderr)
 	base, token := clientFlags(fs)
 	id, code, ok := parseWithID(fs, args)
 	if !ok {
@@ -143,5 +147,38 @@ func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var out bytes.Buffer
 	_ = json.Indent(&out, detail, "", "  ")
 	fmt.Fprintln(stdout, out.String())
+	return 0
+}
+
+// checkListFlags checks archive ls's filters before anything is sent, so
+// a typo exits 2 naming its flag; 0 when they are usable.
+func checkListFlags(cmd, since, until, limit, status, cursor string, stderr io.Writer) int {
+	if code := checkRange(cmd, since, until, stderr); code != 0 {
+		return code
+	}
+	if limit != "" {
+		if n, err := strconv.Atoi(limit); err != nil || n < 1 || n > inbox.MaxListLimit {
+			return badFlag(stderr, cmd, "limit", "%q is not a number from 1 to %d", limit, inbox.MaxListLimit)
+		}
+	}
+	switch inbox.Status(status) {
+	case "", inbox.StatusAccepted, inbox.StatusQuarantined:
+	default:
+		return badFlag(stderr, cmd, "status", "%q is neither %s nor %s", status, inbox.StatusAccepted, inbox.StatusQuarantined)
+	}
+	if cursor != "" && inbox.IDTime(cursor).IsZero() {
+		return badFlag(stderr, cmd, "cursor", "%q is not an event id (use the next_cursor a listing printed)", cursor)
+	}
+	return 0
+}
+
+// checkRange checks --since and --until; 0 when both are usable.
+func checkRange(cmd, since, until string, stderr io.Writer) int {
+	if err := checkTime(since); err != nil {
+		return badFlag(stderr, cmd, "since", "%v", err)
+	}
+	if err := checkTime(until); err != nil {
+		return badFlag(stderr, cmd, "until", "%v", err)
+	}
 	return 0
 }

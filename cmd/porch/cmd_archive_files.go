@@ -23,7 +23,7 @@ func openOut(path string, stdout io.Writer) (io.Writer, func() error, error) {
 }
 
 func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("archive raw", "ID [flags]", stderr)
+	fs := newFlags("archive raw", "ID [flags]", stdout, stderr)
 	base, token := clientFlags(fs)
 	out := fs.String("out", "", "write to this file instead of stdout")
 	id, code, ok := parseWithID(fs, args)
@@ -38,12 +38,15 @@ func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("archive export", "[flags]", stderr)
+	fs := newFlags("archive export", "[flags]", stdout, stderr)
 	base, token := clientFlags(fs)
 	since := fs.String("since", "", "events received at or after (RFC 3339 or 2006-01-02)")
 	until := fs.String("until", "", "events received before")
 	out := fs.String("out", "", "write to this file instead of stdout")
 	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if code := checkRange("archive export", *since, *until, stderr); code != 0 {
 		return code
 	}
 	c, ok := newAdminClient("archive export", *base, *token, stderr)
@@ -85,7 +88,7 @@ func download(ctx context.Context, c *adminClient, name, path, out string, stdou
 }
 
 func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("archive verify", "[--file EXPORT.ndjson | flags]", stderr)
+	fs := newFlags("archive verify", "[--file EXPORT.ndjson | flags]", stdout, stderr)
 	base, token := clientFlags(fs)
 	file := fs.String("file", "", "verify this export file offline, without a gateway (- for stdin)")
 	if code, ok := parseFlags(fs, args); !ok {

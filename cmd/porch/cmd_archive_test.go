@@ -109,7 +109,7 @@ func TestArchiveCLIErrors(t *testing.T) {
 		{[]string{"nope"}, 2, `unknown subcommand "nope"`},
 		{[]string{"ls", "--admin-url", url}, 2, "no token"},
 		{[]string{"ls", "--admin-url", url, "--token", "wrong"}, 1, "401"},
-		{[]string{"ls", "--admin-url", url, "--token", testAuditToken, "--since", "yesterday"}, 1, "400"},
+		{[]string{"ls", "--admin-url", url, "--token", testAuditToken, "--since", "yesterday"}, 2, "--since: "},
 		{[]string{"show", "--admin-url", url, "--token", testAuditToken}, 2, "event id is required"},
 		{[]string{"show", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--admin-url", url, "--token", testAuditToken}, 1, "404"},
 		{[]string{"ls", "--bogus"}, 2, "bogus"},

@@ -20,7 +20,7 @@ func init() {
 }
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("backup", "--out FILE (--config FILE | --admin-url URL | --data-dir DIR) [--token TOKEN]", stderr)
+	fs := newFlags("backup", "--out FILE (--config FILE | --admin-url URL | --data-dir DIR) [--token TOKEN]", stdout, stderr)
 	out := fs.String("out", "", "file to write the backup to (required)")
 	cfgPath := fs.String("config", "", "config file: backs up through its admin_listen with its first admin token")
 	adminURL := fs.String("admin-url", "", "admin listener base URL of the running gateway, e.g. http://127.0.0.1:8081")
@@ -38,6 +38,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	case *dataDir != "":
 		src = func(w io.Writer) error { return backupDir(*dataDir, w) }
 	case *adminURL != "" || *cfgPath != "":
+		if *adminURL != "" {
+			if err := checkURLFlag(*adminURL); err != nil {
+				return badFlag(stderr, "backup", "admin-url", "%v", err)
+			}
+		}
 		url, tok, err := adminTarget(*cfgPath, *adminURL, *token)
 		if err != nil {
 			fmt.Fprintf(stderr, "porch backup: %v\n", err)
@@ -153,7 +158,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("restore", "--in FILE --data-dir DIR", stderr)
+	fs := newFlags("restore", "--in FILE --data-dir DIR", stdout, stderr)
 	in := fs.String("in", "", "backup file written by porch backup (required)")
 	dataDir := fs.String("data-dir", "", "empty or new directory to restore into (required)")
 	if code, ok := parseFlags(fs, args); !ok {

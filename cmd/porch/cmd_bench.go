@@ -28,7 +28,7 @@ type benchOptions struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o benchOptions
-	fs := newFlags("bench", "--config FILE [--source koji|gather|all] [--concurrency N] [--duration D | --count N] [--sink ADDR] [--baseline] [--json]", stderr)
+	fs := newFlags("bench", "--config FILE [--source koji|gather|all] [--concurrency N] [--duration D | --count N] [--sink ADDR] [--baseline] [--json]", stdout, stderr)
 	fs.StringVar(&o.config, "config", "", "the gateway's config file, for its sources, secrets and listen address (required)")
 	fs.StringVar(&o.url, "url", "", "gateway base URL (default: the config's listen address)")
 	fs.StringVar(&o.source, "source", "all", "source to send to, as named in the config, or all")
@@ -76,6 +76,10 @@ func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string,
 		return fail("--duration or --count: must be positive")
 	case o.dup < 0 || o.bad < 0 || o.dup+o.bad > 1:
 		return fail("--dup and --bad: must be fractions summing to at most 1")
+	case o.pid < 0:
+		return fail("--pid: must be a process id")
+	case o.url != "" && checkURLFlag(o.url) != nil:
+		return fail("--url: %v", checkURLFlag(o.url))
 	}
 	cfg, err := LoadConfig(o.config)
 	if err != nil {

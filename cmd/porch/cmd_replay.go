@@ -17,12 +17,12 @@ import (
 
 func init() {
 	register("replay", "forward an archived event again, keeping its id (admin token)", runReplay)
-	register("deadletters", "list dead letters, or replay those a filter selects (ls, replay)", runDeadLetters)
+	register("deadletters", "list dead letters, or replay those a filter selects (ls, replay)", runDeadLetters, "ls", "replay")
 }
 
 // runReplay is `porch replay EVENT_ID --reason R [--destination D]`.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "EVENT_ID --reason TEXT [flags]", stderr)
+	fs := newFlags("replay", "EVENT_ID --reason TEXT [flags]", stdout, stderr)
 	base, token := clientFlags(fs, adminTokenEnv...)
 	reason := fs.String("reason", "", "why it is replayed, recorded in the event's delivery history (required)")
 	dest := fs.String("destination", "", "replay to this destination only (default: every destination the event was accepted for)")
@@ -69,12 +69,17 @@ PORCH_ADMIN_TOKEN; replay: PORCH_ADMIN_TOKEN).
 // runDeadLetters is `porch deadletters`. Exit codes: 0 ok, 1 failed, 2 bad
 // usage.
 func runDeadLetters(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, deadLettersUsage)
-		if len(args) == 0 {
-			return 2
+		return 2
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 && !isHelp(args[1]) { // porch deadletters help SUBCOMMAND
+			args = []string{args[1], "--help"}
+		} else {
+			fmt.Fprint(stdout, deadLettersUsage)
+			return 0
 		}
-		return 0
 	}
 	switch args[0] {
 	case "ls":
@@ -103,6 +108,18 @@ func addDeadFilterFlags(fs *flag.FlagSet) deadFilterFlags {
 	}
 }
 
+// check checks the filters before anything is sent, so that a typo exits 2
+// naming its flag; 0 when they are usable.
+func (f deadFilterFlags) check(cmd string, stderr io.Writer) int {
+	if code := checkRange(cmd, *f.since, *f.until, stderr); code != 0 {
+		return code
+	}
+	if *f.limit < 0 || *f.limit > inbox.MaxListLimit {
+		return badFlag(stderr, cmd, "limit", "%d is not a number from 1 to %d", *f.limit, inbox.MaxListLimit)
+	}
+	return 0
+}
+
 func (f deadFilterFlags) values() url.Values {
 	v := url.Values{}
 	for k, p := range map[string]*string{"destination": f.destination, "source": f.source, "event": f.event, "since": f.since, "until": f.until} {
@@ -117,11 +134,14 @@ func (f deadFilterFlags) values() url.Values {
 }
 
 func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("deadletters ls", "[flags]", stderr)
+	fs := newFlags("deadletters ls", "[flags]", stdout, stderr)
 	base, token := clientFlags(fs)
 	filter := addDeadFilterFlags(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if code := filter.check("deadletters ls", stderr); code != 0 {
 		return code
 	}
 	c, ok := newAdminClient("deadletters ls", *base, *token, stderr)
@@ -151,7 +171,7 @@ func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("deadletters replay", "--reason TEXT [filters]", stderr)
+	fs := newFlags("deadletters replay", "--reason TEXT [filters]", stdout, stderr)
 	base, token := clientFlags(fs, adminTokenEnv...)
 	filter := addDeadFilterFlags(fs)
 	reason := fs.String("reason", "", "why they are replayed, recorded in each event's delivery history (required)")
@@ -161,6 +181,9 @@ func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Wri
 	if strings.TrimSpace(*reason) == "" {
 		fmt.Fprintln(stderr, "porch deadletters replay: --reason is required: say why these are replayed")
 		return 2
+	}
+	if code := filter.check("deadletters replay", stderr); code != 0 {
+		return code
 	}
 	c, ok := newAdminClient("deadletters replay", *base, *token, stderr, adminTokenEnv...)
 	if !ok {

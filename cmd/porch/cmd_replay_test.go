@@ -126,7 +126,7 @@ func TestReplayCLIErrors(t *testing.T) {
 		{runReplay, []string{"01ARZ3NDEKTSV4RRFFQ69G5FAV", "--reason", "x", "--admin-url", url, "--token", testAdminToken}, 1, "404"},
 		{runDeadLetters, []string{}, 2, "Usage: porch deadletters"},
 		{runDeadLetters, []string{"nope"}, 2, `unknown subcommand "nope"`},
-		{runDeadLetters, []string{"ls", "--admin-url", url, "--since", "later"}, 1, "400"},
+		{runDeadLetters, []string{"ls", "--admin-url", url, "--since", "later"}, 2, "--since: "},
 		{runDeadLetters, []string{"replay", "--admin-url", url, "--token", testAdminToken}, 2, "--reason is required"},
 		{runDeadLetters, []string{"replay", "--admin-url", url, "--reason", "x"}, 2, "no token"},
 	} {

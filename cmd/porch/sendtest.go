@@ -20,7 +20,7 @@ func init() {
 }
 
 func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("send-test", "--config FILE --source NAME [--event TYPE] [--interview-id ID] [--url URL] [--insecure]", stderr)
+	fs := newFlags("send-test", "--config FILE --source NAME [--event TYPE] [--interview-id ID] [--url URL] [--insecure]", stdout, stderr)
 	path := configFlag(fs)
 	name := fs.String("source", "", "source to send to, as named in the config (required)")
 	event := fs.String("event", "", "event type to send (default: every documented event of the provider)")
@@ -48,6 +48,11 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return 2
 		}
 		events = []string{*event}
+	}
+	if *url != "" {
+		if err := checkURLFlag(*url); err != nil {
+			return badFlag(stderr, "send-test", "url", "%v", err)
+		}
 	}
 	target := *url
 	if target == "" {

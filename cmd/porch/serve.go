@@ -24,7 +24,7 @@ func init() {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", "--config FILE [--allow-dev-secrets]", stderr)
+	fs := newFlags("serve", "--config FILE [--allow-dev-secrets]", stdout, stderr)
 	cfgPath := configFlag(fs)
 	allowDev := allowDevSecretsFlag(fs)
 	cfg, code, ok := loadConfigFlag(fs, cfgPath, args)

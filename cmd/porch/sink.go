@@ -24,7 +24,7 @@ func init() {
 // runSink is `porch sink`: a stand-in for an app team's handler, for the
 // quick start and for trying failure handling (--status).
 func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sink", "--config FILE [--destination NAME] [--listen ADDR] [--status CODE] [--body]", stderr)
+	fs := newFlags("sink", "--config FILE [--destination NAME] [--listen ADDR] [--status CODE] [--body]", stdout, stderr)
 	path := configFlag(fs)
 	name := fs.String("destination", "", "destination whose URL and secret to use (default: the config's first)")
 	listen := fs.String("listen", "", "address to listen on (default: the destination URL's host:port)")
@@ -35,8 +35,7 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *status < 200 || *status > 599 {
-		fmt.Fprintf(stderr, "porch sink: --status %d is not an HTTP status\n", *status)
-		return 2
+		return badFlag(stderr, "sink", "status", "%d is not an HTTP status (200 to 599)", *status)
 	}
 	var dest *Destination
 	for i := range cfg.Destinations {

@@ -20,7 +20,7 @@ func init() {
 }
 
 func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", "", stderr)
+	fs := newFlags("version", "", stdout, stderr)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
