@@ -20,7 +20,8 @@ func (m *Main) openMetrics() error {
 		deadlines = append(deadlines, def.Deadline)
 	}
 	m.Metrics = metrics.New(deadlines...)
-	m.Metrics.SetBuildInfo(version, buildCommit(), runtime.Version())
+	v, c := builtFrom()
+	m.Metrics.SetBuildInfo(v, c, runtime.Version())
 	m.publishConfigured(m.Config)
 	if err := m.Metrics.RegisterStore(m.DB, nil); err != nil {
 		return err
