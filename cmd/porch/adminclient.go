@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +21,11 @@ type adminClient struct {
 	base  string
 	token string
 	http  *http.Client
+	// tokenFrom says where the token came from ("--token" or an
+	// environment variable) and env which variables the command reads,
+	// for the hint when the gateway refuses it.
+	tokenFrom string
+	env       []string
 }
 
 // Where a command finds its token when --token is not given, in order.
@@ -47,9 +55,10 @@ func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (
 	if len(env) == 0 {
 		env = auditorTokenEnv
 	}
+	from := "--token"
 	for _, e := range env {
 		if token == "" {
-			token = os.Getenv(e)
+			token, from = os.Getenv(e), "$"+e
 		}
 	}
 	if token == "" {
@@ -60,7 +69,7 @@ func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (
 		badFlag(stderr, name, "admin-url", "%v", err)
 		return nil, false
 	}
-	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}}, true
+	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{}, tokenFrom: from, env: env}, true
 }
 
 // do sends method path with body (JSON when not nil) and returns the
@@ -85,7 +94,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, body any) (*h
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("admin listener: %w", err)
+		return nil, unreachable(ctx, c.base, "--admin-url", err)
 	}
 	if resp.StatusCode == http.StatusOK {
 		return resp, nil
@@ -101,13 +110,37 @@ func (c *adminClient) do(ctx context.Context, method, path string, body any) (*h
 	hint := ""
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
-		hint = " (check --token)"
+		hint = fmt.Sprintf(" (the gateway does not know the token from %s: pass --token or set %s to one of its %s)",
+			c.tokenFrom, strings.Join(c.env, " or "), tokenKeys(c.env))
 	case http.StatusForbidden:
-		hint = " (this needs an admin token)"
+		hint = fmt.Sprintf(" (the token from %s is an auditor token; this needs an admin token: pass --token or set %s to one of the gateway's auth.admin_tokens)",
+			c.tokenFrom, strings.Join(adminTokenEnv, " or "))
 	case http.StatusTooManyRequests:
 		hint = fmt.Sprintf(" (this token's request rate, auth.rate_limit, is used up; retry after %ss)", resp.Header.Get("Retry-After"))
 	}
 	return nil, fmt.Errorf("%s: %d %s%s", strings.SplitN(path, "?", 2)[0], resp.StatusCode, e.Error, hint)
+}
+
+// tokenKeys names the config keys that list the tokens env is for.
+func tokenKeys(env []string) string {
+	if slices.Equal(env, adminTokenEnv) {
+		return "auth.admin_tokens"
+	}
+	return "auth.auditor_tokens or auth.admin_tokens"
+}
+
+// unreachable explains a failed request to the admin listener at base:
+// nothing answered there, so say which gateway was expected and which
+// flag (urlFlag) points elsewhere.
+func unreachable(ctx context.Context, base, urlFlag string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("cannot reach the admin listener (%v): is `porch serve` running at %s? (%s)", err, base, urlFlag)
 }
 
 // get performs GET path; see do.

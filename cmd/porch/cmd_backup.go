@@ -95,12 +95,16 @@ func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := (&http.Client{Timeout: 6 * time.Hour}).Do(req)
 	if err != nil {
-		return fmt.Errorf("request backup: %w", err)
+		return fmt.Errorf("request backup: %w", unreachable(ctx, base, "--admin-url, or the config's admin_listen", err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("request backup: %s: %s", resp.Status, strings.TrimSpace(string(msg)))
+		hint := ""
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			hint = " (a backup needs an admin token: pass --token or set PORCH_ADMIN_TOKEN to one of the gateway's auth.admin_tokens)"
+		}
+		return fmt.Errorf("request backup: %s: %s%s", resp.Status, strings.TrimSpace(string(msg)), hint)
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("download backup (incomplete, discarded): %w", err)
@@ -115,7 +119,7 @@ func backupDir(dir string, w io.Writer) error {
 	}
 	db, err := inbox.Open(inbox.Options{Dir: dir})
 	if err != nil {
-		return fmt.Errorf("%w (is a gateway running on it? then use --config or --admin-url)", err)
+		return dataDirError(dir, err, "back up through it instead, with --config or --admin-url")
 	}
 	defer db.Close()
 	return db.Backup(w)
@@ -175,6 +179,8 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	defer f.Close()
 	if err := inbox.Restore(*dataDir, f); err != nil {
+		// A store in use is not empty either; say which it is.
+		err = dataDirError(*dataDir, err, "stop it, then restore into a new, empty directory")
 		fmt.Fprintf(stderr, "porch restore: %v\n", err)
 		if errors.Is(err, inbox.ErrNotEmpty) {
 			return 2

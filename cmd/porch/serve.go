@@ -127,7 +127,7 @@ func (m *Main) Open() (err error) {
 		MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
 	})
 	if err != nil {
-		return err
+		return dataDirError(c.DataDir, err, "stop it first, or give this config its own data_dir")
 	}
 	defer func() {
 		if err != nil {
