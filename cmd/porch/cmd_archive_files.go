@@ -72,7 +72,7 @@ func download(ctx context.Context, c *adminClient, name, path, out string, stdou
 	defer resp.Body.Close()
 	w, closeOut, err := openOut(out, stdout)
 	if err != nil {
-		return fail(stderr, name, err)
+		return fail(stderr, name, fmt.Errorf("--out: %w", err))
 	}
 	n, err := io.Copy(w, resp.Body)
 	if cerr := closeOut(); err == nil {
@@ -100,7 +100,7 @@ func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if *file != "-" {
 			f, err := os.Open(*file)
 			if err != nil {
-				return fail(stderr, "archive verify", err)
+				return badFlag(stderr, "archive verify", "file", "%v", err)
 			}
 			defer f.Close()
 			in = f

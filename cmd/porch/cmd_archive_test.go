@@ -114,7 +114,7 @@ func TestArchiveCLIErrors(t *testing.T) {
 		{[]string{"show", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--admin-url", url, "--token", testAuditToken}, 1, "404"},
 		{[]string{"ls", "--bogus"}, 2, "bogus"},
 		{[]string{"ls", "--admin-url", "ftp://x", "--token", "t"}, 2, "--admin-url"},
-		{[]string{"verify", "--file", "/nonexistent/export.ndjson"}, 1, "no such file"},
+		{[]string{"verify", "--file", "/nonexistent/export.ndjson"}, 2, "--file: "},
 	}
 	for _, c := range cases {
 		code, _, errs := archiveCmd(c.args...)

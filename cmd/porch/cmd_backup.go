@@ -71,7 +71,7 @@ func adminTarget(cfgPath, url, token string) (string, string, error) {
 	if cfgPath != "" {
 		cfg, err := LoadConfig(cfgPath)
 		if err != nil {
-			return "", "", err
+			return "", "", fmt.Errorf("--config: %w", err)
 		}
 		if url == "" {
 			url = cfg.adminURL()

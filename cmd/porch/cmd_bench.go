@@ -80,11 +80,12 @@ func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string,
 		return fail("--pid: must be a process id")
 	case o.url != "" && checkURLFlag(o.url) != nil:
 		return fail("--url: %v", checkURLFlag(o.url))
+	case o.sink != "" && checkListenFlag(o.sink) != nil:
+		return fail("--sink: %v", checkListenFlag(o.sink))
 	}
 	cfg, err := LoadConfig(o.config)
 	if err != nil {
-		fmt.Fprintf(stderr, "porch bench: %v\n", err)
-		return nil, "", 2
+		return fail("--config: %v", err)
 	}
 	base := strings.TrimSuffix(o.url, "/")
 	if base == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -183,6 +184,14 @@ func checkURLFlag(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("%q is not an http(s) URL, e.g. http://127.0.0.1:8081", s)
+	}
+	return nil
+}
+
+// checkListenFlag is nil when s is a host:port to listen on.
+func checkListenFlag(s string) error {
+	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+		return fmt.Errorf("%q is not a host:port to listen on, e.g. 127.0.0.1:3000", s)
 	}
 	return nil
 }

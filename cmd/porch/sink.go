@@ -48,6 +48,11 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "porch sink: --destination: no destination named %q in %s\n", *name, *path)
 		return 2
 	}
+	if *listen != "" {
+		if err := checkListenFlag(*listen); err != nil {
+			return badFlag(stderr, "sink", "listen", "%v", err)
+		}
+	}
 	addr := *listen
 	if addr == "" {
 		u, err := url.Parse(dest.URL)
