@@ -94,7 +94,7 @@ func TestHelpShowsDoubleDashFlags(t *testing.T) {
 		}
 	}
 	_, out, _ := porchCmd("archive", "ls", "--help")
-	if !strings.Contains(out, "  --interview-id string") || strings.Contains(out, "--interview_id") || strings.Contains(out, "  --interview string") {
+	if !strings.Contains(out, "  --interview-id ID") || strings.Contains(out, "--interview_id") || strings.Contains(out, "  --interview ") {
 		t.Errorf("archive ls --help shows its old flag names or not --interview-id:\n%s", out)
 	}
 	if !strings.Contains(out, `(default "http://127.0.0.1:8081")`) {

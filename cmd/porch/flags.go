@@ -38,6 +38,9 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 			return
 		}
 		arg, help := flag.UnquoteUsage(f)
+		if p := placeholders[f.Name]; arg == "string" && p != "" {
+			arg = p
+		}
 		line := "  --" + f.Name
 		if arg != "" {
 			line += " " + arg
@@ -45,7 +48,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		switch f.DefValue {
 		case "", "0", "false", "0s":
 		default:
-			if arg == "string" || arg == "URL" {
+			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
 				help += fmt.Sprintf(" (default %q)", f.DefValue)
 			} else {
 				help += fmt.Sprintf(" (default %s)", f.DefValue)
@@ -54,6 +57,16 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "%s\n        %s\n", line, help)
 	})
 	fmt.Fprintf(w, "  --help\n        show this help\n")
+}
+
+// placeholders name the value of common string flags in help, where the
+// flag package would say "string".
+var placeholders = map[string]string{
+	"admin-url": "URL", "url": "URL", "token": "TOKEN",
+	"config": "FILE", "out": "FILE", "in": "FILE", "file": "FILE", "data-dir": "DIR",
+	"since": "TIME", "until": "TIME", "listen": "ADDR", "sink": "ADDR",
+	"cursor": "ID", "interview-id": "ID", "limit": "N", "reason": "TEXT",
+	"source": "NAME", "destination": "NAME", "event": "TYPE",
 }
 
 // hiddenAlias is a flag's old name: it sets the same value as the
@@ -198,7 +211,7 @@ func checkListenFlag(s string) error {
 
 // configFlag adds the --config flag every config-reading command takes.
 func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", "", "config `FILE` (required)")
+	return fs.String("config", "", "config file (required)")
 }
 
 // loadConfigFlag parses args into fs and loads the file named by --config.
