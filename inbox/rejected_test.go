@@ -85,7 +85,10 @@ func FuzzBoundHeaders(f *testing.F) {
 		if name == "X-Koji-Signature" {
 			return
 		}
-		kept := got[name]
+		kept, ok := got[name]
+		if !ok {
+			return // left out whole (a name longer than the room): nothing kept
+		}
 		size := len(name)
 		for _, v := range kept {
 			size += len(v)
