@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,12 +24,68 @@ type benchOptions struct {
 	concurrency, count, pid   int
 	duration, drain           time.Duration
 	dup, bad                  float64
-	json, baseline            bool
+	json                      bool
+	baseline                  baselineFlag
+	dataDir                   string // the config's data_dir: the durable baseline writes beside it
+}
+
+// baselineFlag is --baseline: which references to measure after porch.
+// Given bare it means the net/http one.
+type baselineFlag struct{ http, durable bool }
+
+func (b *baselineFlag) String() string {
+	switch {
+	case b.http && b.durable:
+		return "all"
+	case b.durable:
+		return "durable"
+	case b.http:
+		return "http"
+	}
+	return ""
+}
+
+func (b *baselineFlag) Set(v string) error {
+	switch v {
+	case "true", "http":
+		b.http = true
+	case "durable":
+		b.durable = true
+	case "all":
+		b.http, b.durable = true, true
+	case "false":
+		b.http, b.durable = false, false
+	default:
+		return fmt.Errorf("want http, durable or all, got %q", v)
+	}
+	return nil
+}
+
+func (b *baselineFlag) IsBoolFlag() bool { return true }
+
+// joinBaselineValue lets "--baseline durable" be written with a space, as
+// other value flags are: the flag package reads a boolean-like flag's next
+// argument as a positional one.
+func joinBaselineValue(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if (a == "--baseline" || a == "-baseline") && i+1 < len(args) {
+			switch args[i+1] {
+			case "http", "durable", "all":
+				out = append(out, a+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o benchOptions
-	fs := newFlags("bench", "--config FILE [--source koji|gather|all] [--concurrency N] [--duration D | --count N] [--sink ADDR] [--baseline] [--json]", stdout, stderr)
+	fs := newFlags("bench", "--config FILE [--source koji|gather|all] [--concurrency N] [--duration D | --count N] [--sink ADDR] [--baseline [http|durable|all]] [--json]", stdout, stderr)
 	fs.StringVar(&o.config, "config", "", "the gateway's config file, for its sources, secrets and listen address (required)")
 	fs.StringVar(&o.url, "url", "", "gateway base URL (default: the config's listen address)")
 	fs.StringVar(&o.source, "source", "all", "source to send to, as named in the config, or all")
@@ -39,10 +96,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&o.bad, "bad", 0.05, "fraction of requests signed with a wrong secret")
 	fs.StringVar(&o.sink, "sink", "", "also run a destination on ADDR (answers 200) and report forwarding")
 	fs.DurationVar(&o.drain, "drain", 15*time.Second, "with --sink: how long to wait after the load for the last forwards")
-	fs.BoolVar(&o.baseline, "baseline", false, "also measure a bare net/http handler and report porch's throughput as a ratio of it")
+	fs.Var(&o.baseline, "baseline", "also measure a reference in the same run and report porch's throughput as a ratio of it: http (a bare net/http handler; the default), durable (a minimal verifying receiver that group-commits into Badger with fsync, in a temporary directory beside data_dir), or all")
 	fs.IntVar(&o.pid, "pid", 0, "gateway process id for RSS sampling (default: the local process listening on the URL's port)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, joinBaselineValue(args)); !ok {
 		return code
 	}
 	targets, base, code := benchTargets(&o, stderr)
@@ -87,6 +144,7 @@ func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string,
 	if err != nil {
 		return fail("--config: %v", err)
 	}
+	o.dataDir = cfg.DataDir
 	base := strings.TrimSuffix(o.url, "/")
 	if base == "" {
 		base = cfg.selfURL()
@@ -105,16 +163,20 @@ func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string,
 
 // benchReport is everything one bench run measured.
 type benchReport struct {
-	Options   benchSettings       `json:"settings"`
-	Porch     loadgen.Report      `json:"porch"`
-	Baseline  *loadgen.Report     `json:"baseline,omitempty"`
-	Ratio     float64             `json:"ratio_to_baseline,omitempty"`
-	PID       int                 `json:"pid,omitempty"`
-	RSSPeak   *loadgen.RSS        `json:"rss_peak,omitempty"`
-	Sink      *loadgen.SinkReport `json:"sink,omitempty"`
-	LagMax    int                 `json:"forward_lag_max,omitempty"`
-	LagSeries []int               `json:"forward_lag_per_second,omitempty"`
-	Drained   time.Duration       `json:"drain_ns,omitempty"`
+	Options  benchSettings   `json:"settings"`
+	Porch    loadgen.Report  `json:"porch"`
+	Baseline *loadgen.Report `json:"baseline,omitempty"`
+	Ratio    float64         `json:"ratio_to_baseline,omitempty"`
+	// Durable is the durable baseline's run (--baseline durable), and
+	// DurableRatio porch's throughput as a ratio of it.
+	Durable      *loadgen.Report     `json:"durable,omitempty"`
+	DurableRatio float64             `json:"ratio_to_durable,omitempty"`
+	PID          int                 `json:"pid,omitempty"`
+	RSSPeak      *loadgen.RSS        `json:"rss_peak,omitempty"`
+	Sink         *loadgen.SinkReport `json:"sink,omitempty"`
+	LagMax       int                 `json:"forward_lag_max,omitempty"`
+	LagSeries    []int               `json:"forward_lag_per_second,omitempty"`
+	Drained      time.Duration       `json:"drain_ns,omitempty"`
 	// CPUPerAck is the gateway's CPU time (user + system) per 200 answer
 	// during the load: unlike throughput, it hardly depends on what else
 	// the machine is running.
@@ -203,8 +265,13 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 		peak := rss.Peak()
 		rep.RSSPeak = &peak
 	}
-	if o.baseline {
+	if o.baseline.http {
 		if err := runBaseline(ctx, cfg, rep); err != nil {
+			return nil, err
+		}
+	}
+	if o.baseline.durable {
+		if err := runDurable(ctx, cfg, o.dataDir, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -271,6 +338,39 @@ func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) erro
 	rep.Baseline = &r
 	if r.Throughput > 0 {
 		rep.Ratio = rep.Porch.Throughput / r.Throughput
+	}
+	return nil
+}
+
+// runDurable measures the durable baseline with the same load, its store
+// in a temporary directory beside dataDir (so on the same filesystem),
+// removed afterwards.
+func runDurable(ctx context.Context, cfg loadgen.Config, dataDir string, rep *benchReport) error {
+	parent := filepath.Dir(filepath.Clean(dataDir))
+	dir, err := os.MkdirTemp(parent, ".porch-bench-durable-")
+	if err != nil {
+		return fmt.Errorf("durable baseline: a temporary directory beside data_dir %s: %w", dataDir, err)
+	}
+	defer os.RemoveAll(dir)
+	d, err := loadgen.StartDurable(dir, cfg.Targets)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var targets []*loadgen.Target
+	for _, t := range cfg.Targets {
+		dt := *t
+		dt.URL = d.URL() + "/in/" + t.Source
+		targets = append(targets, &dt)
+	}
+	cfg.Targets, cfg.OnAck = targets, nil
+	r, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Durable = &r
+	if r.Throughput > 0 {
+		rep.DurableRatio = rep.Porch.Throughput / r.Throughput
 	}
 	return nil
 }

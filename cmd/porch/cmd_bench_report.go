@@ -37,10 +37,16 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.Baseline != nil {
 		row(tw, "baseline", *r.Baseline)
 	}
+	if r.Durable != nil {
+		row(tw, "durable", *r.Durable)
+	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nnew events %d, duplicates answered %d\n", r.Porch.NewEvents, r.Porch.Duplicates)
 	if r.Baseline != nil {
 		fmt.Fprintf(w, "porch / bare net/http throughput: %.2f\n", r.Ratio)
+	}
+	if r.Durable != nil {
+		fmt.Fprintf(w, "porch / durable baseline throughput: %.2f\n", r.DurableRatio)
 	}
 	if p := r.RSSPeak; p != nil {
 		fmt.Fprintf(w, "gateway RSS peak: %.1f MiB (anon %.1f MiB, file-backed %.1f MiB; pid %d)\n",

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -51,6 +53,76 @@ func TestBenchAgainstAGatewayInThisProcess(t *testing.T) {
 	}
 	if r.RSSPeak == nil || r.RSSPeak.Total <= 0 || r.CPUPerAck <= 0 || r.ToolCPUShare <= 0 {
 		t.Errorf("rss %+v, CPU per ack %v, tool CPU %v cores: want all measured", r.RSSPeak, r.CPUPerAck, r.ToolCPUShare)
+	}
+}
+
+// TestBenchDurableBaseline runs `porch bench --baseline durable` against a
+// real gateway: the durable receiver answers the same load as porch does
+// (no wrong answers), the ratio is reported, and its temporary store
+// beside data_dir is gone afterwards.
+func TestBenchDurableBaseline(t *testing.T) {
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	yaml := forwardConfig(dataDir, "http://"+freeAddr(t)+"/hook")
+	cfg := writeProcConfig(t, dir, yaml)
+	m, _ := startMain(t, yaml)
+
+	var out, errOut bytes.Buffer
+	code := runBench(context.Background(), []string{
+		"--config", cfg, "--url", "http://" + m.Gateway.Addr(), "--count", "300", "--concurrency", "8",
+		"--baseline", "durable", "--pid", strconv.Itoa(os.Getpid()), "--json",
+	}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if r.Baseline != nil {
+		t.Errorf("the net/http baseline ran too: %+v", r.Baseline)
+	}
+	d := r.Durable
+	if d == nil || d.Requests != 300 || d.Errors != 0 || d.Wrong != 0 || r.DurableRatio <= 0 {
+		t.Fatalf("durable %+v, ratio %v: want 300 requests answered as porch answers them", d, r.DurableRatio)
+	}
+	if d.NewEvents == 0 || d.Duplicates == 0 || d.Status[http.StatusUnauthorized] == 0 {
+		t.Errorf("durable: %d new, %d duplicates, status %v: want some of each", d.NewEvents, d.Duplicates, d.Status)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".porch-bench-durable-*"))
+	if len(left) != 0 {
+		t.Errorf("temporary stores left behind: %v", left)
+	}
+}
+
+// TestBenchBaselineFlag: --baseline alone means the net/http baseline, and
+// takes a value with a space or an equals sign.
+func TestBenchBaselineFlag(t *testing.T) {
+	for _, c := range []struct {
+		args          []string
+		http, durable bool
+	}{
+		{[]string{"--baseline"}, true, false},
+		{[]string{"--baseline", "durable"}, false, true},
+		{[]string{"--baseline=all"}, true, true},
+		{[]string{"--baseline", "http", "--json"}, true, false},
+	} {
+		fs := newFlags("bench", "", io.Discard, io.Discard)
+		var b baselineFlag
+		fs.Var(&b, "baseline", "")
+		fs.Bool("json", false, "")
+		if err := fs.Parse(joinBaselineValue(c.args)); err != nil || fs.NArg() != 0 {
+			t.Errorf("%q: %v, args left %q", c.args, err, fs.Args())
+			continue
+		}
+		if b.http != c.http || b.durable != c.durable {
+			t.Errorf("%q: http %v durable %v", c.args, b.http, b.durable)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := runBench(context.Background(), []string{"--config", "x.yaml", "--baseline=disk"}, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--baseline") {
+		t.Errorf("--baseline=disk: exit %d, %q", code, errOut.String())
 	}
 }
 
