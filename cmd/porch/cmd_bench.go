@@ -352,7 +352,7 @@ func runDurable(ctx context.Context, cfg loadgen.Config, dataDir string, rep *be
 		return fmt.Errorf("durable baseline: a temporary directory beside data_dir %s: %w", dataDir, err)
 	}
 	defer os.RemoveAll(dir)
-	d, err := loadgen.StartDurable(dir, cfg.Targets)
+	d, err := startDurable(dir, cfg.Targets)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package loadgen_test
+package main
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func TestDurableBaseline(t *testing.T) {
 		{Source: "k", Provider: "koji", Secret: "ks"},
 		{Source: "g", Provider: "gather", Secret: "gs"},
 	}
-	d, err := loadgen.StartDurable(dir, targets)
+	d, err := startDurable(dir, targets)
 	if err != nil {
 		t.Fatal(err)
 	}

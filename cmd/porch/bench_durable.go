@@ -1,4 +1,4 @@
-package loadgen
+package main
 
 import (
 	"encoding/json"
@@ -12,16 +12,17 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/loadgen"
 )
 
-// Durable is the least a durable verifying receiver does per delivery,
+// durableBaseline is the least a durable verifying receiver does per delivery,
 // measured beside porch so that an operator sees how close porch comes to
 // what their disk allows: read the body, verify it with porch's own
 // provider code, read its dedup key, and store the dedup key, the raw
 // body and an outbox entry in Badger with SyncWrites. Deliveries waiting
 // at the same time share one transaction (one fsync); nothing lingers to
 // fill a batch. It answers as porch does: 200 {"id","duplicate"}, 401.
-type Durable struct {
+type durableBaseline struct {
 	db    *badger.DB
 	srv   *http.Server
 	ln    net.Listener
@@ -41,9 +42,9 @@ type durableReq struct {
 // maxDurableBatch bounds one transaction, well inside Badger's limits.
 const maxDurableBatch = 256
 
-// StartDurable opens a Badger store in dir (which must be empty or absent)
+// startDurable opens a Badger store in dir (which must be empty or absent)
 // and serves POST /in/{source} for targets on 127.0.0.1 at a free port.
-func StartDurable(dir string, targets []*Target) (*Durable, error) {
+func startDurable(dir string, targets []*loadgen.Target) (*durableBaseline, error) {
 	verifiers := make(map[string]gateway.Provider, len(targets))
 	for _, t := range targets {
 		def, ok := gateway.Lookup(t.Provider)
@@ -65,7 +66,7 @@ func StartDurable(dir string, targets []*Target) (*Durable, error) {
 		db.Close()
 		return nil, fmt.Errorf("durable baseline listen: %w", err)
 	}
-	d := &Durable{db: db, ln: ln, queue: make(chan *durableReq, 4096), stop: make(chan struct{}), done: make(chan struct{})}
+	d := &durableBaseline{db: db, ln: ln, queue: make(chan *durableReq, 4096), stop: make(chan struct{}), done: make(chan struct{})}
 	d.srv = &http.Server{Handler: d.handler(verifiers), ReadHeaderTimeout: 5 * time.Second}
 	go d.write()
 	go func() { _ = d.srv.Serve(ln) }()
@@ -73,10 +74,10 @@ func StartDurable(dir string, targets []*Target) (*Durable, error) {
 }
 
 // URL is the receiver's base URL.
-func (d *Durable) URL() string { return "http://" + d.ln.Addr().String() }
+func (d *durableBaseline) URL() string { return "http://" + d.ln.Addr().String() }
 
 // Close stops the server, then the writer, then the store.
-func (d *Durable) Close() error {
+func (d *durableBaseline) Close() error {
 	err := d.srv.Close()
 	close(d.stop)
 	<-d.done
@@ -86,7 +87,7 @@ func (d *Durable) Close() error {
 	return err
 }
 
-func (d *Durable) handler(verifiers map[string]gateway.Provider) http.Handler {
+func (d *durableBaseline) handler(verifiers map[string]gateway.Provider) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		source := strings.TrimPrefix(r.URL.Path, "/in/")
 		p, ok := verifiers[source]
@@ -128,7 +129,7 @@ func (d *Durable) handler(verifiers map[string]gateway.Provider) http.Handler {
 }
 
 // write commits whatever is queued as one transaction, until Close.
-func (d *Durable) write() {
+func (d *durableBaseline) write() {
 	defer close(d.done)
 	var seq uint64
 	for {
