@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
 )
 
 // Errors the HTTP layer maps to statuses, beside the verification
@@ -92,8 +93,12 @@ func publicMessage(status int, err error) string {
 // writeError answers err as JSON with the request id, and logs it at
 // error level only when it is the server's fault.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeErrorTo(w, r, loggerFrom(r), err)
+}
+
+// writeErrorTo is writeError logging to log; it returns the bytes written.
+func writeErrorTo(w http.ResponseWriter, r *http.Request, log logrus.FieldLogger, err error) int {
 	status := statusOf(err)
-	log := loggerFrom(r)
 	if status >= 500 {
 		log.WithError(err).WithField(fieldStatus, status).Error("request failed")
 	} else {
@@ -108,10 +113,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && isAdmin(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="porch archive", charset="UTF-8"`)
 	}
-	writeJSON(w, status, map[string]string{"error": publicMessage(status, err), "request_id": requestID(r)})
+	return writeJSON(w, status, map[string]string{"error": publicMessage(status, err), "request_id": requestID(r)})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers v as JSON with status and returns the bytes written.
+func writeJSON(w http.ResponseWriter, status int, v any) int {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -119,9 +125,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
-	// A known length lets accessLog flush the answer before it logs,
-	// without chunked encoding.
+	// A known length lets the answer be flushed before the access-log
+	// line is made, without chunked encoding.
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
-	_, _ = w.Write(b.Bytes())
+	n, _ := w.Write(b.Bytes())
+	return n
 }

@@ -23,47 +23,39 @@ type ackBody struct {
 	Duplicate bool   `json:"duplicate"`
 }
 
-// handleIngest is POST /in/{source}: limit, read, verify, then persist,
-// and answer 200 only once the delivery is durable.
-func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+// ingest is POST /in/{source}: limit, read, verify, then persist. It
+// writes nothing: it returns the outcome, 200 only once the delivery is
+// durable, and serveIngest answers it. w serves the body read alone (its
+// size limit and read deadline).
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request) outcome {
 	src, ok := s.source(mux.Vars(r)["source"])
 	if !ok {
-		writeError(w, r, ErrUnknownSource)
-		return
+		return refused(nil, ResultUnknownSource, ErrUnknownSource)
 	}
-	logSource(r, src.Name)
-	if !s.admit(w, r, src) { // ingress.go: allowlist and rate limit
-		return
+	if o, ok := s.admit(r, src); !ok { // ingress.go: allowlist and rate limit
+		return o
 	}
 	now := s.cfg.Now()
 	body, release, err := s.readBody(w, r)
 	if errors.Is(err, errUploadCut) {
-		s.answerCut(w, r)
-		return
+		return s.cut(r, src)
 	}
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return refused(src, bodyResult(err), err)
 	}
 	defer release()
 	proof, err := src.provider.Verify(r.Header, body, now)
 	if err != nil {
-		s.refuse(w, r, src, body, now, err)
-		return
+		return s.refuse(r, src, body, now, err)
 	}
 	ev := s.newEvent(r, src, body, proof, now)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
 	defer cancel()
 	res, err := s.store.Accept(ctx, ev)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return refused(src, storeResult(err), err)
 	}
-	// The outcome goes on the access-log line (one line per delivery at
-	// info keeps logging off the profile at thousands of deliveries a
-	// second) and to the observer.
-	noteAccepted(r, ev, res)
-	writeJSON(w, http.StatusOK, ackBody{ID: res.ID, Duplicate: res.Duplicate})
+	return stored(src, ev, res)
 }
 
 // readBody reads the whole body under the size limit, taking room in the
@@ -91,16 +83,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	return body, claim.release, nil
 }
 
-// answerCut answers an upload cut to make room (budget.go) with 503. It
+// cut is the outcome of an upload cut to make room (budget.go): 503. It
 // is the client's doing, not a server fault, and a flood of them must not
 // flood the log, so it is logged sampled, at warn.
-func (s *Server) answerCut(w http.ResponseWriter, r *http.Request) {
+func (s *Server) cut(r *http.Request, src *source) outcome {
 	if s.refusalLog.Allow() {
-		loggerFrom(r).Warn("upload cut before its body arrived: the in-flight budget was needed for whole deliveries")
+		ingestLogger(r, src).Warn("upload cut before its body arrived: the in-flight budget was needed for whole deliveries")
 	}
-	w.Header().Set("Retry-After", "5")
-	writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-		"error": publicMessage(http.StatusServiceUnavailable, errUploadCut), "request_id": requestID(r)})
+	return outcome{status: http.StatusServiceUnavailable, retryAfter: "5", result: ResultUnavailable, src: src,
+		answer: map[string]string{"error": publicMessage(http.StatusServiceUnavailable, errUploadCut), "request_id": requestID(r)}}
 }
 
 // bodyError classifies a failed body read: too large, no room, or a
@@ -130,7 +121,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	}
 	facts, err := src.provider.Inspect(body)
 	if err != nil {
-		loggerFrom(r).WithError(err).Warn("authentic delivery is unparseable; quarantined")
+		ingestLogger(r, src).WithError(err).Warn("authentic delivery is unparseable; quarantined")
 		ev.Status = inbox.StatusQuarantined
 		ev.DedupKeys = []string{"body:" + sum}
 		return ev
@@ -140,10 +131,11 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	return ev
 }
 
-// refuse answers a delivery that failed verification: 401, except a
-// control request (Koji's endpoint check) which gets the 200 its set-up
-// needs. Either way it goes to the rejection log, never the archive.
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, body []byte, now time.Time, verr error) {
+// refuse is the outcome of a delivery that failed verification: 401,
+// except a control request (Koji's endpoint check) which gets the 200 its
+// set-up needs. Either way it goes to the rejection log, never the
+// archive.
+func (s *Server) refuse(r *http.Request, src *source, body []byte, now time.Time, verr error) outcome {
 	control := src.def.ControlWithoutSignature != nil && src.def.ControlWithoutSignature(body)
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
@@ -161,15 +153,16 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, src *source, bod
 	logIt := s.refusalLog.Allow()
 	if control {
 		if logIt {
-			loggerFrom(r).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
+			ingestLogger(r, src).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"control": true, "request_id": requestID(r)})
-		return
+		return outcome{status: http.StatusOK, result: ResultControl, src: src,
+			answer: map[string]any{"control": true, "request_id": requestID(r)}}
 	}
 	if logIt {
-		loggerFrom(r).WithField("reason", verr.Error()).Warn("delivery refused")
+		ingestLogger(r, src).WithField("reason", verr.Error()).Warn("delivery refused")
 	}
-	writeError(w, r, verr)
+	// Provider.Verify's errors all answer 401.
+	return refused(src, ResultRejected, verr)
 }
 
 func bodyHash(b []byte) string {

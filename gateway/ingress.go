@@ -153,12 +153,12 @@ func forwardedFor(h http.Header) []string {
 }
 
 // admit applies src's ingress protection to r. When it refuses, it has
-// answered (403 or 429), logged the refusal to the journal, and returns
-// false.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, src *source) bool {
+// logged the refusal to the journal and returns the outcome (403 or 429)
+// and false.
+func (s *Server) admit(r *http.Request, src *source) (outcome, bool) {
 	g := src.guard
 	if g == nil {
-		return true
+		return outcome{}, true
 	}
 	if len(g.allow) > 0 {
 		client, err := ClientAddr(r, *s.trusted.Load())
@@ -167,37 +167,37 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, src *source) bool
 			if err != nil {
 				reason = "client address unknown: " + err.Error()
 			}
-			s.refuseIngress(w, r, src, http.StatusForbidden, reason, ErrAddressNotAllowed)
-			return false
+			return s.refuseIngress(r, src, reason, ResultForbidden, ErrAddressNotAllowed), false
 		}
 	}
 	if g.limiter == nil {
-		return true
+		return outcome{}, true
 	}
 	now := time.Now()
 	res := g.limiter.ReserveN(now, 1)
 	if delay := res.DelayFrom(now); delay > 0 {
 		res.CancelAt(now)
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
-		s.refuseIngress(w, r, src, http.StatusTooManyRequests, "rate limited", ErrRateLimited)
-		return false
+		o := s.refuseIngress(r, src, "rate limited", ResultRateLimited, ErrRateLimited)
+		o.retryAfter = strconv.Itoa(int(math.Ceil(delay.Seconds())))
+		return o, false
 	}
-	return true
+	return outcome{}, true
 }
 
-// refuseIngress answers a request stopped at the door and records it in
-// the rejection log: metadata only, never the body (it is not read).
-func (s *Server) refuseIngress(w http.ResponseWriter, r *http.Request, src *source, status int, reason string, err error) {
+// refuseIngress is the outcome of a request stopped at the door, recorded
+// in the rejection log: metadata only, never the body (it is not read).
+func (s *Server) refuseIngress(r *http.Request, src *source, reason, result string, err error) outcome {
+	o := refused(src, result, err)
 	if s.journal != nil {
 		s.journal.LogRejection(inbox.Rejection{
-			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: status,
+			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: o.status,
 			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: inbox.BoundHeaders(keepHeaders(r.Header, nil)),
 		})
 	}
 	if s.refusalLog.Allow() { // sampled: a flood must not flood the log
-		loggerFrom(r).WithField("reason", reason).Warn("delivery refused at ingress")
+		ingestLogger(r, src).WithField("reason", reason).Warn("delivery refused at ingress")
 	}
-	writeError(w, r, err)
+	return o
 }
 
 // setupEdge prepares what New needs beyond the source table: trusted

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 )
 
@@ -32,22 +31,12 @@ const (
 	ctxToken
 )
 
-// requestState is what the middleware and handlers share about one
-// request. withRequestID puts it in the context, and the others fill it
-// in rather than copying the request for another context value. Only the
-// goroutine serving the request may change it.
+// requestState is what withRequestID tells the rest of the chain about
+// one request. It is set once, before the handlers run, and never
+// changed; what the ingest handler learns travels in its outcome.
 type requestState struct {
-	id       string
-	log      logrus.FieldLogger // the listener's logger, without request fields
-	source   string             // the ingest source, once the handler knows it
-	accepted acceptance         // what became of an authentic delivery
-}
-
-// acceptance is what the store made of an authentic delivery, for the
-// access log and the observer.
-type acceptance struct {
-	ev  *inbox.Event // nil unless the handler noted one
-	res inbox.Result
+	id  string
+	log logrus.FieldLogger // the listener's logger, without request fields
 }
 
 func stateOf(r *http.Request) *requestState {
@@ -87,9 +76,9 @@ func requestID(r *http.Request) string {
 	return ""
 }
 
-// loggerFrom is r's logger: the listener's with request_id, and source
-// once the ingest handler knows it, or the one authenticate scoped. It is
-// built on each call: only warnings and errors need it.
+// loggerFrom is r's logger: the listener's with request_id, or the one
+// authenticate scoped. It is built on each call: only warnings and errors
+// need it.
 func loggerFrom(r *http.Request) logrus.FieldLogger {
 	if l, ok := r.Context().Value(ctxLogger).(logrus.FieldLogger); ok {
 		return l
@@ -98,27 +87,7 @@ func loggerFrom(r *http.Request) logrus.FieldLogger {
 	if st == nil {
 		return discardLogger()
 	}
-	l := st.log.WithField(fieldRequestID, st.id)
-	if st.source != "" {
-		l = l.WithField(fieldSource, st.source)
-	}
-	return l
-}
-
-// logSource names the ingest source on r's log lines from here on. (The
-// access-log line names it only for authentic deliveries; see noteAccepted.)
-func logSource(r *http.Request, source string) {
-	if st := stateOf(r); st != nil {
-		st.source = source
-	}
-}
-
-// noteAccepted records what the store made of an authentic delivery, for
-// its access-log line and for Config.Observe.
-func noteAccepted(r *http.Request, ev *inbox.Event, res inbox.Result) {
-	if st := stateOf(r); st != nil {
-		st.accepted = acceptance{ev: ev, res: res}
-	}
+	return st.log.WithField(fieldRequestID, st.id)
 }
 
 // statusWriter remembers the status and size written, for the access log.
@@ -147,8 +116,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog logs one line per request: never headers or bodies. The
-// ingest handler adds its outcome (event id, duplicate) to it with
-// noteAccepted, so a delivery costs one log line, not two.
+// ingest route writes its own line (serveIngest), with its outcome on it.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -159,27 +127,23 @@ func accessLog(next http.Handler) http.Handler {
 			return
 		}
 		if sw.status != 0 && w.Header().Get("Content-Length") != "" {
-			// Send the answer before the log line is made: a provider
-			// waiting for its 200 should not wait for our logging too.
-			// (Without a length, flushing would mean chunked encoding.)
+			// Send the answer before the log line is made: a client
+			// should not wait for our logging too. (Without a length,
+			// flushing would mean chunked encoding.)
 			_ = http.NewResponseController(w).Flush()
 		}
-		f := make(logrus.Fields, 13)
-		f[fieldRequestID], f["method"], f["path"], f[fieldStatus] = st.id, r.Method, r.URL.Path, sw.status
-		f["bytes"], f["remote"] = sw.bytes, remoteIP(r)
-		f["duration_ms"] = float64(time.Since(start).Microseconds()) / 1000
-		st.accepted.addFields(f)
-		st.log.WithFields(f).Info("request")
+		st.log.WithFields(st.accessFields(r, start, sw.status, sw.bytes)).Info("request")
 	})
 }
 
-// addFields puts a delivery's outcome on its access-log line.
-func (a acceptance) addFields(f logrus.Fields) {
-	if a.ev == nil {
-		return
-	}
-	f[fieldSource], f[fieldEventID], f[fieldEvent] = a.ev.Source, a.res.ID, clip(a.ev.Type, maxLoggedField)
-	f["duplicate"], f["sig_mode"], f["secret_index"] = a.res.Duplicate, a.ev.Verification.Mode, a.ev.Verification.SecretIndex
+// accessFields are the fields every access-log line has, with room for
+// an ingest outcome's.
+func (st *requestState) accessFields(r *http.Request, start time.Time, status, bytes int) logrus.Fields {
+	f := make(logrus.Fields, 13)
+	f[fieldRequestID], f["method"], f["path"], f[fieldStatus] = st.id, r.Method, r.URL.Path, status
+	f["bytes"], f["remote"] = bytes, remoteIP(r)
+	f["duration_ms"] = float64(time.Since(start).Microseconds()) / 1000
+	return f
 }
 
 // maxLoggedField bounds a value taken from a payload on a log line: an

@@ -10,10 +10,12 @@ import (
 func (s *Server) routes() http.Handler {
 	// SkipClean: an odd path gets a JSON 404, not mux's redirect.
 	r := mux.NewRouter().SkipClean(true)
-	r.Use(withRequestID(s.log), recoverPanic, accessLog)
-	r.Handle("/in/{source}", s.observed(s.handleIngest)).Methods(http.MethodPost)
-	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/readyz", s.handleReady).Methods(http.MethodGet, http.MethodHead)
+	r.Use(withRequestID(s.log), recoverPanic)
+	// serveIngest writes the ingest route's access-log line itself, with
+	// the delivery's outcome on it; the other routes get accessLog's.
+	r.HandleFunc("/in/{source}", s.serveIngest).Methods(http.MethodPost)
+	r.Handle("/healthz", accessLog(http.HandlerFunc(handleHealth))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", accessLog(http.HandlerFunc(s.handleReady))).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(s.log), accessLog)
 	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(s.log), accessLog)
 	return r
