@@ -100,10 +100,16 @@ type hostileCounters struct {
 	budgetFull, connsRefused atomic.Uint64
 }
 
-// EachCounter calls fn with each of the ingest listener's protection
-// counters, full Prometheus name first, for /metrics.
-func (s *Server) EachCounter(fn func(name, help string, value uint64)) {
-	fn("porch_ingest_uploads_cut_total", "Uploads cut before their body arrived, to make room in the in-flight body budget for newer ones.", s.bodies.cuts.Load())
-	fn("porch_ingest_budget_full_total", "Requests answered 503 because the in-flight body budget stayed full for ack_timeout.", s.hostile.budgetFull.Load())
-	fn("porch_ingest_connections_refused_total", "Connections closed on accept because their client address held max_conns_per_client.", s.hostile.connsRefused.Load())
+// Protection counts what the ingest listener did to protect itself since
+// it was built. Package metrics names and exports these counts.
+type Protection struct {
+	UploadsCut   uint64 // uploads cut before their body arrived, to make room in the in-flight budget
+	BudgetFull   uint64 // requests answered 503 because the in-flight budget stayed full for AckTimeout
+	ConnsRefused uint64 // connections closed on accept: their client held MaxConnsPerClient
+}
+
+// Protection reads the ingest listener's protection counters. It is safe
+// for concurrent use.
+func (s *Server) Protection() Protection {
+	return Protection{UploadsCut: s.bodies.cuts.Load(), BudgetFull: s.hostile.budgetFull.Load(), ConnsRefused: s.hostile.connsRefused.Load()}
 }

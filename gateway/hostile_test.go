@@ -258,20 +258,9 @@ func TestStalledUploadsAreCutForWholeDeliveries(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d stalled uploads answered or closed", cut, len(uploads))
-	if n := counter(srv, "porch_ingest_uploads_cut_total"); n == 0 {
+	if n := srv.Protection().UploadsCut; n == 0 {
 		t.Error("no upload counted as cut, though the budget was full of them")
 	}
-}
-
-// counter is the value of the ingest listener's counter name.
-func counter(srv *gateway.Server, name string) uint64 {
-	var got uint64
-	srv.EachCounter(func(n, _ string, v uint64) {
-		if n == name {
-			got = v
-		}
-	})
-	return got
 }
 
 // waitFor polls cond until it holds, for state only the server can see.
@@ -382,7 +371,7 @@ func TestConnectionsPerClientAreCapped(t *testing.T) {
 		u.conn.Close()
 		t.Fatalf("connection %d from one client was served, want it closed", most+1)
 	}
-	if n := counter(srv, "porch_ingest_connections_refused_total"); n != 1 {
+	if n := srv.Protection().ConnsRefused; n != 1 {
 		t.Errorf("connections refused counted %d, want 1", n)
 	}
 	client := &http.Client{Timeout: 30 * time.Second}

@@ -6,7 +6,7 @@ import "time"
 // needs no import of this package. Settled attempts and dead letters are
 // counted by SettlerWith; ObserveForward and ObserveDeadLetter are there
 // for callers that settle some other way. Enrichment counts itself
-// (enrich.Metrics) and is exported through NewCounterSet.
+// (enrich.Metrics) and is exported through RegisterEnrich.
 
 // ObserveForward records one forward attempt to destination: its outcome
 // (a short fixed word such as "delivered", "retry", "failed", "dead") and

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/metrics"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -25,6 +28,7 @@ type stack struct {
 	ingest string
 	admin  string
 	reg    *metrics.Registry
+	srv    *gateway.Server
 }
 
 func startStack(t *testing.T) *stack {
@@ -67,7 +71,7 @@ func startStack(t *testing.T) *stack {
 		<-done
 		db.Close()
 	})
-	return &stack{db: db, ingest: "http://" + srv.Addr(), admin: "http://" + adm.Addr(), reg: reg}
+	return &stack{db: db, ingest: "http://" + srv.Addr(), admin: "http://" + adm.Addr(), reg: reg, srv: srv}
 }
 
 func (s *stack) deliver(t *testing.T, interview, key string) int {
@@ -221,15 +225,36 @@ func TestForwardHooks(t *testing.T) {
 	}
 }
 
-func TestCounterSetExportsPackageCounters(t *testing.T) {
+// TestKeptCounters: the counters enrich and the ingest listener keep
+// themselves are read at each scrape under their names and help text,
+// at 0 while there is no enricher.
+func TestKeptCounters(t *testing.T) {
 	s := startStack(t)
-	var n atomic.Uint64
-	n.Store(7)
-	if err := s.reg.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
-		fn("porch_enrich_requests_total", "HTTP requests sent to provider APIs.", n.Load())
-	})); err != nil {
+	var em atomic.Pointer[enrich.Metrics] // nil: no enricher yet
+	if err := s.reg.RegisterEnrich(em.Load); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.reg.RegisterIngest(s.srv.Protection); err != nil {
+		t.Fatal(err)
+	}
+	const zero = `
+# HELP porch_enrich_requests_total HTTP requests sent to provider APIs.
+# TYPE porch_enrich_requests_total counter
+porch_enrich_requests_total 0
+# HELP porch_ingest_connections_refused_total Connections closed on accept because their client address held max_conns_per_client.
+# TYPE porch_ingest_connections_refused_total counter
+porch_ingest_connections_refused_total 0
+# HELP porch_reconcile_skipped_total Listed interviews skipped for lack of a completion time.
+# TYPE porch_reconcile_skipped_total counter
+porch_reconcile_skipped_total 0
+`
+	names := []string{"porch_enrich_requests_total", "porch_ingest_connections_refused_total", "porch_reconcile_skipped_total"}
+	if err := testutil.GatherAndCompare(s.reg.Gatherer(), strings.NewReader(zero), names...); err != nil {
+		t.Error(err)
+	}
+	m := &enrich.Metrics{}
+	m.Requests.Add(7)
+	em.Store(m)
 	if got, ok := value(t, s.scrape(t), "porch_enrich_requests_total", nil); !ok || got != 7 {
 		t.Errorf("porch_enrich_requests_total = %v (found %v), want 7", got, ok)
 	}

@@ -33,16 +33,20 @@ func (m *Main) openMetrics() error {
 	// built later in Open, so they are looked up per scrape. With no
 	// enriching source m.Enricher stays nil and its counters read 0, so
 	// the alerts on them still have a series.
-	return m.Metrics.Register(metrics.NewCounterSet(func(fn func(string, string, uint64)) {
-		em := &enrich.Metrics{}
-		if m.Enricher != nil {
-			em = m.Enricher.Metrics()
+	if err := m.Metrics.RegisterEnrich(func() *enrich.Metrics {
+		if m.Enricher == nil {
+			return nil
 		}
-		em.Each(fn)
-		if m.Gateway != nil {
-			m.Gateway.EachCounter(fn)
+		return m.Enricher.Metrics()
+	}); err != nil {
+		return err
+	}
+	return m.Metrics.RegisterIngest(func() gateway.Protection {
+		if m.Gateway == nil {
+			return gateway.Protection{}
 		}
-	}))
+		return m.Gateway.Protection()
+	})
 }
 
 // publishConfigured declares cfg's sources and destinations to the
