@@ -16,22 +16,24 @@ func (a *Admin) routes() http.Handler {
 	if a.cfg.Metrics != nil {
 		r.Handle("/metrics", a.cfg.Metrics).Methods(http.MethodGet)
 	}
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Handle("/events/{id}", a.api(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
-	api.Handle("/events/{id}/raw", a.api(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
-	api.Handle("/rejections", a.api(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
-	api.Handle("/events", a.api(RoleAuditor, a.handleList)).Methods(http.MethodGet)
-	api.Handle("/export", a.api(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
-	api.Handle("/archive/verify", a.api(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
-	api.Handle("/access", a.api(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
-	api.Handle("/events/{id}/replay", a.api(RoleAdmin, a.handleReplay)).Methods(http.MethodPost)
-	api.Handle("/deadletters", a.api(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
-	api.Handle("/deadletters/replay", a.api(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
+	// The API's routes sit on r itself, not a subrouter: a subrouter would
+	// answer a wrong method with 404 rather than 405.
+	const v1 = "/api/v1"
+	r.Handle(v1+"/events/{id}", a.api(RoleAuditor, a.handleEvent)).Methods(http.MethodGet)
+	r.Handle(v1+"/events/{id}/raw", a.api(RoleAuditor, a.handleRaw)).Methods(http.MethodGet)
+	r.Handle(v1+"/rejections", a.api(RoleAuditor, a.handleRejections)).Methods(http.MethodGet)
+	r.Handle(v1+"/events", a.api(RoleAuditor, a.handleList)).Methods(http.MethodGet)
+	r.Handle(v1+"/export", a.api(RoleAuditor, a.handleExport)).Methods(http.MethodGet)
+	r.Handle(v1+"/archive/verify", a.api(RoleAuditor, a.handleVerify)).Methods(http.MethodGet)
+	r.Handle(v1+"/access", a.api(RoleAdmin, a.handleTrail)).Methods(http.MethodGet)
+	r.Handle(v1+"/events/{id}/replay", a.api(RoleAdmin, a.handleReplay)).Methods(http.MethodPost)
+	r.Handle(v1+"/deadletters", a.api(RoleAuditor, a.handleDeadLetters)).Methods(http.MethodGet)
+	r.Handle(v1+"/deadletters/replay", a.api(RoleAdmin, a.handleReplayDead)).Methods(http.MethodPost)
 	if a.cfg.Reload != nil {
-		api.Handle("/reload", a.api(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
+		r.Handle(v1+"/reload", a.api(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
 	}
 	if a.cfg.Backup != nil {
-		api.Handle("/backup", a.api(RoleAdmin, a.auditFirst("backup", a.handleBackup))).Methods(http.MethodGet)
+		r.Handle(v1+"/backup", a.api(RoleAdmin, a.auditFirst("backup", a.handleBackup))).Methods(http.MethodGet)
 	}
 	// The archive browser's pages (admin_pages*.go, templates in ui/).
 	r.Handle("/", a.page(RoleAuditor, a.pageSearch)).Methods(http.MethodGet)
@@ -46,7 +48,7 @@ func (a *Admin) routes() http.Handler {
 	r.Handle("/ui/export", a.page(RoleAuditor, a.pageExport)).Methods(http.MethodGet)
 	a.pprofRoutes(r) // admin_pprof.go: admins only
 	r.NotFoundHandler = chain(a.notFound(), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
-	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
+	r.MethodNotAllowedHandler = chain(methodNotAllowed(r), withRequestID(a.log), accessLog, securityHeaders, authenticate(&a.tokens))
 	return r
 }
 

@@ -107,8 +107,8 @@ func writeErrorTo(w http.ResponseWriter, r *http.Request, log logrus.FieldLogger
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	if status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodPost)
+	if status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
+		w.Header().Set("Allow", http.MethodPost) // the ingest route's; routers name their own
 	}
 	if status == http.StatusUnauthorized && isAdmin(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="porch archive", charset="UTF-8"`)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 )
@@ -17,8 +18,26 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/healthz", accessLog(http.HandlerFunc(handleHealth))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", accessLog(http.HandlerFunc(s.handleReady))).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = chain(errorHandler(ErrRouteNotFound), withRequestID(s.log), accessLog)
-	r.MethodNotAllowedHandler = chain(errorHandler(ErrMethodNotAllowed), withRequestID(s.log), accessLog)
+	r.MethodNotAllowedHandler = chain(methodNotAllowed(r), withRequestID(s.log), accessLog)
 	return r
+}
+
+// methodNotAllowed answers 405 with an Allow header naming the methods
+// router serves at the request's path.
+func methodNotAllowed(router *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			var match mux.RouteMatch
+			if router.Match(probe, &match) && match.MatchErr == nil {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, ErrMethodNotAllowed)
+	})
 }
 
 // chain wraps h in middleware, the first listed outermost. Mux's
