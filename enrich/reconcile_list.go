@@ -18,7 +18,7 @@ const listPath = "/qsi/gather/candidate-interviews"
 
 // listItem is one candidate interview of Gather's list, with the fields a
 // completed delivery carries. takenAt is not documented on the resource
-// [PROVIDERS §2.6]; completedAt is accepted as an alternative.
+// in Gather's API reference; completedAt is accepted as an alternative.
 type listItem struct {
 	ID          string `json:"id"`
 	CandidateID string `json:"candidateId"`

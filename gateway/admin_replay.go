@@ -14,7 +14,7 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
-// The forwarding admin API: dead letters and replay (CONTRACT §5).
+// The forwarding admin API: dead letters and replay.
 //
 //	POST /api/v1/events/{id}/replay     {"destination": "", "reason": "..."}
 //	GET  /api/v1/deadletters            ?destination=&source=&event=&since=&until=&limit=

@@ -13,7 +13,7 @@ import (
 
 const gatherHeader = "X-Qualifi-Signature"
 
-// gatherEvents are the event types Gather documents (PROVIDERS §2.3).
+// gatherEvents are the event types Gather documents.
 var gatherEvents = []string{
 	"candidate_interview.completed",
 	"candidate_interview.status_changed",
@@ -180,7 +180,7 @@ func parseGatherTime(t string) (time.Time, string, error) {
 }
 
 // gatherKeyParts names, per event, the fields that identify one logical
-// event (PROVIDERS §2.7). A field list "a|b" takes a, or b when a is empty;
+// event. A field list "a|b" takes a, or b when a is empty;
 // "@x" reads the top-level envelope instead of data.
 var gatherKeyParts = map[string][]string{
 	"candidate_interview.completed":      {"candidateInterviewId", "takenAt"},

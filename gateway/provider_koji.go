@@ -18,7 +18,7 @@ const (
 	kojiPrefix = "sha256="
 )
 
-// kojiEvents are the event types Koji documents (PROVIDERS §1.3).
+// kojiEvents are the event types Koji documents.
 var kojiEvents = []string{
 	"interview.completed",
 	"interview.analysis_ready",
@@ -105,7 +105,7 @@ func (k koji) Verify(h http.Header, body []byte, now time.Time) (inbox.Verificat
 }
 
 // kojiBodyTime reads the envelope's top-level "timestamp", the time Koji
-// stamps on every event (PROVIDERS §1.4), as an RFC 3339 string or Unix
+// stamps on every event, as an RFC 3339 string or Unix
 // seconds or milliseconds, written as a number or a string of digits. The
 // times inside data (when an interview completed, say) describe the
 // interview, not the delivery, and are never used. ok is false when the
@@ -148,7 +148,7 @@ func parseKojiSignature(v string) ([]byte, error) {
 	return sig, nil
 }
 
-// Inspect implements Provider with the dedup keys of PROVIDERS §1.8. A
+// Inspect implements Provider with Koji's dedup keys, refined per event type. A
 // body without a usable top-level timestamp cannot prove its age, and
 // every delivery without one could be replayed once its dedup key has
 // expired, so it is reported unparseable: the gateway then archives it
@@ -187,7 +187,7 @@ func kojiKeys(env envelope, interviewID string) []string {
 // kojiControl reports whether an unsigned request looks like Koji's
 // endpoint check rather than data: empty, not JSON, or no data.interview_id.
 //
-// Only a request carrying no interview data qualifies (CONTRACT §3): a
+// Only a request carrying no interview data qualifies: a
 // body that is empty or not JSON, or one with no data.interview_id whose
 // event Koji does not document or whose data is empty. A documented event
 // with real data and a bad signature (study.published after a botched

@@ -211,7 +211,7 @@ const valueThreshold = 384
 // LSM tree keeps only keys, pointers and small records (outbox entries,
 // delivery states, dedup claims). With bodies in the tree every flush and
 // compaction rewrote them, and table building was most of the heap:
-// moving them out halved the CPU per delivery (README.md, Performance).
+// moving them out halved the CPU per delivery.
 // SyncWrites makes every commit fsync its write-ahead log and value log
 // before it becomes visible; the writer goroutine commits one transaction
 // per batch, so deliveries still share one sync.
@@ -228,7 +228,7 @@ const valueThreshold = 384
 // tree holds only keys and small records, so compression saved little
 // disk. Smaller memtables also cap a transaction at about 6,500 entries
 // (15 % of a memtable): the accept writer and retention split a batch
-// that is too big (README.md, Performance).
+// that is too big.
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(valueThreshold).WithMemTableSize(4 << 20)
 	if opt.Dir == "" {

@@ -59,7 +59,7 @@ import (
 // it waits after a pass until the file-backed RSS has grown trimSlack
 // past what the pass left. With 24 MiB checked every 25 ms the
 // file-backed peak was 41-54 MB in seven such runs (48-50 MB with 32 MiB
-// every 50 ms), and 79 MB in one more (README.md, Performance).
+// every 50 ms), and 79 MB in one more.
 
 // trimInterval is how often the store's mappings are paged out at the
 // latest, trimCheck how often the file-backed RSS is compared with

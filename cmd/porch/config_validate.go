@@ -119,7 +119,7 @@ func (c *Config) validateLimits(p *problems) {
 }
 
 // validateRetention keeps payloads at least as long as a delivery may be
-// pending and a dedup key remembered (CONTRACT §3.1).
+// pending and a dedup key remembered.
 func (c *Config) validateRetention(p *problems) {
 	r := c.Archive.Retention
 	switch h := c.RetryHorizon(); {

@@ -12,7 +12,7 @@ import (
 // largest allowed size. Without it the heap grows to twice its live size
 // between collections, and Badger's memtable arenas and table builders
 // make the live size jump, so a gateway under load held 140-230 MiB
-// resident where the limit keeps it under 128 MiB (README.md, Performance).
+// resident where the limit keeps it under 128 MiB.
 // With 80 MiB + 16 bodies one 10 s load test in three peaked at 132 MiB;
 // with 72 it peaked at 108-114 MiB, for the same throughput within noise.
 // The limit is soft: with more live data than this the GC runs more
