@@ -312,6 +312,10 @@ func TestHeadersKeptAreBounded(t *testing.T) {
 	if n := headerBytes(rej.Headers); n > inbox.MaxHeaderBytes+64 {
 		t.Errorf("rejection log entry keeps %d bytes of headers, want at most about %d", n, inbox.MaxHeaderBytes)
 	}
+	// The note of what was left out counts against what arrived (240 values).
+	if xff := rej.Headers["X-Forwarded-For"]; len(xff) == 0 || xff[len(xff)-1] != fmt.Sprintf("…%d more", 240-inbox.MaxHeaderValues) {
+		t.Errorf("rejection log entry's X-Forwarded-For ends %q, want the count of the %d values left out", xff[len(xff)-1:], 240-inbox.MaxHeaderValues)
+	}
 
 	source, body, h := signedDelivery(t, 0)
 	a := postDelivery(t, nil, base, source, body, proxyChain(h))

@@ -140,7 +140,7 @@ func (s *Server) refuse(r *http.Request, src *source, body []byte, now time.Time
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
 		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: requestID(r),
-		Headers: inbox.BoundHeaders(keepHeaders(r.Header, src.def.SignatureHeaders)), BodySHA256: bodyHash(body), BodySize: len(body),
+		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {
 		rej.Kind, rej.Status = "control", http.StatusOK

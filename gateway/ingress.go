@@ -191,7 +191,7 @@ func (s *Server) refuseIngress(r *http.Request, src *source, reason, result stri
 	if s.journal != nil {
 		s.journal.LogRejection(inbox.Rejection{
 			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: o.status,
-			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: inbox.BoundHeaders(keepHeaders(r.Header, nil)),
+			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: keepHeaders(r.Header, nil), // the journal bounds them
 		})
 	}
 	if s.refusalLog.Allow() { // sampled: a flood must not flood the log

@@ -11,11 +11,12 @@ import (
 )
 
 // LogRejection records r in the bounded log of rejected and control
-// requests. It never blocks the caller: entries go to a background writer,
+// requests, its headers bounded (BoundHeaders). It never blocks the caller: entries go to a background writer,
 // and when a flood outruns it the excess is dropped and counted (a flood
 // of bad signatures must not slow down good deliveries). The log is not
 // fsynced; it is evidence, not a promise.
 func (db *DB) LogRejection(r Rejection) {
+	r.Headers = BoundHeaders(r.Headers) // once, here, so a queued entry is small too
 	select {
 	case db.rejectCh <- &r:
 	default:
@@ -126,10 +127,9 @@ func (db *DB) writeRejections(log rejectLog, first *Rejection) rejectLog {
 	return next
 }
 
-// encodeRejection is r as stored: its headers bounded (BoundHeaders),
-// and dropped if the entry would still pass MaxRejectionBytes.
+// encodeRejection is r as stored (LogRejection bounded its headers),
+// without its headers if the entry would still pass MaxRejectionBytes.
 func encodeRejection(r *Rejection) ([]byte, error) {
-	r.Headers = BoundHeaders(r.Headers)
 	b, err := json.Marshal(r)
 	if err == nil && len(b) > MaxRejectionBytes {
 		r.Headers, r.Reason = nil, truncate(r.Reason, 512)

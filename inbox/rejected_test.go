@@ -98,3 +98,26 @@ func FuzzBoundHeaders(f *testing.F) {
 		}
 	})
 }
+
+// A rejection's stored headers say how many values were dropped, counted
+// once against what arrived.
+func TestRejectionHeadersCountWhatWasDropped(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir, inbox.Options{})
+	vs := make([]string, 1000)
+	for i := range vs {
+		vs[i] = "10.0.0.1"
+	}
+	db.LogRejection(inbox.Rejection{Kind: "rejected", Source: "koji", Headers: map[string][]string{"X-Forwarded-For": vs}})
+	db.Close() // drains the log writer
+	db = mustOpen(t, dir, inbox.Options{})
+	defer db.Close()
+	_, got := logBytes(t, db)
+	if len(got) != 1 {
+		t.Fatalf("%d entries", len(got))
+	}
+	xff := got[0].Headers["X-Forwarded-For"]
+	if len(xff) != inbox.MaxHeaderValues+1 || xff[len(xff)-1] != "…992 more" {
+		t.Errorf("%d values ending %q, want %d ending \"…992 more\"", len(xff), xff[len(xff)-1], inbox.MaxHeaderValues+1)
+	}
+}
