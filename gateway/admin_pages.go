@@ -33,6 +33,7 @@ type pages struct {
 }
 
 func loadPages() (*pages, error) {
+	const maxListField = 80
 	funcs := template.FuncMap{
 		// when is a time in UTC; the column or row heading says "UTC",
 		// once, rather than every cell.
@@ -46,6 +47,9 @@ func loadPages() (*pages, error) {
 		"signedTime": signedTime,
 		"unitName":   unitName,
 		"took":       took,
+		// short cuts a value taken from a payload for a list cell: an
+		// interview id or event type may be kilobytes long.
+		"short": func(s string) string { return clip(s, maxListField) },
 		// after is the seq following n: a chain check from checkpoint n
 		// verifies events n+1 onwards.
 		"after": func(n uint64) uint64 { return n + 1 },

@@ -122,7 +122,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	facts, err := src.provider.Inspect(body)
 	if err != nil {
 		ingestLogger(r, src).WithError(err).Warn("authentic delivery is unparseable; quarantined")
-		ev.Status = inbox.StatusQuarantined
+		ev.Status, ev.QuarantineReason = inbox.StatusQuarantined, clip(err.Error(), 256)
 		ev.DedupKeys = []string{"body:" + sum}
 		return ev
 	}
