@@ -294,7 +294,7 @@ func gatherSampleData(event, id, ts string) any {
 		return gatherInterview{id, "Customer Support Specialist", "active", "standard", ts}
 	case "question.audio_generated":
 		q := "q-" + id
-		return gatherAudio{q, template, "https://cdn.qualifi.hr/audio/" + q + ".mp3", "narrator-1"}
+		return gatherAudio{q, id, "https://cdn.qualifi.hr/audio/" + q + ".mp3", "narrator-1"}
 	}
 	return map[string]any{"interviewId": id}
 }
