@@ -356,8 +356,7 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *Event) error {
 		return storeFault{fmt.Errorf("new event id: %w", err)}
 	}
 	st.lastMs = ms
-	ev.Source, ev.Type, ev.InterviewID = asStored(ev.Source), asStored(ev.Type), asStored(ev.InterviewID)
-	quarantineUnindexable(ev)
+	Prepare(ev)
 	ev.ID = id.String()
 	ev.Seq = st.head.Seq + 1
 	ev.PrevHash = st.head.Hash

@@ -1,0 +1,10 @@
+// Package inboxtest is the conformance suite every store engine must
+// pass: one table of accept behaviours (new and duplicate deliveries,
+// batch isolation, quarantine, chain continuity, concurrent writers and
+// nodes, reopening) run against an engine through a constructor, the way
+// watermill's pub/sub tests run against every pub/sub.
+//
+// It imports inbox and the standard library only; engines import it from
+// their tests. Where engines legitimately differ, Features says so and the
+// suite reports the case it does not run, naming the feature.
+package inboxtest
