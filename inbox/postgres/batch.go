@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/porchgw/porch/inbox"
+)
+
+// batchTimeout bounds one batch transaction, so a database that stops
+// answering fails the batch (503s) instead of stalling the writer.
+const batchTimeout = time.Minute
+
+// maxTries bounds how often a batch is built again after the unique
+// index found a dedup key held that the batch's lookup did not see.
+const maxTries = 3
+
+// errKeyHeld means a dedup key insert found the key held by an event in
+// the window: the batch is built again from what is stored now.
+var errKeyHeld = errors.New("dedup key held by another event")
+
+// commitBatch writes reqs in one transaction and answers each. A
+// delivery the database refuses (a constraint or data error) fails
+// alone: the batch is split in halves, each committed apart, until the
+// refused delivery is alone in its batch.
+func (db *DB) commitBatch(reqs []*acceptReq) {
+	var (
+		st  *staged
+		err error
+	)
+	for try := 1; try <= maxTries; try++ {
+		st, err = db.tryBatch(reqs)
+		if !errors.Is(err, errKeyHeld) {
+			break
+		}
+		db.log.WithField("try", try).Warn("accept batch met a dedup key held elsewhere; building it again")
+	}
+	switch {
+	case err == nil:
+		st.answer(reqs)
+	case rowError(err) && len(reqs) > 1:
+		db.commitBatch(reqs[:len(reqs)/2])
+		db.commitBatch(reqs[len(reqs)/2:])
+	case rowError(err):
+		db.log.WithField("error", err.Error()).Error("accept: delivery refused by the database; its batch-mates are committed without it")
+		replyAll(reqs, fmt.Errorf("accept: %w: %w", inbox.ErrNotDurable, err))
+	default:
+		db.log.WithField("error", err.Error()).Error("accept batch failed")
+		replyAll(reqs, fmt.Errorf("accept: %w: %w", inbox.ErrNotDurable, err))
+	}
+}
+
+// rowError reports whether err is the database refusing one row's data
+// (SQLSTATE classes 22 data exception, 23 integrity constraint
+// violation, 54 program limit exceeded), rather than a fault of the
+// connection or the server.
+func rowError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
+}
+
+// staged is a batch's outcome, handed to the callers once committed.
+type staged struct {
+	results []inbox.Result
+	events  []*inbox.Event // the stored form of each new event; nil for duplicates
+}
+
+// answer gives each caller its result, and a new event's caller the
+// fields Accept sets.
+func (st *staged) answer(reqs []*acceptReq) {
+	for i, req := range reqs {
+		if e := st.events[i]; e != nil {
+			*req.ev = *e
+		}
+		req.done <- acceptRes{r: st.results[i]}
+	}
+}
+
+// chainHead is the newest link of the chain.
+type chainHead struct {
+	seq  uint64
+	hash string
+	id   string
+}
+
+// dedupRef identifies a dedup key: the source and the SHA-256 of the
+// key's exact bytes.
+type dedupRef struct {
+	source string
+	hash   [sha256.Size]byte
+}
+
+func refOf(source, key string) dedupRef {
+	return dedupRef{source: source, hash: sha256.Sum256([]byte(key))}
+}
+
+// tryBatch is one go at a batch: lock the chain head, look up every
+// dedup key of the batch, then send all writes in one pipeline and
+// commit.
+func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	var head chainHead
+	err = tx.QueryRow(ctx, `SELECT seq, hash, event_id FROM chain_head FOR UPDATE`).Scan(&head.seq, &head.hash, &head.id)
+	if err != nil {
+		return nil, fmt.Errorf("lock chain head: %w", err)
+	}
+	now := db.opt.Now()
+	held, err := holders(ctx, tx, reqs, now)
+	if err != nil {
+		return nil, err
+	}
+	st, b, err := db.stage(reqs, held, &head, now)
+	if err != nil {
+		return nil, err
+	}
+	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, event_id = $3`, int64(head.seq), head.hash, head.id)
+	if err := sendBatch(ctx, tx, b); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return st, nil
+}
+
+// holders returns the event holding each dedup key of reqs that is still
+// in the window.
+func holders(ctx context.Context, tx pgx.Tx, reqs []*acceptReq, now time.Time) (map[dedupRef]string, error) {
+	var sources []string
+	var hashes [][]byte
+	for _, req := range reqs {
+		for _, k := range req.ev.DedupKeys {
+			r := refOf(req.ev.Source, k)
+			sources, hashes = append(sources, r.source), append(hashes, r.hash[:])
+		}
+	}
+	held := make(map[dedupRef]string)
+	if len(sources) == 0 {
+		return held, nil
+	}
+	rows, err := tx.Query(ctx, `
+SELECT d.source, d.key_hash, d.event_id
+FROM dedup_keys d JOIN unnest($1::text[], $2::bytea[]) AS k (source, key_hash) USING (source, key_hash)
+WHERE d.expires_at > $3`, sources, hashes, now)
+	if err != nil {
+		return nil, fmt.Errorf("dedup lookup: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r dedupRef
+		var h []byte
+		var id string
+		if err := rows.Scan(&r.source, &h, &id); err != nil {
+			return nil, fmt.Errorf("dedup lookup: %w", err)
+		}
+		copy(r.hash[:], h)
+		held[r] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dedup lookup: %w", err)
+	}
+	return held, nil
+}
+
+// sendBatch sends b in one pipeline and reads every result. A dedup key
+// insert that changed no row met a key held in the window.
+func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for _, qq := range b.QueuedQueries {
+		ct, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		if qq.SQL == insertDedup && ct.RowsAffected() != 1 {
+			return errKeyHeld
+		}
+	}
+	return br.Close()
+}

@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+)
+
+// Options configures a DB.
+type Options struct {
+	// DedupWindow is how long a dedup key is remembered. Default 168h.
+	DedupWindow time.Duration
+	// MaxBatch caps how many deliveries share one transaction and one
+	// COMMIT. Default 256.
+	MaxBatch int
+	// MaxConns caps the pool's connections. Default: pgxpool's default.
+	MaxConns int32
+	// Logger receives the engine's logs. Nil discards them.
+	Logger logrus.FieldLogger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.DedupWindow <= 0 {
+		o.DedupWindow = 168 * time.Hour
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(nopWriter{})
+		o.Logger = l
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// DB is one node's handle on a porch database. Open it with Open; Close
+// it when done.
+type DB struct {
+	opt  Options
+	pool *pgxpool.Pool
+	log  logrus.FieldLogger
+
+	acceptCh  chan *acceptReq
+	closing   chan struct{} // closed when Close begins
+	stopped   chan struct{} // closed when the writer has returned
+	closeOnce sync.Once
+}
+
+// Open connects to the database at url (a libpq URL or key=value
+// string), applies any pending schema migrations and starts the
+// group-commit writer.
+func Open(ctx context.Context, url string, opt Options) (*DB, error) {
+	opt.setDefaults()
+	pool, err := newPool(ctx, url, opt.MaxConns)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
+	}
+	db := &DB{
+		opt:      opt,
+		pool:     pool,
+		log:      opt.Logger.WithField("component", "inbox"),
+		acceptCh: make(chan *acceptReq, 4*opt.MaxBatch),
+		closing:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	go db.writeLoop()
+	return db, nil
+}
+
+// newPool connects a pool and checks the database answers.
+func newPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url %s: %w", MaskURL(url), maskErr(err, url))
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", MaskURL(url), maskErr(err, url))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect %s: %w", MaskURL(url), maskErr(err, url))
+	}
+	return pool, nil
+}
+
+// Ready reports whether the database answers.
+func (db *DB) Ready(ctx context.Context) error {
+	select {
+	case <-db.closing:
+		return inbox.ErrClosed
+	default:
+	}
+	return db.pool.Ping(ctx)
+}
+
+// Close stops taking deliveries, commits those already queued, and
+// closes the pool.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		close(db.closing)
+		<-db.stopped
+		db.pool.Close()
+	})
+	return nil
+}
