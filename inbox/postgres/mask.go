@@ -10,6 +10,10 @@ import (
 // or not.
 var passwordKV = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
+// userinfoPW matches the password of a URL's userinfo, for URLs that
+// net/url cannot parse.
+var userinfoPW = regexp.MustCompile(`(://[^:/@]*:)[^@]*@`)
+
 // MaskURL returns a connection string fit for logs and error messages:
 // the password, in URL userinfo, a password query parameter or a
 // key=value pair, is replaced by "xxxxx".
@@ -27,9 +31,7 @@ func MaskURL(s string) string {
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	if strings.Contains(s, "://") {
-		return "(unparsable database URL)"
-	}
+	s = userinfoPW.ReplaceAllString(s, "${1}xxxxx@")
 	return passwordKV.ReplaceAllString(s, "${1}xxxxx")
 }
 
@@ -65,6 +67,9 @@ func password(raw string) string {
 		if pw := u.Query().Get("password"); pw != "" {
 			return pw
 		}
+	}
+	if m := userinfoPW.FindStringSubmatch(raw); m != nil {
+		return strings.TrimSuffix(strings.TrimPrefix(m[0], m[1]), "@")
 	}
 	if m := passwordKV.FindStringSubmatch(raw); m != nil {
 		return strings.Trim(m[2], "'")

@@ -1,0 +1,182 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+func event(n int, key string) *inbox.Event {
+	return &inbox.Event{
+		Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: fmt.Sprint("iv-", n),
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(),
+		BodySHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		DedupKeys:  []string{key}, Destinations: []string{"app"},
+	}
+}
+
+// waitFor polls cond until it holds: the condition is the
+// synchronisation, the pause only keeps the loop from spinning.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if t.Context().Err() != nil {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// One delivery the database refuses (here a CHECK constraint) fails
+// alone; the deliveries it was batched with are committed, and the chain
+// has no gap.
+func TestRefusedDeliveryFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	admin := connect(t, url)
+	if _, err := admin.Exec(ctx, "ALTER TABLE events ADD CONSTRAINT no_poison CHECK (type <> 'poison')"); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the chain head so the writer blocks in its first batch while
+	// the others queue up behind it, to be committed as one batch.
+	tx, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM chain_head FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	results, errs := make([]inbox.Result, n), make([]error, n)
+	var wg sync.WaitGroup
+	accept := func(i int) {
+		ev := event(i, fmt.Sprint("k", i))
+		if i == n/2 {
+			ev.Type = "poison"
+		}
+		wg.Go(func() { results[i], errs[i] = db.Accept(ctx, ev) })
+	}
+	accept(0)
+	waitFor(t, "the writer to wait for the chain head", func() bool {
+		var waiting bool
+		admin.QueryRow(ctx, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chain_head FOR UPDATE%' AND pid <> pg_backend_pid()").Scan(&waiting)
+		return waiting
+	})
+	for i := 1; i < n; i++ {
+		accept(i)
+	}
+	waitFor(t, "the deliveries to queue", func() bool { return len(db.acceptCh) == n-1 })
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i := range n {
+		switch {
+		case i == n/2:
+			if !errors.Is(errs[i], inbox.ErrNotDurable) || !strings.Contains(errs[i].Error(), "23514") {
+				t.Errorf("poison delivery: got %v, want ErrNotDurable naming SQLSTATE 23514", errs[i])
+			}
+		case errs[i] != nil || results[i].Duplicate:
+			t.Errorf("delivery %d: %+v, %v", i, results[i], errs[i])
+		}
+	}
+	if got := verify(t, db); got != n-1 {
+		t.Fatalf("chain holds %d events, want %d", got, n-1)
+	}
+}
+
+// verify checks the stored chain and returns its length.
+func verify(t *testing.T, db *DB) int {
+	t.Helper()
+	var prev *inbox.Record
+	n := 0
+	err := db.Export(context.Background(), func(r inbox.Record) error {
+		if inbox.ChainHash(r.Event) != r.Hash {
+			return fmt.Errorf("seq %d: hash does not match its content", r.Seq)
+		}
+		if prev != nil && (r.PrevHash != prev.Hash || r.Seq != prev.Seq+1) {
+			return fmt.Errorf("seq %d does not follow seq %d", r.Seq, prev.Seq)
+		}
+		prev, n = &r, n+1
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Once its window has passed, a dedup key is taken by the next delivery
+// that claims it.
+func TestDedupWindowPasses(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db := mustOpen(t, testURL(t), Options{DedupWindow: time.Hour, Now: clock})
+	ctx := context.Background()
+	first, err := db.Accept(ctx, event(1, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.Accept(ctx, event(1, "k")); err != nil || !r.Duplicate {
+		t.Fatalf("within the window: %+v, %v", r, err)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour + time.Second)
+	mu.Unlock()
+	r, err := db.Accept(ctx, event(1, "k"))
+	if err != nil || r.Duplicate || r.ID == first.ID {
+		t.Fatalf("after the window: %+v, %v; want a new event", r, err)
+	}
+	if d, err := db.Accept(ctx, event(1, "k")); err != nil || d.ID != r.ID || !d.Duplicate {
+		t.Fatalf("the key's new holder: %+v, %v; want a duplicate of %s", d, err, r.ID)
+	}
+}
+
+// A delivery withdrawn before its batch began is not written; Accept on a
+// closed DB says ErrClosed.
+func TestWithdrawnAndClosed(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := db.Accept(ctx, event(1, "k")); !errors.Is(err, inbox.ErrNotDurable) {
+		t.Fatalf("withdrawn: got %v, want ErrNotDurable", err)
+	}
+	if r, err := db.Accept(context.Background(), event(1, "k")); err != nil || r.Duplicate {
+		t.Fatalf("after a withdrawn delivery: %+v, %v; want a new event", r, err)
+	}
+	db.Close()
+	if _, err := db.Accept(context.Background(), event(2, "k2")); !errors.Is(err, inbox.ErrClosed) {
+		t.Fatalf("closed: got %v, want ErrClosed", err)
+	}
+}
+
+// NUL bytes, which text columns refuse, are stored as U+FFFD and the
+// chain hash covers the stored form; the dedup key still matches on its
+// exact bytes.
+func TestNULStoredAsReplacement(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	ctx := context.Background()
+	ev := event(1, "key\x00one")
+	ev.InterviewID = "iv\x00"
+	r, err := db.Accept(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.InterviewID != "iv\uFFFD" || inbox.ChainHash(ev) != ev.Hash {
+		t.Fatalf("stored interview id %q, hash ok %v", ev.InterviewID, inbox.ChainHash(ev) == ev.Hash)
+	}
+	if d, err := db.Accept(ctx, event(2, "key\uFFFDone")); err != nil || d.Duplicate {
+		t.Fatalf("a different key that reads the same once stored: %+v, %v", d, err)
+	}
+	if d, err := db.Accept(ctx, event(3, "key\x00one")); err != nil || !d.Duplicate || d.ID != r.ID {
+		t.Fatalf("the same key: %+v, %v", d, err)
+	}
+}
