@@ -5,7 +5,8 @@
 // transaction per group-committed batch, with the same outcomes as
 // inbox.DB.Accept.
 //
-// It is the only package that imports pgx. It imports inbox for the
+// It and its test helper pgtest are the only packages that import pgx.
+// It imports inbox for the
 // domain types and must not import gateway, forward or cmd.
 //
 // # Guarantees
