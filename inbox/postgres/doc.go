@@ -6,8 +6,8 @@
 // inbox.DB.Accept.
 //
 // It and its test helper pgtest are the only packages that import pgx.
-// It imports inbox for the
-// domain types and must not import gateway, forward or cmd.
+// It imports inbox for the domain types and must not import gateway,
+// forward or cmd.
 //
 // # Guarantees
 //
