@@ -9,10 +9,10 @@ import (
 )
 
 func init() {
-	register("check-config", "validate a config and print it, secrets masked; exit 0 valid, 2 invalid", runCheckConfig)
+	register("check-config", "validate a config and print it, secrets masked; exit 0 valid, 2 invalid, 1 database unreachable", runCheckConfig)
 }
 
-func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check-config", "--config FILE [--allow-dev-secrets]", stdout, stderr)
 	path := configFlag(fs)
 	allowDev := allowDevSecretsFlag(fs)
@@ -30,6 +30,9 @@ func runCheckConfig(_ context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	fmt.Fprintf(stdout, "# %s is valid. Effective config, secrets masked:\n%s", *path, out)
+	if !reportStore(ctx, cfg, stderr) {
+		return 1
+	}
 	if keys := cfg.PublicSecrets(); len(keys) > 0 {
 		fmt.Fprintf(stderr, "warning: these keys use the example's public development secrets; set their environment variables before exposing porch: %v\n", keys)
 	}

@@ -12,6 +12,7 @@ type Config struct {
 	Listen       string        `yaml:"listen"`
 	AdminListen  string        `yaml:"admin_listen"`
 	DataDir      string        `yaml:"data_dir"`
+	Store        StoreConfig   `yaml:"store"`
 	Log          LogConfig     `yaml:"log"`
 	TLS          TLSConfig     `yaml:"tls"`
 	Limits       LimitsConfig  `yaml:"limits"`

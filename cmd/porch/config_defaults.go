@@ -31,6 +31,7 @@ func DefaultConfig() *Config {
 		Listen:      "127.0.0.1:8080",
 		AdminListen: "127.0.0.1:8081",
 		DataDir:     "./porch-data",
+		Store:       StoreConfig{Backend: backendBadger},
 		Log:         LogConfig{Level: "info", Format: "json"},
 		TLS: TLSConfig{ACME: ACMEConfig{
 			DirectoryURL: "https://acme-v02.api.letsencrypt.org/directory",

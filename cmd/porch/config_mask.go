@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/porchgw/porch/inbox/postgres"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -63,6 +64,7 @@ func (c *Config) Masked() *Config {
 		d.Match = cloneStrings(d.Match)
 		m.Destinations = append(m.Destinations, d)
 	}
+	m.Store.URL = postgres.MaskURL(c.Store.URL)
 	m.Auth.AdminTokens = maskAll(c.Auth.AdminTokens)
 	m.Auth.AuditorTokens = maskAll(c.Auth.AuditorTokens)
 	return &m

@@ -31,6 +31,7 @@ func (p *problems) add(key, format string, args ...any) {
 func (c *Config) Validate() error {
 	var p problems
 	c.validateTop(&p)
+	c.validateStore(&p)
 	c.validateTLS(&p)
 	c.validateLimits(&p)
 	c.validateSources(&p)

@@ -35,6 +35,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
 		return 2
 	}
+	if err := cfg.servable(); err != nil {
+		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
+		return 2
+	}
 	lw := newLogWriter(stderr) // logging.go: lines are written off the request path
 	defer lw.Close()
 	log, err := newLogger(lw, cfg.Log.Level, cfg.Log.Format)
@@ -120,6 +124,9 @@ func (m *Main) Open() (err error) {
 		m.Log.SetOutput(io.Discard)
 	}
 	c := m.Config
+	if err := c.servable(); err != nil {
+		return err
+	}
 	m.DB, err = inbox.Open(inbox.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
 		RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,

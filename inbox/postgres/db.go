@@ -125,3 +125,12 @@ func (db *DB) Close() error {
 	})
 	return nil
 }
+
+// ParseURL checks that url is a connection string the engine can use,
+// without connecting. Its error never shows the password.
+func ParseURL(url string) error {
+	if _, err := pgxpool.ParseConfig(url); err != nil {
+		return maskErr(err, url)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porchgw/porch/inbox/postgres/pgtest"
+)
+
+// storeConfig writes a config file for the given store block and returns
+// its path.
+func storeConfig(t *testing.T, store string) string {
+	t.Helper()
+	dir := t.TempDir()
+	text := "listen: 127.0.0.1:0\nadmin_listen: 127.0.0.1:0\ndata_dir: " + filepath.Join(dir, "data") + "\n" +
+		store + "sources:\n  - name: koji\n    provider: koji\n    secrets: [\"s\"]\n"
+	path := filepath.Join(dir, "porch.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func postgresBlock(url string) string {
+	return "store:\n  backend: postgres\n  url: '" + url + "'\n"
+}
+
+// runCmd runs a porch command and returns its exit code and output.
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestStoreURLFromEnv(t *testing.T) {
+	text := "store:\n  backend: postgres\n  url: \"${PORCH_DATABASE_URL}\"\nsources:\n  - name: koji\n    provider: koji\n    secrets: [\"s\"]\n"
+	cfg := mustParse(t, text, envOf(map[string]string{"PORCH_DATABASE_URL": "postgres://porch:hunter2@db/porch"}))
+	if cfg.Store.URL != "postgres://porch:hunter2@db/porch" {
+		t.Errorf("store.url = %q", cfg.Store.URL)
+	}
+	if got := cfg.Masked().Store.URL; strings.Contains(got, "hunter2") {
+		t.Errorf("masked store.url shows the password: %s", got)
+	}
+	_, err := ParseConfig(strings.NewReader(text), noEnv)
+	want := "config: store.url: empty after expanding ${PORCH_DATABASE_URL}"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	if cfg := mustParse(t, "sources:\n  - name: koji\n    provider: koji\n    secrets: [\"s\"]\n", noEnv); cfg.Store.Backend != backendBadger {
+		t.Errorf("default store.backend = %q, want badger", cfg.Store.Backend)
+	}
+}
+
+// porch serve refuses a PostgreSQL store rather than run half a gateway.
+func TestServeRefusesPostgres(t *testing.T) {
+	path := storeConfig(t, postgresBlock("postgres://porch:hunter2@/porch?host=/nonexistent-porch-dir"))
+	code, _, stderr := runCmd("serve", "--config", path)
+	if code != 2 || !strings.Contains(stderr, errPostgresNotServed.Error()) || strings.Contains(stderr, "hunter2") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// An unreachable database: check-config and migrate say so without the
+// password, and exit 1.
+func TestStoreCommandsUnreachable(t *testing.T) {
+	path := storeConfig(t, postgresBlock("postgres://porch:hunter2@/porch?host=/nonexistent-porch-dir"))
+	for _, cmd := range []string{"check-config", "migrate"} {
+		code, stdout, stderr := runCmd(cmd, "--config", path)
+		if code != 1 || !strings.Contains(stderr, "nonexistent-porch-dir") || strings.Contains(stdout+stderr, "hunter2") {
+			t.Errorf("%s: exit %d, stdout:\n%s\nstderr:\n%s", cmd, code, stdout, stderr)
+		}
+	}
+}
+
+func TestMigrateRefusesBadger(t *testing.T) {
+	code, _, stderr := runCmd("migrate", "--config", storeConfig(t, ""))
+	if code != 2 || !strings.Contains(stderr, "store.backend is badger") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, _ := runCmd("migrate"); code != 2 {
+		t.Fatalf("migrate without --config: exit %d, want 2", code)
+	}
+}
+
+// porch migrate prepares an empty database, then has nothing to do;
+// check-config reports the schema current.
+func TestMigrateThenCheck(t *testing.T) {
+	path := storeConfig(t, postgresBlock(pgtest.URL(t)))
+	code, _, stderr := runCmd("check-config", "--config", path)
+	if code != 0 || !strings.Contains(stderr, "schema version 0, this porch needs 1: run porch migrate") {
+		t.Fatalf("check-config before migrate: exit %d, stderr:\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCmd("migrate", "--config", path)
+	if code != 0 || !strings.Contains(stdout, "schema migrated from version 0 to 1") {
+		t.Fatalf("migrate: exit %d, stdout %s, stderr %s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCmd("migrate", "--config", path)
+	if code != 0 || !strings.Contains(stdout, "nothing to do") {
+		t.Fatalf("second migrate: exit %d, stdout %s", code, stdout)
+	}
+	code, _, stderr = runCmd("check-config", "--config", path)
+	if code != 0 || !strings.Contains(stderr, "schema version 1 is current") {
+		t.Fatalf("check-config after migrate: exit %d, stderr:\n%s", code, stderr)
+	}
+}
