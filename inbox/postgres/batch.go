@@ -127,12 +127,13 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, b, err := db.stage(reqs, held, &head, now)
+	st, r, err := db.stage(reqs, held, &head, now)
 	if err != nil {
 		return nil, err
 	}
+	b := r.batch()
 	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, event_id = $3`, int64(head.seq), head.hash, head.id)
-	if err := sendBatch(ctx, tx, b); err != nil {
+	if err := r.send(ctx, tx, b); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -178,21 +179,4 @@ WHERE d.expires_at > $3`, sources, hashes, now)
 		return nil, fmt.Errorf("dedup lookup: %w", err)
 	}
 	return held, nil
-}
-
-// sendBatch sends b in one pipeline and reads every result. A dedup key
-// insert that changed no row met a key held in the window.
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	for _, qq := range b.QueuedQueries {
-		ct, err := br.Exec()
-		if err != nil {
-			return fmt.Errorf("write batch: %w", err)
-		}
-		if qq.SQL == insertDedup && ct.RowsAffected() != 1 {
-			return errKeyHeld
-		}
-	}
-	return br.Close()
 }

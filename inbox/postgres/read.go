@@ -58,11 +58,12 @@ func scanRecord(row pgx.CollectableRow) (inbox.Record, error) {
 		seq, ns               int64
 		status, origin        string
 		headers, verification []byte
+		keys, dests           []byte
 		body                  []byte
 	)
 	err := row.Scan(&seq, &e.ID, &e.Source, &e.Provider, &e.Type, &e.InterviewID, &status, &e.QuarantineReason,
 		&origin, &ns, &e.RemoteAddr, &e.RequestID, &headers, &e.ContentType, &e.BodySHA256, &e.BodySize,
-		&verification, &e.DedupKeys, &e.Destinations, &e.PrevHash, &e.Hash, &body)
+		&verification, &keys, &dests, &e.PrevHash, &e.Hash, &body)
 	if err != nil {
 		return inbox.Record{}, err
 	}
@@ -73,6 +74,12 @@ func scanRecord(row pgx.CollectableRow) (inbox.Record, error) {
 	}
 	if err := json.Unmarshal(verification, &e.Verification); err != nil {
 		return inbox.Record{}, fmt.Errorf("event %s verification: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(keys, &e.DedupKeys); err != nil {
+		return inbox.Record{}, fmt.Errorf("event %s dedup keys: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(dests, &e.Destinations); err != nil {
+		return inbox.Record{}, fmt.Errorf("event %s destinations: %w", e.ID, err)
 	}
 	return inbox.Record{Event: &e, Body: body}, nil
 }

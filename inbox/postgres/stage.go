@@ -2,59 +2,36 @@ package postgres
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/oklog/ulid/v2"
 	"github.com/porchgw/porch/inbox"
 )
 
-const (
-	insertEvent = `INSERT INTO events (seq, id, source, provider, type, interview_id, status,
-  quarantine_reason, origin, received_at, received_ns, remote_addr, request_id, headers,
-  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`
-
-	// insertDedup claims a key, or takes over one whose window has
-	// passed; it changes no row when the key is still held.
-	insertDedup = `INSERT INTO dedup_keys (source, key_hash, key, event_id, expires_at)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (source, key_hash) DO UPDATE
-  SET key = excluded.key, event_id = excluded.event_id, expires_at = excluded.expires_at
-  WHERE dedup_keys.expires_at <= $6`
-
-	insertOutbox = `INSERT INTO outbox (event_id, destination, interview_id, seq, due_at)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
-
-	insertSighting = `INSERT INTO sightings (event_id, at, remote_addr, request_id, body_sha256, dedup_key)
-VALUES ($1, $2, $3, $4, $5, $6)`
-)
-
 // stage decides each delivery of reqs, in arrival order, against the
 // keys held (which it extends with the batch's own new events), numbers
-// the new events from head, and queues their writes.
-func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead, now time.Time) (*staged, *pgx.Batch, error) {
+// the new events from head, and gathers their rows.
+func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead, now time.Time) (*staged, *rows, error) {
 	st := &staged{results: make([]inbox.Result, len(reqs)), events: make([]*inbox.Event, len(reqs))}
-	b := &pgx.Batch{}
+	r := &rows{now: now}
 	for i, req := range reqs {
 		if id, key, ok := firstHeld(held, req.ev); ok {
 			st.results[i] = inbox.Result{ID: id, Duplicate: true}
-			queueSighting(b, id, req.ev, key, now)
+			r.addSighting(id, req.ev, key)
 			continue
 		}
 		ev, err := number(req.ev, head)
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := db.queueEvent(b, ev, req.ev.DedupKeys, held, now); err != nil {
+		if err := db.addEvent(r, ev, req.ev.DedupKeys, held); err != nil {
 			return nil, nil, err
 		}
 		st.results[i], st.events[i] = inbox.Result{ID: ev.ID}, ev
 	}
-	return st, b, nil
+	return st, r, nil
 }
 
 // firstHeld returns the event holding the first of ev's dedup keys that
@@ -139,52 +116,32 @@ func noNULs(ss []string) []string {
 	return out
 }
 
-// queueEvent queues a new event's row, its dedup keys (recorded in held,
-// so later deliveries of the batch see them) and, unless quarantined, its
-// outbox rows. rawKeys are the dedup keys as the caller gave them:
-// keys are matched on their exact bytes.
-func (db *DB) queueEvent(b *pgx.Batch, ev *inbox.Event, rawKeys []string, held map[dedupRef]string, now time.Time) error {
-	headers, err := json.Marshal(ev.Headers)
-	if err != nil {
-		return fmt.Errorf("encode headers: %w", err)
+// addEvent adds a new event's row, its dedup keys (recorded in held, so
+// later deliveries of the batch see them) and, unless quarantined, its
+// outbox rows. rawKeys are the dedup keys as the caller gave them: keys
+// are matched on their exact bytes.
+func (db *DB) addEvent(r *rows, ev *inbox.Event, rawKeys []string, held map[dedupRef]string) error {
+	if err := r.addEvent(ev); err != nil {
+		return err
 	}
-	verification, err := json.Marshal(ev.Verification)
-	if err != nil {
-		return fmt.Errorf("encode verification: %w", err)
+	expires := r.now.Add(db.opt.DedupWindow)
+	for _, k := range rawKeys {
+		ref := refOf(ev.Source, k) // ev.Source is a configured name: Prepare left it as given
+		if held[ref] == ev.ID {
+			continue // listed twice by the same event
+		}
+		held[ref] = ev.ID
+		r.addKey(ref, noNUL(inbox.BoundKey(k)), ev.ID, expires)
 	}
-	body := ev.Body
-	if body == nil {
-		body = []byte{}
-	}
-	b.Queue(insertEvent, int64(ev.Seq), ev.ID, ev.Source, ev.Provider, ev.Type, ev.InterviewID, string(ev.Status),
-		ev.QuarantineReason, string(ev.Origin), ev.ReceivedAt, ev.ReceivedAt.UnixNano(), ev.RemoteAddr, ev.RequestID,
-		string(headers), ev.ContentType, ev.BodySHA256, ev.BodySize, string(verification), ev.DedupKeys,
-		ev.Destinations, ev.PrevHash, ev.Hash, body)
-	db.queueKeys(b, ev, rawKeys, held, now)
 	if ev.Status == inbox.StatusQuarantined {
 		return nil
 	}
+	seen := make(map[string]bool, len(ev.Destinations))
 	for _, dest := range ev.Destinations {
-		b.Queue(insertOutbox, ev.ID, dest, ev.InterviewID, int64(ev.Seq), now)
+		if !seen[dest] {
+			seen[dest] = true
+			r.addOutbox(ev, dest)
+		}
 	}
 	return nil
-}
-
-// queueKeys queues ev's dedup keys, each once, held until the window
-// passes.
-func (db *DB) queueKeys(b *pgx.Batch, ev *inbox.Event, rawKeys []string, held map[dedupRef]string, now time.Time) {
-	expires := now.Add(db.opt.DedupWindow)
-	for _, k := range rawKeys {
-		r := refOf(ev.Source, k) // ev.Source is a configured name: Prepare left it as given
-		if held[r] == ev.ID {
-			continue // listed twice by the same event
-		}
-		held[r] = ev.ID
-		b.Queue(insertDedup, r.source, r.hash[:], noNUL(inbox.BoundKey(k)), ev.ID, expires, now)
-	}
-}
-
-// queueSighting records a duplicate delivery of event id.
-func queueSighting(b *pgx.Batch, id string, dup *inbox.Event, key string, now time.Time) {
-	b.Queue(insertSighting, id, now, noNUL(dup.RemoteAddr), noNUL(dup.RequestID), noNUL(dup.BodySHA256), noNUL(inbox.BoundKey(key)))
 }

@@ -5,6 +5,7 @@
 -- inbox.Event, the exact body received and its link in the hash chain.
 -- received_ns is the receive time exactly as hashed (Unix nanoseconds);
 -- received_at keeps only microseconds and serves queries and retention.
+-- dedup_keys and destinations are JSON arrays of strings.
 CREATE TABLE events (
     seq               bigint PRIMARY KEY,
     id                text NOT NULL UNIQUE,
@@ -24,8 +25,8 @@ CREATE TABLE events (
     body_sha256       text NOT NULL,
     body_size         integer NOT NULL,
     verification      json NOT NULL,
-    dedup_keys        text[] NOT NULL,
-    destinations      text[] NOT NULL,
+    dedup_keys        json NOT NULL,
+    destinations      json NOT NULL,
     prev_hash         text NOT NULL,
     hash              text NOT NULL,
     body              bytea NOT NULL

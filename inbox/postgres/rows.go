@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/porchgw/porch/inbox"
+)
+
+// A batch's rows are gathered column by column and written with one
+// multi-row INSERT ... SELECT FROM unnest(...) per table. One statement
+// per table rather than one per row cuts the server's work per delivery:
+// at 32 writers (BenchmarkAccept32, two cores, PostgreSQL 15 on the same
+// machine) accepts went from about 1,300 to about 2,400 a second.
+const (
+	insertEvents = `INSERT INTO events (seq, id, source, provider, type, interview_id, status,
+  quarantine_reason, origin, received_at, received_ns, remote_addr, request_id, headers,
+  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+  $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::json[],
+  $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[])`
+
+	// insertDedup claims keys, or takes over those whose window has
+	// passed; it changes no row for a key still held, which the caller
+	// detects by counting.
+	insertDedup = `INSERT INTO dedup_keys (source, key_hash, key, event_id, expires_at)
+SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT (source, key_hash) DO UPDATE
+  SET key = excluded.key, event_id = excluded.event_id, expires_at = excluded.expires_at
+  WHERE dedup_keys.expires_at <= $6`
+
+	insertOutbox = `INSERT INTO outbox (event_id, destination, interview_id, seq, due_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
+ON CONFLICT DO NOTHING`
+
+	insertSightings = `INSERT INTO sightings (event_id, at, remote_addr, request_id, body_sha256, dedup_key)
+SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])`
+)
+
+// rows are a batch's writes, column by column.
+type rows struct {
+	now time.Time
+
+	seq, receivedNs                                   []int64
+	id, source, provider, typ, interview, status      []string
+	reason, origin, remote, request, contentType, sha []string
+	headers, verification, keys, dests, prev, hash    []string
+	receivedAt                                        []time.Time
+	size                                              []int32
+	body                                              [][]byte
+
+	dkSource, dkKey, dkEvent []string
+	dkHash                   [][]byte
+	dkExpires                []time.Time
+
+	obEvent, obDest, obInterview []string
+	obSeq                        []int64
+	obDue                        []time.Time
+
+	siEvent, siRemote, siRequest, siSHA, siKey []string
+	siAt                                       []time.Time
+}
+
+// addEvent adds a new event's row.
+func (r *rows) addEvent(ev *inbox.Event) error {
+	js := make([]string, 4)
+	for i, v := range []any{ev.Headers, ev.Verification, ev.DedupKeys, ev.Destinations} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode event %s: %w", ev.ID, err)
+		}
+		js[i] = string(b)
+	}
+	body := ev.Body
+	if body == nil {
+		body = []byte{}
+	}
+	r.seq, r.id, r.source = append(r.seq, int64(ev.Seq)), append(r.id, ev.ID), append(r.source, ev.Source)
+	r.provider, r.typ = append(r.provider, ev.Provider), append(r.typ, ev.Type)
+	r.interview, r.status = append(r.interview, ev.InterviewID), append(r.status, string(ev.Status))
+	r.reason, r.origin = append(r.reason, ev.QuarantineReason), append(r.origin, string(ev.Origin))
+	r.receivedAt, r.receivedNs = append(r.receivedAt, ev.ReceivedAt), append(r.receivedNs, ev.ReceivedAt.UnixNano())
+	r.remote, r.request = append(r.remote, ev.RemoteAddr), append(r.request, ev.RequestID)
+	r.headers, r.contentType = append(r.headers, js[0]), append(r.contentType, ev.ContentType)
+	r.sha, r.size = append(r.sha, ev.BodySHA256), append(r.size, int32(ev.BodySize))
+	r.verification, r.keys, r.dests = append(r.verification, js[1]), append(r.keys, js[2]), append(r.dests, js[3])
+	r.prev, r.hash, r.body = append(r.prev, ev.PrevHash), append(r.hash, ev.Hash), append(r.body, body)
+	return nil
+}
+
+func (r *rows) addKey(ref dedupRef, key, id string, expires time.Time) {
+	r.dkSource, r.dkHash, r.dkKey = append(r.dkSource, ref.source), append(r.dkHash, ref.hash[:]), append(r.dkKey, key)
+	r.dkEvent, r.dkExpires = append(r.dkEvent, id), append(r.dkExpires, expires)
+}
+
+func (r *rows) addOutbox(ev *inbox.Event, dest string) {
+	r.obEvent, r.obDest, r.obInterview = append(r.obEvent, ev.ID), append(r.obDest, dest), append(r.obInterview, ev.InterviewID)
+	r.obSeq, r.obDue = append(r.obSeq, int64(ev.Seq)), append(r.obDue, r.now)
+}
+
+func (r *rows) addSighting(id string, dup *inbox.Event, key string) {
+	r.siEvent, r.siAt, r.siKey = append(r.siEvent, id), append(r.siAt, r.now), append(r.siKey, noNUL(inbox.BoundKey(key)))
+	r.siRemote, r.siRequest = append(r.siRemote, noNUL(dup.RemoteAddr)), append(r.siRequest, noNUL(dup.RequestID))
+	r.siSHA = append(r.siSHA, noNUL(dup.BodySHA256))
+}
+
+// batch queues the inserts that have rows, in one pipeline.
+func (r *rows) batch() *pgx.Batch {
+	b := &pgx.Batch{}
+	if len(r.id) > 0 {
+		b.Queue(insertEvents, r.seq, r.id, r.source, r.provider, r.typ, r.interview, r.status, r.reason, r.origin,
+			r.receivedAt, r.receivedNs, r.remote, r.request, r.headers, r.contentType, r.sha, r.size,
+			r.verification, r.keys, r.dests, r.prev, r.hash, r.body)
+	}
+	if len(r.dkKey) > 0 {
+		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires, r.now)
+	}
+	if len(r.obEvent) > 0 {
+		b.Queue(insertOutbox, r.obEvent, r.obDest, r.obInterview, r.obSeq, r.obDue)
+	}
+	if len(r.siEvent) > 0 {
+		b.Queue(insertSightings, r.siEvent, r.siAt, r.siRemote, r.siRequest, r.siSHA, r.siKey)
+	}
+	return b
+}
+
+// send sends b in one pipeline and reads every result. When the dedup
+// insert changed fewer rows than it had keys, a key was held in the
+// window by an event the lookup did not see.
+func (r *rows) send(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for _, qq := range b.QueuedQueries {
+		ct, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		if qq.SQL == insertDedup && ct.RowsAffected() != int64(len(r.dkKey)) {
+			return errKeyHeld
+		}
+	}
+	return br.Close()
+}
