@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +106,23 @@ func TestMigrateThenCheck(t *testing.T) {
 	code, _, stderr = runCmd("check-config", "--config", path)
 	if code != 0 || !strings.Contains(stderr, "schema version 1 is current") {
 		t.Fatalf("check-config after migrate: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// Changing the store takes a restart; a reload keeps the running one.
+func TestStoreIsRestartOnly(t *testing.T) {
+	running := storeConfig(t, "")
+	next := storeConfig(t, postgresBlock("postgres:///porch?host=/var/run/postgresql"))
+	r, err := LoadConfig(running)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := LoadConfig(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, merged := restartRequired(r, n, nil)
+	if !slices.Contains(keys, "store") || merged.Store != r.Store {
+		t.Fatalf("restart required %v, merged store %+v", keys, merged.Store)
 	}
 }

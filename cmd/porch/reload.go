@@ -52,6 +52,7 @@ var restartOnly = []setting{
 	{"listen", func(c *Config) any { return c.Listen }, func(m, r *Config) { m.Listen = r.Listen }},
 	{"admin_listen", func(c *Config) any { return c.AdminListen }, func(m, r *Config) { m.AdminListen = r.AdminListen }},
 	{"data_dir", func(c *Config) any { return c.DataDir }, func(m, r *Config) { m.DataDir = r.DataDir }},
+	{"store", func(c *Config) any { return c.Store }, func(m, r *Config) { m.Store = r.Store }},
 	{"log.format", func(c *Config) any { return c.Log.Format }, func(m, r *Config) { m.Log.Format = r.Log.Format }},
 	{"tls", func(c *Config) any { return c.TLS }, func(m, r *Config) { m.TLS = r.TLS }},
 	{"limits", func(c *Config) any { return c.Limits }, func(m, r *Config) { m.Limits = r.Limits }},
