@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/porchgw/porch/inbox"
@@ -266,3 +267,34 @@ func acceptAll(t *testing.T, s Store, n int, ev func(i int) *inbox.Event) []inbo
 	}
 	return results
 }
+
+// Many writers on two nodes at once, on overlapping keys: one event per
+// key across both nodes, every answer naming it, one chain.
+func testTwoNodesConcurrentWriters(t *testing.T, e Engine) {
+	if !e.Features.MultiNode {
+		t.Skip("not run: Features.MultiNode is false (the engine's store belongs to one process)")
+	}
+	nodes := []Store{open(t, e), open(t, e)}
+	const keys, perKey = 100, 4
+	both := &twoNodes{nodes: nodes}
+	results := acceptAll(t, both, keys*perKey, func(i int) *inbox.Event {
+		return delivery(i%keys, fmt.Sprintf("both-%d", i%keys))
+	})
+	checkOnePerKey(t, results, keys)
+	if n := verifyChain(t, mustExport(t, e, nodes[0])); n != keys {
+		t.Fatalf("chain holds %d events, want %d", n, keys)
+	}
+	t.Logf("%d deliveries of %d keys over two nodes: one event per key; chain of %d verified", keys*perKey, keys, keys)
+}
+
+// twoNodes sends deliveries to its nodes in turn.
+type twoNodes struct {
+	nodes []Store
+	next  atomic.Int64
+}
+
+func (s *twoNodes) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error) {
+	return s.nodes[s.next.Add(1)%int64(len(s.nodes))].Accept(ctx, ev)
+}
+
+func (s *twoNodes) Close() error { return nil }

@@ -63,6 +63,7 @@ var cases = []struct {
 	{"ConcurrentWriters", testConcurrentWriters},
 	{"ReopenKeepsDedup", testReopenKeepsDedup},
 	{"TwoNodesRace", testTwoNodesRace},
+	{"TwoNodesConcurrentWriters", testTwoNodesConcurrentWriters},
 }
 
 // open opens a store that the test closes at its end.

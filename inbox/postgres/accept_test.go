@@ -180,3 +180,46 @@ func TestNULStoredAsReplacement(t *testing.T) {
 		t.Fatalf("the same key: %+v, %v", d, err)
 	}
 }
+
+// A batch whose connection dies before COMMIT is answered ErrNotDurable
+// and leaves nothing behind; the node goes on with a new connection, and
+// the same delivery sent again is new.
+func TestConnectionLostMidBatch(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	admin := connect(t, url)
+	tx, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM chain_head FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Accept(ctx, event(1, "lost"))
+		done <- err
+	}()
+	var pid int32
+	waitFor(t, "the writer to wait for the chain head", func() bool {
+		admin.QueryRow(ctx, "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chain_head FOR UPDATE%' AND pid <> pg_backend_pid()").Scan(&pid)
+		return pid != 0
+	})
+	if _, err := tx.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, inbox.ErrNotDurable) {
+		t.Fatalf("accept on a lost connection: got %v, want ErrNotDurable", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.Accept(ctx, event(1, "lost"))
+	if err != nil || r.Duplicate {
+		t.Fatalf("the same delivery again: %+v, %v; want a new event", r, err)
+	}
+	if n := verify(t, db); n != 1 {
+		t.Fatalf("chain holds %d events, want 1", n)
+	}
+}
