@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -65,9 +66,7 @@ func TestRefusedDeliveryFailsAlone(t *testing.T) {
 	}
 	accept(0)
 	waitFor(t, "the writer to wait for the chain head", func() bool {
-		var waiting bool
-		admin.QueryRow(ctx, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chain_head FOR UPDATE%' AND pid <> pg_backend_pid()").Scan(&waiting)
-		return waiting
+		return blockedBy(t, tx) != 0
 	})
 	for i := 1; i < n; i++ {
 		accept(i)
@@ -90,6 +89,20 @@ func TestRefusedDeliveryFailsAlone(t *testing.T) {
 	if got := verify(t, db); got != n-1 {
 		t.Fatalf("chain holds %d events, want %d", got, n-1)
 	}
+}
+
+// blockedBy returns the backend waiting for a lock tx holds, 0 if none.
+// Only this test's writer can be: tx locks a table of the test's own
+// schema.
+func blockedBy(t *testing.T, tx pgx.Tx) int32 {
+	t.Helper()
+	var pid int32
+	err := tx.QueryRow(context.Background(),
+		"SELECT coalesce(min(pid), 0) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
 
 // verify checks the stored chain and returns its length.
@@ -203,7 +216,7 @@ func TestConnectionLostMidBatch(t *testing.T) {
 	}()
 	var pid int32
 	waitFor(t, "the writer to wait for the chain head", func() bool {
-		admin.QueryRow(ctx, "SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chain_head FOR UPDATE%' AND pid <> pg_backend_pid()").Scan(&pid)
+		pid = blockedBy(t, tx)
 		return pid != 0
 	})
 	if _, err := tx.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
