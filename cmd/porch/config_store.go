@@ -7,7 +7,16 @@ import (
 	"io"
 	"time"
 
+	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/inbox/postgres"
+)
+
+// The PostgreSQL engine takes deliveries as the Badger store does, so
+// serve can hand either to the gateway once the rest of porch runs on it.
+var (
+	_ gateway.Store = (*postgres.DB)(nil)
+	_ gateway.Store = (*inbox.DB)(nil)
 )
 
 // Store backends accepted in store.backend.
