@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/porchgw/porch/inbox"
@@ -158,15 +159,20 @@ func TestReopenKeepsEventsDedupAndChain(t *testing.T) {
 	}
 }
 
+// TestDedupWindowExpires runs an in-memory store (no file I/O) in a
+// bubble: Badger stamps and checks TTLs with time.Now, which is the
+// bubble's fake clock, so the sleep past the window takes no real time.
 func TestDedupWindowExpires(t *testing.T) {
-	db := mustOpen(t, "", inbox.Options{DedupWindow: time.Second})
-	defer db.Close()
-	a, _ := db.Accept(context.Background(), newEvent("i", `{}`))
-	time.Sleep(2100 * time.Millisecond) // Badger TTLs have one-second resolution.
-	b, err := db.Accept(context.Background(), newEvent("i", `{}`))
-	if err != nil || b.Duplicate || b.ID == a.ID {
-		t.Errorf("after window: %+v, %v; want a new event", b, err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		db := mustOpen(t, "", inbox.Options{DedupWindow: time.Second})
+		defer db.Close()
+		a, _ := db.Accept(context.Background(), newEvent("i", `{}`))
+		time.Sleep(2100 * time.Millisecond) // Badger TTLs have one-second resolution.
+		b, err := db.Accept(context.Background(), newEvent("i", `{}`))
+		if err != nil || b.Duplicate || b.ID == a.ID {
+			t.Errorf("after window: %+v, %v; want a new event", b, err)
+		}
+	})
 }
 
 func TestAcceptWithdrawnLeavesNothing(t *testing.T) {

@@ -37,3 +37,6 @@ func (db *DB) SettleForTest(id, dest, status string) error {
 		return putJSON(txn, deliveryKey(id, dest), DeliveryState{Destination: dest, Status: status, UpdatedAt: time.Now()})
 	})
 }
+
+// WaitFor is waitFor, for the external tests.
+var WaitFor = waitFor

@@ -66,14 +66,17 @@ func TestDueMissesNothingUnderConcurrentWrites(t *testing.T) {
 	db := mustOpen(t, t.TempDir(), inbox.Options{})
 	defer db.Close()
 	const n = 400
+	// The writers queue in groups of 20, each group after the scanner
+	// has made another pass, so that scans and writes interleave.
+	scanned := make(chan struct{}, 1)
 	go func() {
 		for i := range n {
+			if i%20 == 0 {
+				<-scanned
+			}
 			go func() {
 				_, _ = db.Accept(context.Background(), newEvent(fmt.Sprint("iv-", i), fmt.Sprint(`{"n":`, i, `}`), "app"))
 			}()
-			if i%20 == 0 {
-				time.Sleep(time.Millisecond)
-			}
 		}
 	}()
 	acked := map[string]bool{}
@@ -85,6 +88,10 @@ func TestDueMissesNothingUnderConcurrentWrites(t *testing.T) {
 		due, _, err := db.Due(time.Now().Add(time.Hour), 7, nil, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		select {
+		case scanned <- struct{}{}:
+		default:
 		}
 		for _, d := range due {
 			if err := db.Ack(d, inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Status: 200}); err != nil {

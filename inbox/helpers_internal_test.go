@@ -1,6 +1,9 @@
 package inbox
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // openTest opens a store in a fresh temporary directory, closed when the
 // test ends.
@@ -12,4 +15,17 @@ func openTest(t *testing.T) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s. It is
+// this package's one wait for work that background goroutines do (the
+// writers, the retention and trim loops); the external tests reach it as
+// WaitFor.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
 }

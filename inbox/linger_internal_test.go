@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -17,51 +18,55 @@ const forever = time.Hour
 // MaxBatch); after a smaller batch it takes what is waiting and returns
 // at once; Close ends the wait.
 func TestFillLingersOnlyAfterABusyBatch(t *testing.T) {
-	db := &DB{opt: Options{MaxBatch: 16}, acceptCh: make(chan *acceptReq, 64), closing: make(chan struct{}), linger: forever}
-	one := func() []*acceptReq { return []*acceptReq{{}} }
+	// In a bubble, synctest.Wait returns once fill is blocked waiting for
+	// more, or has returned: no real time passes either way.
+	synctest.Test(t, func(t *testing.T) {
+		db := &DB{opt: Options{MaxBatch: 16}, acceptCh: make(chan *acceptReq, 64), closing: make(chan struct{}), linger: forever}
+		one := func() []*acceptReq { return []*acceptReq{{}} }
 
-	db.acceptCh <- &acceptReq{}
-	if got := db.fill(one(), lingerAfter-1); len(got) != 2 {
-		t.Fatalf("after a small batch: %d requests, want the 2 waiting", len(got))
-	}
-
-	done := make(chan []*acceptReq, 1)
-	go func() { done <- db.fill(one(), 5) }()
-	for range 4 {
 		db.acceptCh <- &acceptReq{}
-	}
-	time.Sleep(20 * time.Millisecond) // room for a fill that does not wait to return early
-	select {
-	case got := <-done:
-		t.Fatalf("after a batch of 5, fill returned %d requests without waiting for 10", len(got))
-	default:
-	}
-	for range 6 {
-		db.acceptCh <- &acceptReq{}
-	}
-	// Once the batch holds 10 it also takes whatever else is waiting.
-	if got, left := <-done, len(db.acceptCh); len(got) < 10 || len(got)+left != 11 {
-		t.Fatalf("after a batch of 5: %d requests and %d left, want 10 or 11 of 11", len(got), left)
-	}
-	for len(db.acceptCh) > 0 {
-		<-db.acceptCh
-	}
+		if got := db.fill(one(), lingerAfter-1); len(got) != 2 {
+			t.Fatalf("after a small batch: %d requests, want the 2 waiting", len(got))
+		}
 
-	for range 20 {
-		db.acceptCh <- &acceptReq{}
-	}
-	if got := db.fill(one(), 100); len(got) != 16 {
-		t.Fatalf("after a batch of 100: %d requests, want MaxBatch (16)", len(got))
-	}
-	for len(db.acceptCh) > 0 {
-		<-db.acceptCh
-	}
+		done := make(chan []*acceptReq, 1)
+		go func() { done <- db.fill(one(), 5) }()
+		for range 4 {
+			db.acceptCh <- &acceptReq{}
+		}
+		synctest.Wait() // fill has taken the four and waits for more, or has returned
+		select {
+		case got := <-done:
+			t.Fatalf("after a batch of 5, fill returned %d requests without waiting for 10", len(got))
+		default:
+		}
+		for range 6 {
+			db.acceptCh <- &acceptReq{}
+		}
+		// Once the batch holds 10 it also takes whatever else is waiting.
+		if got, left := <-done, len(db.acceptCh); len(got) < 10 || len(got)+left != 11 {
+			t.Fatalf("after a batch of 5: %d requests and %d left, want 10 or 11 of 11", len(got), left)
+		}
+		for len(db.acceptCh) > 0 {
+			<-db.acceptCh
+		}
 
-	go func() { done <- db.fill(one(), 8) }()
-	close(db.closing)
-	if got := <-done; len(got) != 1 {
-		t.Fatalf("after Close: %d requests, want 1", len(got))
-	}
+		for range 20 {
+			db.acceptCh <- &acceptReq{}
+		}
+		if got := db.fill(one(), 100); len(got) != 16 {
+			t.Fatalf("after a batch of 100: %d requests, want MaxBatch (16)", len(got))
+		}
+		for len(db.acceptCh) > 0 {
+			<-db.acceptCh
+		}
+
+		go func() { done <- db.fill(one(), 8) }()
+		close(db.closing)
+		if got := <-done; len(got) != 1 {
+			t.Fatalf("after Close: %d requests, want 1", len(got))
+		}
+	})
 }
 
 // TestCloseCommitsADeliveryTheWriterLingersOn: a delivery the writer is
@@ -101,18 +106,18 @@ func TestCloseCommitsADeliveryTheWriterLingersOn(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		go accept(i)
 	}
-	waitFor(t, func() bool { return len(db.acceptCh) == 5 })
+	waitFor(t, "five deliveries queued", func() bool { return len(db.acceptCh) == 5 })
 	release <- struct{}{}
 	<-entered // the batch of five
 	go accept(6)
-	waitFor(t, func() bool { return len(db.acceptCh) == 1 })
+	waitFor(t, "the seventh delivery queued", func() bool { return len(db.acceptCh) == 1 })
 	release <- struct{}{}
 	for range 6 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return len(db.acceptCh) == 0 }) // taken: the writer waits for nine more
+	waitFor(t, "the writer to take the seventh delivery", func() bool { return len(db.acceptCh) == 0 }) // taken: the writer waits for nine more
 
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -122,15 +127,5 @@ func TestCloseCommitsADeliveryTheWriterLingersOn(t *testing.T) {
 	}
 	if n := commits.Load(); n != 3 {
 		t.Fatalf("%d commits, want 3 (1, then 5, then 1)", n)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
 	}
 }

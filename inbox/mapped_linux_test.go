@@ -208,13 +208,9 @@ func TestTrimLoopPagesOutTablesOverBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for db.pagedOut.Load() == 0 || mappedRSS(t, dir, ".sst") > 64 {
-		if time.Now().After(deadline) {
-			t.Fatalf("tables still %d KB resident after 5 s over budget", mappedRSS(t, dir, ".sst"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "the tables paged out (64 KB resident at most)", func() bool {
+		return db.pagedOut.Load() > 0 && mappedRSS(t, dir, ".sst") <= 64
+	})
 	if kb := mappedRSS(t, dir, ".vlog"); kb == 0 {
 		t.Error("the value log was paged out too; only the interval pass may do that")
 	}
@@ -274,11 +270,7 @@ func acceptUntilPagedOut(t *testing.T, db *DB, dir string) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for db.pagedOut.Load() == 0 || valueLogRSS(t, dir) > 64 {
-		if time.Now().After(deadline) {
-			t.Fatalf("value log still %d KB resident after 5 s of paging out", valueLogRSS(t, dir))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "the value log paged out (64 KB resident at most)", func() bool {
+		return db.pagedOut.Load() > 0 && valueLogRSS(t, dir) <= 64
+	})
 }

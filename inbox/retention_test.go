@@ -85,16 +85,10 @@ func TestRetentionLoopRuns(t *testing.T) {
 	ev := newEvent("old", `{}`)
 	ev.ReceivedAt = time.Now().Add(-time.Hour)
 	r, _ := db.Accept(context.Background(), ev)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := db.Event(r.ID); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("retention never removed the old event")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	inbox.WaitFor(t, "retention to remove the old event", func() bool {
+		_, err := db.Event(r.ID)
+		return err != nil
+	})
 }
 
 func TestAccessTrailIsBounded(t *testing.T) {

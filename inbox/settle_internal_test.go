@@ -10,7 +10,8 @@ import (
 )
 
 // batchWith queues fn in one settle batch with a Retry of the event's
-// only delivery to next, by holding the settle writer until both wait.
+// only delivery to next, by holding the settle writer until both wait in
+// its queue (the writer takes everything queued into its next batch).
 // It returns Retry's answer.
 func batchWith(t *testing.T, db *DB, next time.Time, fn func()) error {
 	t.Helper()
@@ -18,14 +19,14 @@ func batchWith(t *testing.T, db *DB, next time.Time, fn func()) error {
 	if err != nil || len(p) != 1 {
 		t.Fatalf("pending %d, %v", len(p), err)
 	}
-	block := make(chan struct{})
-	go func() { _ = db.settle(func(*badger.Txn) error { <-block; return nil }) }()
-	time.Sleep(50 * time.Millisecond) // the writer is busy with the blocker
+	busy, block := make(chan struct{}), make(chan struct{})
+	go func() { _ = db.settle(func(*badger.Txn) error { close(busy); <-block; return nil }) }()
+	<-busy // the writer runs the blocker: what is sent now waits in settleCh
 	retryErr := make(chan error, 1)
 	go func() { retryErr <- db.Retry(p[0], next, &Attempt{Kind: AttemptSend, At: time.Now(), Status: 503}) }()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "Retry queued", func() bool { return len(db.settleCh) == 1 })
 	go fn()
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "fn's settlement queued behind Retry", func() bool { return len(db.settleCh) == 2 })
 	close(block)
 	return <-retryErr
 }
