@@ -188,13 +188,17 @@ func TestHealthySinkGetsEachEventOnce(t *testing.T) {
 	// A request that outlives its timeout is rightly sent again; on a
 	// loaded machine under -race 5s was reached, so no attempt times out.
 	dest.Timeout = time.Hour
-	start(t, db, nil, dest)
+	d, stop := start(t, db, nil, dest)
 	waitFor(t, "every event delivered", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) == n
 	})
-	time.Sleep(100 * time.Millisecond) // let any stray second copy arrive
+	// A second copy would be picked by a scheduler pass: let two more
+	// passes end (the one under way may hold an old snapshot), then stop,
+	// which waits for the attempts they started to finish.
+	waitPasses(t, d, 2)
+	stop()
 	mu.Lock()
 	defer mu.Unlock()
 	for id, c := range seen {
