@@ -109,3 +109,14 @@ func header(o enrich.Outcome) string {
 	}
 	return ""
 }
+
+// waitFor polls cond until it holds, failing the test after 10 s: the
+// package's one wait for work a goroutine under test does on its own.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}

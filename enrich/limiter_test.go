@@ -31,7 +31,9 @@ func TestLimiterSlidingWindows(t *testing.T) {
 					mu.Lock()
 					admitted = append(admitted, time.Now())
 					mu.Unlock()
-					time.Sleep(3 * time.Second) // in flight
+					// The API call in flight: 3 s on the bubble's fake
+					// clock, during which the request counts in the windows.
+					time.Sleep(3 * time.Second)
 					done(enrich.Hints{Remaining: -1})
 				}
 			})
