@@ -85,17 +85,11 @@ func TestBrowserAuditorFindsEventAndRawPayload(t *testing.T) {
 	))
 	// The unfiltered home page lists events too: wait for the results
 	// page itself before reading it.
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	waitFor(t, "the search to navigate to its results", func() bool {
 		loc, err := chromedp.Run(ctx, chromedp.Location())
 		step("location", err)
-		if strings.Contains(loc, "interview_prefix=int-1") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("search never navigated: at %s", loc)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(loc, "interview_prefix=int-1")
+	})
 	step("results", chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`a.event-link`))))
 	firstLink, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`a.event-link`)))
 	step("read results", err)

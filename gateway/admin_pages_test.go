@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -75,17 +74,11 @@ func TestPagesListsAndVerify(t *testing.T) {
 		t.Error("auditor gets replay forms")
 	}
 	env.db.LogRejection(inbox.Rejection{Kind: "rejected", Source: "koji", Reason: "bad signature", Status: 401, BodySHA256: "ab"})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// The rejection log is written in the background.
+	waitFor(t, "the rejection on the rejections page", func() bool {
 		_, page = env.get(t, "/ui/rejections", basicAuth(auditorToken))
-		if strings.Contains(page, "bad signature") || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !strings.Contains(page, "bad signature") {
-		t.Error("rejections page lacks the rejection")
-	}
+		return strings.Contains(page, "bad signature")
+	})
 	_, page = env.get(t, "/ui/verify", basicAuth(auditorToken))
 	if !strings.Contains(page, "Intact: 9 events checked") {
 		t.Errorf("verify page: %s", page)

@@ -142,25 +142,25 @@ func TestRateLimit429(t *testing.T) {
 	waitRejection(t, db, func(r inbox.Rejection) bool { return r.Status == http.StatusTooManyRequests })
 }
 
-// waitRejection polls the rejection log (written in the background) until
-// one entry matches, or fails after a generous deadline.
+// waitRejection waits until the rejection log (written in the
+// background) holds an entry that matches, and returns it.
 func waitRejection(t *testing.T, db *inbox.DB, match func(inbox.Rejection) bool) inbox.Rejection {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	var found inbox.Rejection
+	waitFor(t, "a matching rejection logged", func() bool {
 		rs, err := db.Rejections(0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rs {
 			if match(r) {
-				return r
+				found = r
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no matching rejection logged")
-	return inbox.Rejection{}
+		return false
+	})
+	return found
 }
 
 // TestSlowClientIsCutOff sends half a request line and then nothing: the

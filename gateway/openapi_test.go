@@ -291,14 +291,13 @@ func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 	env.deadLetter(t, env.ids[3])
 	env.db.LogRejection(inbox.Rejection{At: time.Now().UTC(), Kind: "rejected", Source: "koji", Reason: "bad signature",
 		Status: 401, RemoteAddr: "203.0.113.9", Headers: map[string][]string{"User-Agent": {"curl"}}, BodySHA256: strings.Repeat("ab", 32)})
-	for { // the rejection log is written in the background; the test's own timeout bounds this wait
-		if l, err := env.db.Rejections(0, 1); err != nil {
+	waitFor(t, "the rejection logged (in the background)", func() bool {
+		l, err := env.db.Rejections(0, 1)
+		if err != nil {
 			t.Fatal(err)
-		} else if len(l) > 0 {
-			break
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(l) > 0
+	})
 
 	type call struct {
 		method, route, path, body, token string
