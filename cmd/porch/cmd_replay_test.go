@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -64,7 +65,7 @@ func TestReplayAndDeadLettersCLI(t *testing.T) {
 		ids = append(ids, a.ID)
 	}
 	// Two events × two destinations, all refused with 410.
-	waitFor(t, func() bool {
+	waitUntil(t, 30*time.Second, "four dead letters", func() bool {
 		dl, err := m.DB.DeadLetters(inbox.DeadLetterFilter{})
 		return err == nil && len(dl) == 4
 	})
@@ -78,7 +79,7 @@ func TestReplayAndDeadLettersCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, ids[0]+": queued for app") {
 		t.Fatalf("replay: %d %s%s", code, out, errs)
 	}
-	waitFor(t, func() bool { return len(sink.ids("/app")) == 3 })
+	waitUntil(t, 30*time.Second, "the replay at the app", func() bool { return len(sink.ids("/app")) == 3 })
 	if got := sink.ids("/app"); got[2] != ids[0] {
 		t.Errorf("replayed webhook-id %q, want the event id %s", got[2], ids[0])
 	}
@@ -87,7 +88,7 @@ func TestReplayAndDeadLettersCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 delivery(ies) queued") {
 		t.Fatalf("deadletters replay: %d %s%s", code, out, errs)
 	}
-	waitFor(t, func() bool { return len(sink.ids("/koji-only")) == 4 })
+	waitUntil(t, 30*time.Second, "the bulk replay at koji-only", func() bool { return len(sink.ids("/koji-only")) == 4 })
 	code, out, _ = cli(runDeadLetters, append([]string{"ls"}, admin...)...)
 	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, ids[1]) {
 		t.Errorf("left dead: %s", out)

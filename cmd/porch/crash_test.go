@@ -179,7 +179,11 @@ func sendUntil(ctx context.Context, n int, targets []*loadgen.Target, onAck func
 				d, _ := loadgen.NewDelivery(tg, procEvents[tg.Provider], loadgen.NewUUID(), tg.Secret, time.Now())
 				status, a, err := post(c, tg.URL, d)
 				if err != nil {
-					time.Sleep(5 * time.Millisecond) // the process is gone or restarting
+					// The process is gone or restarting. Like a provider,
+					// the sender pauses before it retries, rather than
+					// spin on refused connections and starve the restart
+					// of CPU; this paces load and waits for nothing.
+					time.Sleep(5 * time.Millisecond)
 					continue
 				}
 				if status == http.StatusOK && !a.Duplicate {
@@ -278,7 +282,9 @@ func adminGet(t *testing.T, c *http.Client, admin, path string) []byte {
 	return b
 }
 
-// waitUntil polls cond until it holds or limit passes, naming what it waited for.
+// waitUntil polls cond until it holds or limit passes, naming what it
+// waited for: the package's one wait for work done in the background (by
+// the server under test, a porch process or a sink).
 func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -286,6 +292,6 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", limit, what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -38,10 +38,7 @@ func TestServeBuildsEnrichmentAndReconciles(t *testing.T) {
 	if m.Enricher == nil || len(m.Reconcilers) != 1 {
 		t.Fatalf("enricher %v, %d reconcilers; want one of each", m.Enricher, len(m.Reconcilers))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Enricher.Metrics().ReconcileRuns.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, 30*time.Second, "the reconciler's start-up run", func() bool { return m.Enricher.Metrics().ReconcileRuns.Load() > 0 })
 	if lists.Load() == 0 || m.Enricher.Metrics().ReconcileRuns.Load() != 1 {
 		t.Fatalf("reconciler did not run at start-up: %d list requests", lists.Load())
 	}

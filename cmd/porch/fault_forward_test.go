@@ -80,7 +80,14 @@ func TestFaultSinkDownThenBack(t *testing.T) {
 	p := startPorch(t, bin, writeProcConfig(t, dir, forwardConfig(filepath.Join(dir, "data"), "http://"+addr+"/hook")))
 	sink := loadgen.NewSink()
 	sendFresh(t, p, sink, 100)
-	time.Sleep(2 * time.Second) // the destination stays down for a while: attempts fail and back off
+	// The destination stays down until attempts have failed and backed
+	// off: nine failures mean the circuit opened (five, and up to three
+	// more already in flight at concurrency 4) and a probe after its
+	// cooldown failed as well.
+	waitUntil(t, 30*time.Second, "nine failed attempts", func() bool {
+		n, _ := find(scrapeSamples(t, p.admin), "porch_forward_attempts_total", map[string]string{"destination": "app", "outcome": "retry"})
+		return n >= 9
+	})
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

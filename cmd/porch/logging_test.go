@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -159,39 +160,35 @@ func TestLogWriterKeepsEveryLineInOrder(t *testing.T) {
 	}
 }
 
+// TestLogWriterBatchesWhileAWriteIsSlow runs in a synctest bubble, where
+// synctest.Wait returns once the writer goroutine is blocked in its first
+// write (on the gate, a channel of the bubble).
 func TestLogWriterBatchesWhileAWriteIsSlow(t *testing.T) {
-	out := &slowWriter{gate: make(chan struct{})}
-	w := newLogWriter(out)
-	fmt.Fprintf(w, "first\n")
-	// The writer goroutine is now held inside the first write; the next
-	// lines queue behind it and must go out together in one write.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w.mu.Lock()
-		busy := w.busy
-		w.mu.Unlock()
-		if busy || time.Now().After(deadline) {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		out := &slowWriter{gate: make(chan struct{})}
+		w := newLogWriter(out)
+		fmt.Fprintf(w, "first\n")
+		synctest.Wait()
+		// The writer goroutine is now held inside the first write; the
+		// next lines queue behind it and must go out together in one write.
+		for i := range 10 {
+			fmt.Fprintf(w, "queued %d\n", i)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	for i := range 10 {
-		fmt.Fprintf(w, "queued %d\n", i)
-	}
-	go func() {
-		for range 2 {
-			out.gate <- struct{}{}
+		go func() {
+			for range 2 {
+				out.gate <- struct{}{}
+			}
+		}()
+		w.Flush()
+		if out.writes != 2 {
+			t.Errorf("%d writes, want 2 (one line, then ten together)", out.writes)
 		}
-	}()
-	w.Flush()
-	if out.writes != 2 {
-		t.Errorf("%d writes, want 2 (one line, then ten together)", out.writes)
-	}
-	if n := strings.Count(out.String(), "\n"); n != 11 {
-		t.Errorf("%d lines, want 11", n)
-	}
-	out.gate = nil
-	w.Close()
+		if n := strings.Count(out.String(), "\n"); n != 11 {
+			t.Errorf("%d lines, want 11", n)
+		}
+		out.gate = nil
+		w.Close()
+	})
 }
 
 func TestLogWriterReportsAWriteError(t *testing.T) {
@@ -233,6 +230,10 @@ func TestLogWriterCloseRacingWritersAndFlush(t *testing.T) {
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
 		var sent sync.Map
+		// Close comes once every writer has written a line and the
+		// flusher has begun: all of them are at work when it runs.
+		var running sync.WaitGroup
+		running.Add(5)
 		for g := range 4 {
 			wg.Go(func() {
 				for i := 0; ; i++ {
@@ -245,10 +246,14 @@ func TestLogWriterCloseRacingWritersAndFlush(t *testing.T) {
 					if _, err := io.WriteString(w, line); err == nil {
 						sent.Store(line, true)
 					}
+					if i == 0 {
+						running.Done()
+					}
 				}
 			})
 		}
 		wg.Go(func() {
+			running.Done() // before its first Flush, which waits for the writes before it
 			for {
 				select {
 				case <-stop:
@@ -258,13 +263,16 @@ func TestLogWriterCloseRacingWritersAndFlush(t *testing.T) {
 				}
 			}
 		})
-		time.Sleep(time.Millisecond)
+		running.Wait()
 		w.Close()
 		close(stop)
 		wg.Wait()
-		got := out.String()
+		got := make(map[string]bool)
+		for _, l := range strings.SplitAfter(out.String(), "\n") {
+			got[l] = true
+		}
 		sent.Range(func(k, _ any) bool {
-			if !strings.Contains(got, k.(string)) {
+			if !got[k.(string)] {
 				t.Fatalf("lost %q", k)
 			}
 			return true

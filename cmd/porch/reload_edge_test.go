@@ -122,7 +122,7 @@ func TestForwardMetrics(t *testing.T) {
 		t.Fatalf("delivery: %d %v", code, err)
 	}
 	want := `porch_forward_attempts_total{destination="app",outcome="delivered"} 1`
-	waitFor(t, func() bool {
+	waitUntil(t, 30*time.Second, "the delivered attempt in /metrics", func() bool {
 		resp, err := http.Get("http://" + m.Admin.Addr() + "/metrics")
 		if err != nil {
 			return false

@@ -147,14 +147,14 @@ func TestReloadAddsSecretWithoutDroppingDeliveries(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, func() bool { return sent.Load() >= 20 })
+	waitUntil(t, 30*time.Second, "20 deliveries before the reload", func() bool { return sent.Load() >= 20 })
 	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["new-secret", "old-secret"]`, ""))
 	status, body := adminReload(t, m)
 	if status != http.StatusOK || body["reloaded"] != true {
 		t.Fatalf("reload: %d %v", status, body)
 	}
 	mark := sent.Load()
-	waitFor(t, func() bool { return sent.Load() >= mark+20 })
+	waitUntil(t, 30*time.Second, "20 deliveries after the reload", func() bool { return sent.Load() >= mark+20 })
 	close(stop)
 	wg.Wait()
 	if bad.Load() != 0 {
@@ -229,22 +229,10 @@ func TestSIGHUPReloads(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
+	waitUntil(t, 30*time.Second, "a delivery signed with the new secret accepted", func() bool {
 		code, _ := kojiDelivery(t, m.Gateway.Addr(), "hup", "s2")
 		return code == http.StatusOK
 	})
-}
-
-// waitFor polls cond until it holds, failing after a generous deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // TestReloadKeepsMaxBodyAgeInsideRunningDedupWindow: dedup.window changes

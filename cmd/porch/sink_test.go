@@ -50,7 +50,7 @@ func TestSinkShowsWhatAnAppReceives(t *testing.T) {
 	if a.Status != http.StatusOK {
 		t.Fatalf("deliver: %+v", a)
 	}
-	waitFor(t, func() bool { return strings.Count(out.String(), a.ID) >= 2 }) // app and koji-only
+	waitUntil(t, 30*time.Second, "the event at app and koji-only", func() bool { return strings.Count(out.String(), a.ID) >= 2 })
 	got := out.String()
 	for _, want := range []string{"koji:interview.completed interview=iv-sink attempt=1", "signature ok -> 204", `"payload": {`} {
 		if !strings.Contains(got, want) {
