@@ -160,10 +160,12 @@ func startCfg(t testing.TB, db *inbox.DB, cfg Config) (*Dispatcher, func()) {
 	return d, stop
 }
 
-// waitFor polls cond until it holds or 10s pass.
+// waitFor polls cond until it holds or 60 s pass: the package's one wait
+// on the dispatcher's work. The bound only stops a hang; 10 s was reached
+// by 600 deliveries under the race detector on a loaded machine.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
