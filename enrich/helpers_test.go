@@ -110,13 +110,14 @@ func header(o enrich.Outcome) string {
 	return ""
 }
 
-// waitFor polls cond until it holds, failing the test after 10 s: the
-// package's one wait for work a goroutine under test does on its own.
+// waitFor polls cond until it holds, failing the test after 60 s: the
+// package's one wait for work a goroutine under test does on its own. The
+// bound only stops a hang, so it is generous for a loaded machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 10 s for %s", what)
+			t.Fatalf("waited 60 s for %s", what)
 		}
 	}
 }
