@@ -187,8 +187,11 @@ func TestHealthySinkGetsEachEventOnce(t *testing.T) {
 	dest.Concurrency = 16
 	// A request that outlives its timeout is rightly sent again; on a
 	// loaded machine under -race 5s was reached, so no attempt times out.
+	// HTTPRetries keeps its default: an attempt's budget is the timeout
+	// once per try plus a second, and with none (start's -1) that is one
+	// second, which slow attempts under -race outlived and were resent.
 	dest.Timeout = time.Hour
-	d, stop := start(t, db, nil, dest)
+	d, stop := startCfg(t, db, Config{Destinations: []Destination{dest}, Poll: 10 * time.Millisecond})
 	waitFor(t, "every event delivered", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
