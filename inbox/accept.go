@@ -19,6 +19,7 @@ type acceptReq struct {
 	ctx  context.Context
 	ev   *Event
 	done chan acceptRes
+	size int64 // room taken in db.queued, given back once the writer is done with it
 }
 
 type acceptRes struct {
@@ -51,12 +52,20 @@ func (db *DB) Accept(ctx context.Context, ev *Event) (Result, error) {
 		return Result{}, ErrClosed
 	default:
 	}
-	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan acceptRes, 1)}
+	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan acceptRes, 1), size: min(max(int64(len(ev.Body)), 1), db.queuedMax)}
+	// A caller that gives up leaves its request queued until the writer
+	// reaches it, body and all: the room it takes bounds what a stalled
+	// disk can make the queue hold.
+	if err := db.queued.Acquire(ctx, req.size); err != nil {
+		return Result{}, fmt.Errorf("accept: waiting for room in the queue: %w", ErrNotDurable)
+	}
 	select {
 	case db.acceptCh <- req:
 	case <-ctx.Done():
+		db.queued.Release(req.size)
 		return Result{}, fmt.Errorf("accept: waiting to queue: %w", ErrNotDurable)
 	case <-db.closing:
+		db.queued.Release(req.size)
 		return Result{}, ErrClosed
 	}
 	select {
@@ -82,6 +91,13 @@ func (db *DB) Accept(ctx context.Context, ev *Event) (Result, error) {
 	}
 }
 
+// dequeued gives back the queue room of requests the writer is done with.
+func (db *DB) dequeued(b []*acceptReq) {
+	for _, req := range b {
+		db.queued.Release(req.size)
+	}
+}
+
 // writeLoop is the single writer: it owns the chain head and the ULID
 // entropy, and commits deliveries in batches until Close, after which it
 // commits whatever is still queued and returns.
@@ -96,11 +112,14 @@ func (db *DB) writeLoop() {
 			b := db.fill(append(batch[:0], req), last)
 			last = len(b)
 			db.commit(b)
+			db.dequeued(b)
 		case <-db.closing:
 			for {
 				select {
 				case req := <-db.acceptCh:
-					db.commit(db.fill(append(batch[:0], req), 0))
+					b := db.fill(append(batch[:0], req), 0)
+					db.commit(b)
+					db.dequeued(b)
 				default:
 					return
 				}

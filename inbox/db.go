@@ -14,6 +14,7 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/oklog/ulid/v2"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/semaphore"
 )
 
 // Options configures a DB. The zero value of every field but Dir has a
@@ -105,8 +106,12 @@ type DB struct {
 	log logrus.FieldLogger
 
 	acceptCh chan *acceptReq // to the writer goroutine
-	rejectCh chan *Rejection // to the rejection logger
-	wake     chan struct{}   // 1-buffered: "the outbox has new entries"
+	// queued bounds the body bytes waiting in acceptCh and in the batch
+	// being written, queuedMax bytes in all (accept.go).
+	queued    *semaphore.Weighted
+	queuedMax int64
+	rejectCh  chan *Rejection // to the rejection logger
+	wake      chan struct{}   // 1-buffered: "the outbox has new entries"
 
 	// Owned by the writer goroutine.
 	linger  time.Duration // how long it waits for a batch to fill (fill)
@@ -151,6 +156,12 @@ type chainHead struct {
 	ID   string `json:"id"`
 }
 
+// queuedBytes bounds the bodies queued for the writer: 64 MiB, or four
+// of the largest bodies when that is more.
+func queuedBytes(opt Options) int64 {
+	return max(64<<20, 4*int64(opt.MaxBodyBytes))
+}
+
 // Open opens (creating if needed) the store in opt.Dir and starts its
 // writer, rejection logger, value-log GC and (with Options.Retention)
 // retention goroutines. Close stops them.
@@ -161,16 +172,18 @@ func Open(opt Options) (*DB, error) {
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
 	}
 	db := &DB{
-		opt:      opt,
-		bdb:      bdb,
-		log:      opt.Logger.WithField("component", "inbox"),
-		acceptCh: make(chan *acceptReq, 4*opt.MaxBatch),
-		linger:   acceptLinger,
-		rejectCh: make(chan *Rejection, 1024),
-		wake:     make(chan struct{}, 1),
-		entropy:  ulid.Monotonic(rand.Reader, 0),
-		closing:  make(chan struct{}),
-		stopped:  make(chan struct{}),
+		opt:       opt,
+		bdb:       bdb,
+		log:       opt.Logger.WithField("component", "inbox"),
+		acceptCh:  make(chan *acceptReq, 4*opt.MaxBatch),
+		queued:    semaphore.NewWeighted(queuedBytes(opt)),
+		queuedMax: queuedBytes(opt),
+		linger:    acceptLinger,
+		rejectCh:  make(chan *Rejection, 1024),
+		wake:      make(chan struct{}, 1),
+		entropy:   ulid.Monotonic(rand.Reader, 0),
+		closing:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 
 		settleCh:      make(chan *settleReq, maxSettleBatch),
 		settleStopped: make(chan struct{}),
