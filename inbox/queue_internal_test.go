@@ -32,7 +32,9 @@ func TestStalledWriterQueueIsBoundedInBytes(t *testing.T) {
 			<-release
 		}
 	}
-	body := func(n int) []byte { return append(fmt.Appendf(nil, `{"n":%d,"pad":"`, n), append(bytes.Repeat([]byte("x"), 1000), `"}`...)...) }
+	body := func(n int) []byte {
+		return append(fmt.Appendf(nil, `{"n":%d,"pad":"`, n), append(bytes.Repeat([]byte("x"), 1000), `"}`...)...)
+	}
 	ev := func(n int) *Event {
 		return &Event{Source: "koji", Provider: "koji", Type: "x", Status: StatusAccepted, ReceivedAt: time.Now(),
 			DedupKeys: []string{fmt.Sprint("k", n)}, Body: body(n)}
