@@ -195,15 +195,19 @@ func (c *bodyClaim) readAll(waitCtx func() (context.Context, context.CancelFunc)
 }
 
 // readErr is nil for the end of the body, errUploadCut when the read
-// failed because c was cut, and err otherwise.
+// failed because c was cut, and err otherwise. At the end of the body it
+// marks c received in the same critical section that checks for a cut,
+// so a body that arrived whole is never cut afterwards (a cut sets the
+// connection's read deadline, which would cancel the request).
 func (c *bodyClaim) readErr(err error) error {
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
 	c.b.mu.Lock()
 	defer c.b.mu.Unlock()
 	if c.cut {
 		return errUploadCut
+	}
+	if errors.Is(err, io.EOF) {
+		delete(c.b.reading, c)
+		return nil
 	}
 	return err
 }

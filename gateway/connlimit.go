@@ -35,13 +35,23 @@ func (l *connLimit) Accept() (net.Conn, error) {
 		if err != nil || contains(l.trusted(), addr) {
 			return c, nil
 		}
-		if !l.take(addr) {
+		key := clientKey(addr)
+		if !l.take(key) {
 			l.onDrop(addr) // counted before the client can see the close
 			c.Close()
 			continue
 		}
-		return &limitedConn{Conn: c, done: func() { l.give(addr) }}, nil
+		return &limitedConn{Conn: c, done: func() { l.give(key) }}, nil
 	}
+}
+
+// clientKey is what the cap counts connections by: the address, or for
+// IPv6 its /64, which one client normally holds whole.
+func clientKey(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	return a
 }
 
 func (l *connLimit) take(a netip.Addr) bool {

@@ -71,15 +71,21 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (body []byte, 
 	waitCtx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(r.Context(), s.cfg.AckTimeout)
 	}
+	handedOver := false
+	defer func() { // deferred, so that a panic in the read gives the room back too
+		claim.received()
+		if !handedOver {
+			claim.release()
+		}
+	}()
 	body, err = claim.readAll(waitCtx, http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), r.ContentLength, s.cfg.MaxBodyBytes)
-	claim.received()
 	if err != nil {
-		claim.release()
 		if errors.Is(err, errBudgetFull) {
 			s.hostile.budgetFull.Add(1)
 		}
 		return nil, nil, bodyError(err)
 	}
+	handedOver = true
 	return body, claim.release, nil
 }
 
