@@ -253,6 +253,12 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 		results[i] = r
 	}
 	if err := putJSON(txn, []byte(keyHead), st.head); err != nil {
+		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
+			txn.Discard() // the head did not fit after the last delivery: split as above
+			db.commitTxn(reqs[:len(reqs)/2])
+			db.commitTxn(reqs[len(reqs)/2:])
+			return false
+		}
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", ErrNotDurable, err))
 		return false
 	}
