@@ -136,8 +136,6 @@ type DB struct {
 	floor  outboxFloor  // where Due starts reading the outbox (floor.go)
 	recent recentEvents // events just accepted, for the forwarder (recent.go)
 	dedup  *dedupFilter // every stored dedup key, approximately (dedupfilter.go); the writer's alone after Open
-	// pagedOut counts the mappings trimLoop paged out (tests).
-	pagedOut atomic.Uint64
 
 	// beforeCommit, when set (tests), runs in the accept writer just
 	// before each batch commits.
@@ -200,8 +198,7 @@ func Open(opt Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: read dedup keys: %w", opt.Dir, err)
 	}
-	db.wg.Add(5)
-	go db.trimLoop() // mapped_linux.go
+	db.wg.Add(4)
 	go db.writeLoop()
 	go db.settleLoop()
 	go db.rejectLoop()

@@ -18,8 +18,7 @@ const recentBytes = 4 << 20
 // recentEvents keeps the events accepted most recently, oldest dropped
 // first, so the forwarder, which sends most events within milliseconds of
 // their commit, need not read them back from the store: a read decodes
-// the record and, once the value log's pages are paged out
-// (mapped_linux.go), may wait on the disk. Entries are filled only after
+// the record and may wait on the disk. Entries are filled only after
 // their commit and are never changed, so a hit holds what the store
 // holds.
 type recentEvents struct {
