@@ -316,6 +316,19 @@ func drain(ctx context.Context, sink *loadgen.Sink, limit time.Duration) time.Du
 	return time.Since(start)
 }
 
+// runAt sends cfg's load to the same sources at another base URL (a
+// baseline), with no acknowledgement hook.
+func runAt(ctx context.Context, cfg loadgen.Config, base string) (loadgen.Report, error) {
+	targets := make([]*loadgen.Target, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		bt := *t
+		bt.URL = base + "/in/" + t.Source
+		targets = append(targets, &bt)
+	}
+	cfg.Targets, cfg.OnAck = targets, nil
+	return loadgen.Run(ctx, cfg)
+}
+
 // runBaseline sends the same load to a bare net/http handler.
 func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) error {
 	b, err := loadgen.StartBaseline()
@@ -323,14 +336,7 @@ func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) erro
 		return err
 	}
 	defer b.Close()
-	var targets []*loadgen.Target
-	for _, t := range cfg.Targets {
-		bt := *t
-		bt.URL = b.URL() + "/in/" + t.Source
-		targets = append(targets, &bt)
-	}
-	cfg.Targets, cfg.OnAck = targets, nil
-	r, err := loadgen.Run(ctx, cfg)
+	r, err := runAt(ctx, cfg, b.URL())
 	if err != nil {
 		return err
 	}
@@ -357,14 +363,7 @@ func runDurable(ctx context.Context, cfg loadgen.Config, dataDir string, rep *be
 		return err
 	}
 	defer d.Close()
-	var targets []*loadgen.Target
-	for _, t := range cfg.Targets {
-		dt := *t
-		dt.URL = d.URL() + "/in/" + t.Source
-		targets = append(targets, &dt)
-	}
-	cfg.Targets, cfg.OnAck = targets, nil
-	r, err := loadgen.Run(ctx, cfg)
+	r, err := runAt(ctx, cfg, d.URL())
 	if err != nil {
 		return err
 	}
