@@ -13,17 +13,26 @@ import (
 func TestConformance(t *testing.T) {
 	inboxtest.Run(t, func(t *testing.T) inboxtest.Engine {
 		dir := t.TempDir()
+		open := func(t *testing.T, opt inbox.Options) inboxtest.Store {
+			opt.Dir = dir
+			db, err := inbox.Open(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}
 		return inboxtest.Engine{
-			Open: func(t *testing.T) inboxtest.Store {
-				db, err := inbox.Open(inbox.Options{Dir: dir})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return db
+			Open: func(t *testing.T) inboxtest.Store { return open(t, inbox.Options{}) },
+			OpenBounded: func(t *testing.T, b inboxtest.Bounds) inboxtest.Store {
+				return open(t, inbox.Options{RejectedLogSize: b.RejectedLogSize, RejectedLogBytes: b.RejectedLogBytes,
+					TrailLogSize: b.TrailLogSize, TrailSearchSize: b.TrailSearchSize})
+			},
+			Tamper: func(s inboxtest.Store, id string) error {
+				return s.(*inbox.DB).RewriteForTest("b/"+id, func(b []byte) []byte { return append(b, '!') })
 			},
 			Export: func(s inboxtest.Store) ([]inbox.Record, error) {
 				var recs []inbox.Record
-				err := s.(*inbox.DB).Export(context.Background(), time.Time{}, time.Time{}, func(r inbox.Record) error {
+				err := s.Export(context.Background(), time.Time{}, time.Time{}, func(r inbox.Record) error {
 					recs = append(recs, r)
 					return nil
 				})

@@ -5,14 +5,37 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
 
-// Store is what the suite drives: the accept path and Close.
+// Store is what the suite drives: the accept path, the archive's
+// readers, the access trail, enrichment's records, and Close. The
+// outbox's side of inbox.Reader is not driven here.
 type Store interface {
-	Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
+	inbox.Ingest
+	inbox.Trail
+	inbox.Records
+	Event(id string) (*inbox.Event, error)
+	Body(id string) ([]byte, error)
+	Sightings(id string) (inbox.Sightings, error)
+	Rejections(before uint64, limit int) ([]inbox.Rejection, error)
+	List(q inbox.Query) (inbox.Page, error)
+	ExportMatching(ctx context.Context, q inbox.Query, fn func(inbox.Record) error) error
+	Export(ctx context.Context, since, until time.Time, fn func(inbox.Record) error) error
+	Verify(ctx context.Context) (inbox.VerifyReport, error)
+	LookupDedup(source, key string) (string, error)
 	Close() error
+}
+
+// Bounds are the log bounds a store is opened with (the engines'
+// options of the same names).
+type Bounds struct {
+	RejectedLogSize  int
+	RejectedLogBytes int64
+	TrailLogSize     int
+	TrailSearchSize  int
 }
 
 // Features says where an engine legitimately differs from others.
@@ -31,6 +54,11 @@ type Engine struct {
 	// while another store is open, as a second node. The suite closes
 	// every store it opens.
 	Open func(t *testing.T) Store
+	// OpenBounded is Open with the given log bounds.
+	OpenBounded func(t *testing.T, b Bounds) Store
+	// Tamper alters the stored raw body of event id behind the engine's
+	// back, as someone with access to its storage could.
+	Tamper func(s Store, id string) error
 	// Export lists the archived events with their bodies, in chain order.
 	Export func(s Store) ([]inbox.Record, error)
 	// Pending lists the outbox.
@@ -64,6 +92,14 @@ var cases = []struct {
 	{"ReopenKeepsDedup", testReopenKeepsDedup},
 	{"TwoNodesRace", testTwoNodesRace},
 	{"TwoNodesConcurrentWriters", testTwoNodesConcurrentWriters},
+	{"ReadsByID", testReadsByID},
+	{"ListFiltersAndPaging", testListFiltersAndPaging},
+	{"ExportRanges", testExportRanges},
+	{"VerifyFindsTamperedBody", testVerifyFindsTamperedBody},
+	{"TrailClassesBounded", testTrailClassesBounded},
+	{"RejectionLogBounded", testRejectionLogBounded},
+	{"EnrichmentAndMarks", testEnrichmentAndMarks},
+	{"ReadFromOtherNode", testReadFromOtherNode},
 }
 
 // open opens a store that the test closes at its end.

@@ -110,7 +110,7 @@ func verify(t *testing.T, db *DB) int {
 	t.Helper()
 	var prev *inbox.Record
 	n := 0
-	err := db.Export(context.Background(), func(r inbox.Record) error {
+	err := db.Export(context.Background(), time.Time{}, time.Time{}, func(r inbox.Record) error {
 		if inbox.ChainHash(r.Event) != r.Hash {
 			return fmt.Errorf("seq %d: hash does not match its content", r.Seq)
 		}

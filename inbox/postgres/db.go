@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +21,18 @@ type Options struct {
 	MaxBatch int
 	// MaxConns caps the pool's connections. Default: pgxpool's default.
 	MaxConns int32
+	// RejectedLogSize bounds the log of rejected and control requests.
+	// Default 10000.
+	RejectedLogSize int
+	// RejectedLogBytes bounds the same log's stored bytes; the oldest
+	// entries go first. Default 16 MiB.
+	RejectedLogBytes int64
+	// TrailLogSize bounds the sensitive class of the access trail (see
+	// inbox.TrailClass). Default 1000000.
+	TrailLogSize int
+	// TrailSearchSize bounds the search class of the access trail, so
+	// searches push out only older searches. Default 100000.
+	TrailSearchSize int
 	// Logger receives the engine's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -32,6 +45,18 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256
+	}
+	if o.RejectedLogSize <= 0 {
+		o.RejectedLogSize = 10000
+	}
+	if o.RejectedLogBytes <= 0 {
+		o.RejectedLogBytes = 16 << 20
+	}
+	if o.TrailLogSize <= 0 {
+		o.TrailLogSize = 1000000
+	}
+	if o.TrailSearchSize <= 0 {
+		o.TrailSearchSize = 100000
 	}
 	if o.Logger == nil {
 		l := logrus.New()
@@ -58,6 +83,12 @@ type DB struct {
 	closing   chan struct{} // closed when Close begins
 	stopped   chan struct{} // closed when the writer has returned
 	closeOnce sync.Once
+
+	rejectCh      chan *inbox.Rejection // to the rejection writer
+	rejectStopped chan struct{}         // closed when the rejection writer has returned
+	rejectDropped atomic.Uint64
+
+	trailSearch, trailKept trailClass
 }
 
 // Open connects to the database at url (a libpq URL or key=value
@@ -80,8 +111,16 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		acceptCh: make(chan *acceptReq, 4*opt.MaxBatch),
 		closing:  make(chan struct{}),
 		stopped:  make(chan struct{}),
+
+		rejectCh:      make(chan *inbox.Rejection, 1024),
+		rejectStopped: make(chan struct{}),
+	}
+	if err := backfillFold(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
 	}
 	go db.writeLoop()
+	go db.rejectLoop()
 	return db, nil
 }
 
@@ -115,12 +154,13 @@ func (db *DB) Ready(ctx context.Context) error {
 	return db.pool.Ping(ctx)
 }
 
-// Close stops taking deliveries, commits those already queued, and
-// closes the pool.
+// Close stops taking deliveries, commits those already queued and the
+// queued rejection log entries, and closes the pool.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		<-db.stopped
+		<-db.rejectStopped
 		db.pool.Close()
 	})
 	return nil
@@ -133,4 +173,36 @@ func ParseURL(url string) error {
 		return maskErr(err, url)
 	}
 	return nil
+}
+
+// backfillFold fills in the folded interview ids (interview_fold) of
+// events written before the column existed, a chunk at a time. Nodes
+// doing it at once write the same values.
+func backfillFold(ctx context.Context, pool *pgxpool.Pool) error {
+	for {
+		var seqs []int64
+		var folds []string
+		rows, _ := pool.Query(ctx, `SELECT seq, interview_id FROM events
+WHERE interview_fold IS NULL AND interview_id <> '' LIMIT 1000`)
+		for rows.Next() {
+			var seq int64
+			var iv string
+			if err := rows.Scan(&seq, &iv); err != nil {
+				rows.Close()
+				return fmt.Errorf("fold interview ids: %w", err)
+			}
+			seqs, folds = append(seqs, seq), append(folds, inbox.FoldInterview(iv))
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("fold interview ids: %w", err)
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		_, err := pool.Exec(ctx, `UPDATE events AS e SET interview_fold = u.fold
+FROM unnest($1::bigint[], $2::text[]) AS u (seq, fold) WHERE e.seq = u.seq`, seqs, folds)
+		if err != nil {
+			return fmt.Errorf("fold interview ids: %w", err)
+		}
+	}
 }

@@ -18,10 +18,10 @@ import (
 const (
 	insertEvents = `INSERT INTO events (seq, id, source, provider, type, interview_id, status,
   quarantine_reason, origin, received_at, received_ns, remote_addr, request_id, headers,
-  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body)
+  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body, interview_fold)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
   $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::json[],
-  $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[])`
+  $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[], $24::text[])`
 
 	// insertDedup claims keys, or takes over those whose window has
 	// passed; it changes no row for a key still held, which the caller
@@ -51,6 +51,7 @@ type rows struct {
 	receivedAt                                        []time.Time
 	size                                              []int32
 	body                                              [][]byte
+	fold                                              []string
 
 	dkSource, dkKey, dkEvent []string
 	dkHash                   [][]byte
@@ -88,6 +89,7 @@ func (r *rows) addEvent(ev *inbox.Event) error {
 	r.sha, r.size = append(r.sha, ev.BodySHA256), append(r.size, int32(ev.BodySize))
 	r.verification, r.keys, r.dests = append(r.verification, js[1]), append(r.keys, js[2]), append(r.dests, js[3])
 	r.prev, r.hash, r.body = append(r.prev, ev.PrevHash), append(r.hash, ev.Hash), append(r.body, body)
+	r.fold = append(r.fold, inbox.FoldInterview(ev.InterviewID))
 	return nil
 }
 
@@ -113,7 +115,7 @@ func (r *rows) batch() *pgx.Batch {
 	if len(r.id) > 0 {
 		b.Queue(insertEvents, r.seq, r.id, r.source, r.provider, r.typ, r.interview, r.status, r.reason, r.origin,
 			r.receivedAt, r.receivedNs, r.remote, r.request, r.headers, r.contentType, r.sha, r.size,
-			r.verification, r.keys, r.dests, r.prev, r.hash, r.body)
+			r.verification, r.keys, r.dests, r.prev, r.hash, r.body, r.fold)
 	}
 	if len(r.dkKey) > 0 {
 		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires, r.now)

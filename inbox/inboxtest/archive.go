@@ -1,0 +1,384 @@
+package inboxtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// archived accepts n deliveries and returns their ids in chain order:
+// interviews "IV-Alpha-<i>" of source koji, every third one instead of
+// source gather, type form.submitted, interview "iv-beta".
+func archived(t *testing.T, s Store, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range n {
+		ev := delivery(i, fmt.Sprint("key-", i))
+		ev.InterviewID = fmt.Sprint("IV-Alpha-", i)
+		if i%3 == 2 {
+			ev.Source, ev.Provider, ev.Type, ev.InterviewID = "gather", "gather", "form.submitted", "iv-beta"
+		}
+		ids[i] = mustAccept(t, s, ev).ID
+	}
+	return ids
+}
+
+func pageIDs(p inbox.Page) []string {
+	out := make([]string, len(p.Events))
+	for i, e := range p.Events {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// newestFirst is ids (in chain order) filtered by keep, newest first.
+func newestFirst(ids []string, keep func(i int, id string) bool) []string {
+	var out []string
+	for i := len(ids) - 1; i >= 0; i-- {
+		if keep(i, ids[i]) {
+			out = append(out, ids[i])
+		}
+	}
+	return out
+}
+
+// Events are read back by id as accepted; unknown ids are ErrNotFound;
+// a duplicate is a sighting and its key leads to the first event.
+func testReadsByID(t *testing.T, e Engine) {
+	s := open(t, e)
+	ev := delivery(1, "rk-1")
+	want := *ev
+	id := mustAccept(t, s, ev).ID
+	mustAccept(t, s, delivery(1, "rk-1"))
+	got, err := s.Event(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != id || got.Seq != ev.Seq || got.Hash != ev.Hash || got.InterviewID != want.InterviewID ||
+		got.BodySHA256 != want.BodySHA256 || !got.ReceivedAt.Equal(want.ReceivedAt) || got.Body != nil {
+		t.Errorf("event: got %+v", got)
+	}
+	body, err := s.Body(id)
+	if err != nil || !bytes.Equal(body, want.Body) {
+		t.Errorf("body: got %q, %v; want %q", body, err, want.Body)
+	}
+	sg, err := s.Sightings(id)
+	if err != nil || sg.Count != 1 || len(sg.Recent) != 1 || sg.Recent[0].DedupKey != "rk-1" || sg.First.IsZero() {
+		t.Errorf("sightings: %+v, %v", sg, err)
+	}
+	if holder, err := s.LookupDedup("koji", "rk-1"); err != nil || holder != id {
+		t.Errorf("lookup dedup: %q, %v; want %s", holder, err, id)
+	}
+	unknown := "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	if _, err := s.Event(unknown); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown event: %v", err)
+	}
+	if _, err := s.Body(unknown); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown body: %v", err)
+	}
+	if _, err := s.LookupDedup("koji", "no-such-key"); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown dedup key: %v", err)
+	}
+	if sg, err := s.Sightings(unknown); err != nil || sg.Count != 0 {
+		t.Errorf("sightings of unknown: %+v, %v", sg, err)
+	}
+}
+
+// Every filter of inbox.Query selects what it says, newest first, and
+// pages continue without repeats or gaps.
+func testListFiltersAndPaging(t *testing.T, e Engine) {
+	s := open(t, e)
+	ids := archived(t, s, 9)
+	all := newestFirst(ids, func(int, string) bool { return true })
+	var paged []string
+	q := inbox.Query{Limit: 2}
+	for n := 0; ; n++ {
+		p, err := s.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, pageIDs(p)...)
+		if p.NextCursor == "" {
+			break
+		}
+		if n > len(ids) {
+			t.Fatal("paging does not end")
+		}
+		q.Cursor = p.NextCursor
+	}
+	if !slices.Equal(paged, all) {
+		t.Fatalf("paged: %v, want %v", paged, all)
+	}
+	gather := func(i int, _ string) bool { return i%3 == 2 }
+	koji := func(i int, _ string) bool { return i%3 != 2 }
+	first := ids[0]
+	for _, c := range []struct {
+		name string
+		q    inbox.Query
+		want []string
+	}{
+		{"source", inbox.Query{Source: "gather"}, newestFirst(ids, gather)},
+		{"type", inbox.Query{Type: "interview.completed"}, newestFirst(ids, koji)},
+		{"source and type", inbox.Query{Source: "koji", Type: "form.submitted"}, nil},
+		{"interview", inbox.Query{InterviewID: "IV-Alpha-4"}, []string{ids[4]}},
+		{"interview prefix any case", inbox.Query{InterviewPrefix: "iv-aLPHA-"}, newestFirst(ids, koji)},
+		{"interview prefix", inbox.Query{InterviewPrefix: "IV-B"}, newestFirst(ids, gather)},
+		{"status", inbox.Query{Status: inbox.StatusQuarantined}, nil},
+		{"id prefix lower case", inbox.Query{IDPrefix: strings.ToLower(first)}, []string{first}},
+		{"until", inbox.Query{Until: inbox.IDTime(first)}, nil},
+		{"since", inbox.Query{Since: inbox.IDTime(ids[5])}, newestFirst(ids, func(_ int, id string) bool {
+			return !inbox.IDTime(id).Before(inbox.IDTime(ids[5]))
+		})},
+		{"limit", inbox.Query{Source: "koji", Limit: 1}, newestFirst(ids, koji)[:1]},
+	} {
+		p, err := s.List(c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := pageIDs(p); !slices.Equal(got, c.want) && len(got)+len(c.want) > 0 {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	if _, err := s.List(inbox.Query{Cursor: "not-an-id"}); !errors.Is(err, inbox.ErrBadCursor) {
+		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+func exportIDs(t *testing.T, s Store, q inbox.Query, export bool) []string {
+	t.Helper()
+	var ids []string
+	fn := func(r inbox.Record) error {
+		if r.BodySize != len(r.Body) {
+			return fmt.Errorf("record %s: body of %d bytes, body_size %d", r.ID, len(r.Body), r.BodySize)
+		}
+		ids = append(ids, r.ID)
+		return nil
+	}
+	var err error
+	if export {
+		err = s.Export(context.Background(), q.Since, q.Until, fn)
+	} else {
+		err = s.ExportMatching(context.Background(), q, fn)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// Export gives the events of a time range in chain order with their
+// bodies, and an export of the whole archive verifies offline;
+// ExportMatching applies the query's filters.
+func testExportRanges(t *testing.T, e Engine) {
+	s := open(t, e)
+	ids := archived(t, s, 7)
+	if got := exportIDs(t, s, inbox.Query{}, true); !slices.Equal(got, ids) {
+		t.Fatalf("export: %v, want %v", got, ids)
+	}
+	verifyChain(t, mustExport(t, e, s))
+	since, until := inbox.IDTime(ids[2]), inbox.IDTime(ids[5])
+	var want []string
+	for _, id := range ids {
+		if at := inbox.IDTime(id); !at.Before(since) && at.Before(until) {
+			want = append(want, id)
+		}
+	}
+	if got := exportIDs(t, s, inbox.Query{Since: since, Until: until}, true); !slices.Equal(got, want) {
+		t.Errorf("export [%v, %v): %v, want %v", since, until, got, want)
+	}
+	got := exportIDs(t, s, inbox.Query{Source: "gather", Limit: 1, Cursor: ids[0]}, false)
+	if !slices.Equal(got, []string{ids[2], ids[5]}) {
+		t.Errorf("export matching source: %v", got)
+	}
+	if got := exportIDs(t, s, inbox.Query{InterviewPrefix: "iv-alpha-1"}, false); !slices.Equal(got, []string{ids[1]}) {
+		t.Errorf("export matching interview prefix: %v", got)
+	}
+}
+
+// Verify passes an intact archive and names the event whose stored body
+// was altered.
+func testVerifyFindsTamperedBody(t *testing.T, e Engine) {
+	s := open(t, e)
+	ids := archived(t, s, 5)
+	rep, err := s.Verify(context.Background())
+	if err != nil || !rep.OK || rep.Checked != 5 || rep.LastSeq != rep.StartSeq+5 {
+		t.Fatalf("intact: %+v, %v", rep, err)
+	}
+	if err := e.Tamper(s, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.Verify(context.Background())
+	if err != nil || rep.OK || rep.Broken == nil || rep.Broken.ID != ids[2] || rep.Checked != 2 {
+		t.Fatalf("tampered: %+v (broken %v), %v", rep, rep.Broken, err)
+	}
+}
+
+// Each trail class is bounded on its own: searches push out only older
+// searches, sensitive reads only older sensitive reads, and drops are
+// counted per class.
+func testTrailClassesBounded(t *testing.T, e Engine) {
+	s := e.OpenBounded(t, Bounds{TrailSearchSize: 3, TrailLogSize: 4})
+	t.Cleanup(func() { s.Close() })
+	logAccess := func(action string, n int) {
+		for i := range n {
+			if err := s.LogAccess(inbox.Access{Token: "fp", Role: "auditor", Action: action, Query: fmt.Sprint(action, i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	logAccess("view", 2)
+	logAccess("search", 10)
+	logAccess("export", 6)
+	trail, err := s.AccessTrail(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, a := range trail {
+		got = append(got, a.Query)
+		if a.At.IsZero() || (i > 0 && a.Seq >= trail[i-1].Seq) {
+			t.Errorf("entry %d: %+v", i, a)
+		}
+	}
+	want := []string{"export5", "export4", "export3", "export2", "search9", "search8", "search7"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("trail: %v, want %v", got, want)
+	}
+	if d := s.TrailDropped(); d[inbox.TrailSearch] != 7 || d[inbox.TrailSensitive] != 4 {
+		t.Errorf("dropped: %v", d)
+	}
+	older, err := s.AccessTrail(trail[3].Seq, 2)
+	if err != nil || len(older) != 2 || older[0].Query != "search9" {
+		t.Errorf("page before seq %d: %+v, %v", trail[3].Seq, older, err)
+	}
+}
+
+// The rejection log keeps the newest entries within its bounds, across a
+// restart, with headers bounded.
+func testRejectionLogBounded(t *testing.T, e Engine) {
+	b := Bounds{RejectedLogSize: 5}
+	s := e.OpenBounded(t, b)
+	for i := range 12 {
+		s.LogRejection(inbox.Rejection{At: time.Now(), Kind: "rejected", Source: "koji", Reason: fmt.Sprint("r", i),
+			Status: 401, Headers: map[string][]string{"X-Long": {strings.Repeat("v", 1000)}}})
+	}
+	s.Close() // writes what is queued
+	s = e.OpenBounded(t, b)
+	t.Cleanup(func() { s.Close() })
+	list, err := s.Rejections(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, r := range list {
+		got = append(got, r.Reason)
+		if i > 0 && r.Seq >= list[i-1].Seq {
+			t.Errorf("seq %d after %d", r.Seq, list[i-1].Seq)
+		}
+		if v := r.Headers["X-Long"]; len(v) != 1 || len(v[0]) > inbox.MaxHeaderValueBytes+len("…") {
+			t.Errorf("headers not bounded: %d values", len(v))
+		}
+	}
+	if want := []string{"r11", "r10", "r9", "r8", "r7"}; !slices.Equal(got, want) {
+		t.Fatalf("log: %v, want %v", got, want)
+	}
+	older, err := s.Rejections(list[1].Seq, 10)
+	if err != nil || len(older) != 3 || older[0].Reason != "r9" {
+		t.Errorf("before seq %d: %+v, %v", list[1].Seq, older, err)
+	}
+	s.Close()
+	// Bounded in bytes: room for two entries of the size stored.
+	size := func(r inbox.Rejection) int64 {
+		j, _ := json.Marshal(r)
+		return int64(len(j))
+	}
+	b.RejectedLogBytes = size(list[0]) + size(list[1]) + 64
+	s = e.OpenBounded(t, b)
+	s.LogRejection(inbox.Rejection{At: time.Now(), Kind: "rejected", Source: "koji", Reason: "r12", Status: 401,
+		Headers: map[string][]string{"X-Long": {strings.Repeat("w", 1000)}}})
+	s.Close()
+	s = e.OpenBounded(t, b)
+	list, err = s.Rejections(0, 100)
+	if err != nil || len(list) != 2 || list[0].Reason != "r12" || list[1].Reason != "r11" {
+		t.Errorf("byte-bounded log: %d entries, %v", len(list), err)
+	}
+}
+
+// Enrichment records and reconciliation marks read back as stored.
+func testEnrichmentAndMarks(t *testing.T, e Engine) {
+	s := open(t, e)
+	at := time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
+	r := inbox.Enrichment{EventID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", Source: "gather", InterviewID: "iv-1",
+		Status: inbox.EnrichProcessing, Interview: json.RawMessage(`{"a":"\u0000"}`), FirstAt: at, NextAt: at.Add(time.Minute),
+		Attempts: 1, Refetches: 1, UpdatedAt: at}
+	if err := s.PutEnrichment(r); err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.Attempts, r.FetchedAt = inbox.EnrichOK, 2, at.Add(2*time.Minute)
+	if err := s.PutEnrichment(r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Enrichment(r.EventID)
+	wantJSON, _ := json.Marshal(r)
+	gotJSON, _ := json.Marshal(got)
+	if err != nil || !bytes.Equal(gotJSON, wantJSON) {
+		t.Errorf("enrichment: %s, %v\nwant %s", gotJSON, err, wantJSON)
+	}
+	if _, err := s.Enrichment("01BX5ZZKBKACTAV9WEVGEMMVRZ"); !errors.Is(err, inbox.ErrNotFound) {
+		t.Errorf("unknown enrichment: %v", err)
+	}
+	if err := s.PutEnrichment(inbox.Enrichment{}); err == nil {
+		t.Error("enrichment without event id stored")
+	}
+	if m, err := s.ReconcileMark("gather"); err != nil || !m.IsZero() {
+		t.Errorf("mark before any: %v, %v", m, err)
+	}
+	for _, m := range []time.Time{at, at.Add(time.Hour)} {
+		if err := s.SetReconcileMark("gather", m.In(time.FixedZone("x", 3600))); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ReconcileMark("gather"); err != nil || !got.Equal(m) {
+			t.Errorf("mark: %v, %v; want %v", got, err, m)
+		}
+	}
+}
+
+// What one node accepts and logs, another reads, lists and verifies.
+func testReadFromOtherNode(t *testing.T, e Engine) {
+	if !e.Features.MultiNode {
+		t.Skip("not run: Features.MultiNode is false (the engine's store belongs to one process)")
+	}
+	a, b := open(t, e), open(t, e)
+	ids := archived(t, a, 4)
+	if ev, err := b.Event(ids[3]); err != nil || ev.ID != ids[3] {
+		t.Fatalf("event on other node: %v, %v", ev, err)
+	}
+	if body, err := b.Body(ids[0]); err != nil || len(body) == 0 {
+		t.Fatalf("body on other node: %v", err)
+	}
+	p, err := b.List(inbox.Query{InterviewPrefix: "IV-ALPHA"})
+	if want := newestFirst(ids, func(i int, _ string) bool { return i%3 != 2 }); err != nil || !slices.Equal(pageIDs(p), want) {
+		t.Fatalf("list on other node: %v, %v; want %v", pageIDs(p), err, want)
+	}
+	mustAccept(t, b, delivery(99, "from-b"))
+	for _, s := range []Store{a, b} {
+		rep, err := s.Verify(context.Background())
+		if err != nil || !rep.OK || rep.Checked != 5 {
+			t.Fatalf("verify: %+v, %v", rep, err)
+		}
+	}
+	if err := a.LogAccess(inbox.Access{Action: "view", EventIDs: ids[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if trail, err := b.AccessTrail(0, 10); err != nil || len(trail) != 1 || trail[0].EventIDs[0] != ids[0] {
+		t.Fatalf("trail on other node: %+v, %v", trail, err)
+	}
+}
