@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,6 +150,13 @@ func testListFiltersAndPaging(t *testing.T, e Engine) {
 	}
 	if _, err := s.List(inbox.Query{Cursor: "not-an-id"}); !errors.Is(err, inbox.ErrBadCursor) {
 		t.Errorf("bad cursor: %v", err)
+	}
+	// Case is folded rune by rune as Go folds it: the Kelvin sign is a K.
+	ev := delivery(50, "kelvin")
+	ev.InterviewID = "\u212Aelvin-1"
+	id := mustAccept(t, s, ev).ID
+	if p, err := s.List(inbox.Query{InterviewPrefix: "kELV"}); err != nil || !slices.Equal(pageIDs(p), []string{id}) {
+		t.Errorf("folded prefix: %v, %v; want %s", pageIDs(p), err, id)
 	}
 }
 
@@ -348,6 +356,48 @@ func testEnrichmentAndMarks(t *testing.T, e Engine) {
 		if got, err := s.ReconcileMark("gather"); err != nil || !got.Equal(m) {
 			t.Errorf("mark: %v, %v; want %v", got, err, m)
 		}
+	}
+}
+
+// Nodes logging at once keep one bound per log: the trail's classes
+// and the rejection log hold exactly their bound, and the drops the
+// nodes count add up.
+func testTwoNodesLogBounds(t *testing.T, e Engine) {
+	if !e.Features.MultiNode {
+		t.Skip("not run: Features.MultiNode is false (the engine's store belongs to one process)")
+	}
+	b := Bounds{TrailSearchSize: 5, RejectedLogSize: 7}
+	nodes := []Store{e.OpenBounded(t, b), e.OpenBounded(t, b)}
+	const each = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*each)
+	for n, s := range nodes {
+		wg.Go(func() {
+			for i := range each {
+				errs <- s.LogAccess(inbox.Access{Action: "search", Query: fmt.Sprint(n, "-", i)})
+				s.LogRejection(inbox.Rejection{Kind: "rejected", Source: "koji", Reason: fmt.Sprint(n, "-", i), Status: 401})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dropped uint64
+	for _, s := range nodes {
+		dropped += s.TrailDropped()[inbox.TrailSearch]
+		s.Close() // writes the queued rejections
+	}
+	s := open(t, e)
+	trail, err := s.AccessTrail(0, 100)
+	if err != nil || len(trail) != 5 || dropped != 2*each-5 {
+		t.Errorf("trail: %d entries, %d dropped, %v; want 5 and %d", len(trail), dropped, err, 2*each-5)
+	}
+	if rs, err := s.Rejections(0, 100); err != nil || len(rs) != 7 {
+		t.Errorf("rejection log: %d entries, %v; want 7", len(rs), err)
 	}
 }
 

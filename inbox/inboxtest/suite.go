@@ -100,6 +100,7 @@ var cases = []struct {
 	{"RejectionLogBounded", testRejectionLogBounded},
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},
 	{"ReadFromOtherNode", testReadFromOtherNode},
+	{"TwoNodesLogBounds", testTwoNodesLogBounds},
 }
 
 // open opens a store that the test closes at its end.

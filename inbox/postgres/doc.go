@@ -3,7 +3,10 @@
 // embedded in the binary, applied under an advisory lock) and the accept
 // path: dedup, archive, hash chain and outbox rows written in one
 // transaction per group-committed batch, with the same outcomes as
-// inbox.DB.Accept.
+// inbox.DB.Accept. It also serves the archive's readers (events, bodies,
+// sightings, searches, exports, chain checks), the access trail, the
+// rejection log, enrichment records and reconciliation marks, each as
+// inbox.DB does.
 //
 // It and its test helper pgtest are the only packages that import pgx.
 // It imports inbox for the domain types and must not import gateway,
@@ -18,6 +21,12 @@
 // raced to two nodes yields one event, and both answers name it) and the
 // hash chain is one chain in seq order. The unique index on dedup keys
 // backs this up. All methods are safe for concurrent use.
+//
+// The access trail's classes and the rejection log are bounded across
+// all nodes: each writer locks its log's count row, appends, and trims
+// the oldest entries in the same transaction. TrailDropped and
+// RejectionsDropped count what this node dropped. Verify walks the chain
+// in seq order from the chain_checkpoint row.
 //
 // Text columns cannot hold NUL bytes in PostgreSQL, so a NUL in an
 // event's type, interview id, quarantine reason or dedup key is stored
