@@ -133,11 +133,18 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	}
 	b := r.batch()
 	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, event_id = $3`, int64(head.seq), head.hash, head.id)
+	queued := len(r.obEvent) > 0
+	if queued {
+		b.Queue(notifySQL, db.channel) // wakes every node's dispatcher at COMMIT
+	}
 	if err := r.send(ctx, tx, b); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
+	}
+	if queued {
+		db.signalWake()
 	}
 	return st, nil
 }

@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +36,11 @@ type Options struct {
 	// TrailSearchSize bounds the search class of the access trail, so
 	// searches push out only older searches. Default 100000.
 	TrailSearchSize int
+	// Retention is how long archived events are kept; 0 keeps them
+	// forever. One node at a time prunes (Lead "retention"); see Prune.
+	Retention time.Duration
+	// RetentionInterval is how often retention runs. Default 10m.
+	RetentionInterval time.Duration
 	// Logger receives the engine's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -58,6 +66,9 @@ func (o *Options) setDefaults() {
 	if o.TrailSearchSize <= 0 {
 		o.TrailSearchSize = 100000
 	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = 10 * time.Minute
+	}
 	if o.Logger == nil {
 		l := logrus.New()
 		l.SetOutput(nopWriter{})
@@ -79,6 +90,14 @@ type DB struct {
 	pool *pgxpool.Pool
 	log  logrus.FieldLogger
 
+	// node names this node in the leases it takes; scope is the schema
+	// the engine's tables are in, which its notification channel and
+	// advisory lock keys are derived from, so that deployments sharing
+	// a database in different schemas never meet.
+	node, scope, channel string
+	wake                 chan struct{} // 1-buffered: "the outbox has entries due"
+	leadEvery            time.Duration // how often Lead tries for a lock, and checks it holds
+
 	acceptCh  chan *acceptReq
 	closing   chan struct{} // closed when Close begins
 	stopped   chan struct{} // closed when the writer has returned
@@ -89,11 +108,16 @@ type DB struct {
 	rejectDropped atomic.Uint64
 
 	trailSearch, trailKept trailClass
+
+	ctx    context.Context // ends when Close begins: the background loops' context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the background loops and Lead calls
 }
 
 // Open connects to the database at url (a libpq URL or key=value
 // string), applies any pending schema migrations and starts the
-// group-commit writer.
+// group-commit writer, the listener that feeds Wake and, with
+// Options.Retention, the retention loop.
 func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	opt.setDefaults()
 	pool, err := newPool(ctx, url, opt.MaxConns)
@@ -104,13 +128,23 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
 	}
+	var scope string
+	if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&scope); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
+	}
 	db := &DB{
-		opt:      opt,
-		pool:     pool,
-		log:      opt.Logger.WithField("component", "inbox"),
-		acceptCh: make(chan *acceptReq, 4*opt.MaxBatch),
-		closing:  make(chan struct{}),
-		stopped:  make(chan struct{}),
+		opt:       opt,
+		pool:      pool,
+		log:       opt.Logger.WithField("component", "inbox"),
+		node:      nodeID(),
+		scope:     scope,
+		channel:   channelName(scope),
+		wake:      make(chan struct{}, 1),
+		leadEvery: defaultLeadEvery,
+		acceptCh:  make(chan *acceptReq, 4*opt.MaxBatch),
+		closing:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 
 		rejectCh:      make(chan *inbox.Rejection, 1024),
 		rejectStopped: make(chan struct{}),
@@ -119,8 +153,15 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
 	}
+	db.ctx, db.cancel = context.WithCancel(context.Background())
 	go db.writeLoop()
 	go db.rejectLoop()
+	db.wg.Add(1)
+	go db.listen()
+	if opt.Retention > 0 {
+		db.wg.Add(1)
+		go db.retentionLoop()
+	}
 	return db, nil
 }
 
@@ -144,26 +185,46 @@ func newPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	return pool, nil
 }
 
-// Ready reports whether the database answers.
-func (db *DB) Ready(ctx context.Context) error {
+// readyTimeout bounds Ready's round trip to the database.
+const readyTimeout = 2 * time.Second
+
+// Ready reports whether the database answers, within readyTimeout.
+func (db *DB) Ready() error {
 	select {
 	case <-db.closing:
 		return inbox.ErrClosed
 	default:
 	}
-	return db.pool.Ping(ctx)
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w: %w", inbox.ErrNotDurable, err)
+	}
+	return nil
 }
 
 // Close stops taking deliveries, commits those already queued and the
-// queued rejection log entries, and closes the pool.
+// queued rejection log entries, ends the background loops and every Lead
+// (giving up leadership), and closes the pool.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.closing)
 		<-db.stopped
 		<-db.rejectStopped
+		db.cancel()
+		db.wg.Wait()
 		db.pool.Close()
 	})
 	return nil
+}
+
+// nodeID names this node in leases: host, process and a random part, so
+// two opens in one process are two nodes.
+func nodeID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
 // ParseURL checks that url is a connection string the engine can use,
