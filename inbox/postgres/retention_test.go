@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// acceptAt accepts an event received at at, for destination app, and
+// returns it as stored.
+func acceptAt(t *testing.T, db *DB, at time.Time) *inbox.Event {
+	t.Helper()
+	ev := event(0, fmt.Sprint("key-", at.UnixNano()))
+	ev.ReceivedAt, ev.InterviewID = at, ""
+	if _, err := db.Accept(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// settleAll acks or dead-letters every delivery due, so retention may
+// remove their events.
+func settleAll(t *testing.T, db *DB, dead bool) {
+	t.Helper()
+	due, _ := mustClaim(t, db, time.Now(), map[string]int{"app": 100}, time.Minute)
+	for _, d := range due {
+		var err error
+		if dead {
+			err = db.DeadLetter(d, nil, "gone")
+		} else {
+			err = db.Ack(d, inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now()})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Prune removes the oldest settled events, with what hangs off them, and
+// records the newest removed link as the chain checkpoint, so the events
+// kept still chain on from it; it stops at the first old event with a
+// delivery pending, and removes it once settled.
+func TestPruneKeepsChainVerifiable(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	old := time.Now().Add(-48 * time.Hour)
+	var evs []*inbox.Event
+	for i := range 3 {
+		evs = append(evs, acceptAt(t, db, old.Add(time.Duration(i)*time.Second)))
+	}
+	settleAll(t, db, true)
+	evs = append(evs, acceptAt(t, db, old.Add(time.Minute))) // old, pending
+	evs = append(evs, acceptAt(t, db, time.Now()))           // young
+	cutoff := time.Now().Add(-time.Hour)
+
+	rep, err := db.Prune(cutoff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Removed != 3 || rep.HeldBy != evs[3].ID || rep.Checkpoint != evs[2].Seq {
+		t.Fatalf("first pass: %+v, want 3 removed, held by %s, checkpoint %d", rep, evs[3].ID, evs[2].Seq)
+	}
+	seq, hash, err := db.Checkpoint()
+	if err != nil || seq != evs[2].Seq || hash != evs[2].Hash {
+		t.Fatalf("checkpoint: %d %s, %v; want %d %s", seq, hash, err, evs[2].Seq, evs[2].Hash)
+	}
+	var id string
+	if err := db.pool.QueryRow(context.Background(), `SELECT event_id FROM chain_checkpoint`).Scan(&id); err != nil || id != evs[2].ID {
+		t.Fatalf("checkpoint event: %q, %v", id, err)
+	}
+	if dls, err := db.DeadLetters(inbox.DeadLetterFilter{}); err != nil || len(dls) != 0 {
+		t.Fatalf("dead letters of removed events: %+v, %v", dls, err)
+	}
+	if st := mustDeliveries(t, db, evs[0].ID); len(st) != 0 {
+		t.Fatalf("delivery states of a removed event: %+v", st)
+	}
+	if _, err := db.EventWithBody(evs[0].ID); err == nil {
+		t.Fatal("removed event still readable")
+	}
+	if first := firstKept(t, db); first.PrevHash != hash {
+		t.Fatalf("first kept event links to %s, not to the checkpoint %s", first.PrevHash, hash)
+	}
+
+	settleAll(t, db, false)
+	rep, err = db.Prune(cutoff)
+	if err != nil || rep.Removed != 1 || rep.HeldBy != "" || rep.Checkpoint != evs[3].Seq {
+		t.Fatalf("second pass: %+v, %v", rep, err)
+	}
+	if first := firstKept(t, db); first.ID != evs[4].ID || first.PrevHash != evs[3].Hash {
+		t.Fatalf("kept: %s after %s, want %s after the checkpoint", first.ID, first.PrevHash, evs[4].ID)
+	}
+}
+
+func firstKept(t *testing.T, db *DB) *inbox.Event {
+	t.Helper()
+	var id string
+	if err := db.pool.QueryRow(context.Background(), `SELECT id FROM events ORDER BY seq LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := db.EventWithBody(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// With Options.Retention a node prunes on its own, under Lead.
+func TestRetentionLoop(t *testing.T) {
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	ev := acceptAt(t, db, time.Now().Add(-48*time.Hour))
+	settleAll(t, db, false)
+	pruner := mustOpen(t, url, Options{Retention: time.Hour})
+	waitFor(t, "retention to remove the old event", func() bool {
+		seq, _, err := pruner.Checkpoint()
+		return err == nil && seq == ev.Seq
+	})
+}
