@@ -8,6 +8,11 @@
 // rejection log, enrichment records and reconciliation marks, each as
 // inbox.DB does.
 //
+// It also owns forwarding's side of the store (inbox.Outbox): the outbox
+// that every node claims from, delivery states and history, dead letters
+// and replays; leadership (Lead), by which one node at a time runs a
+// singleton job such as retention; and retention itself (Prune).
+//
 // It and its test helper pgtest are the only packages that import pgx.
 // It imports inbox for the domain types and must not import gateway,
 // forward or cmd.
@@ -27,6 +32,31 @@
 // the oldest entries in the same transaction. TrailDropped and
 // RejectionsDropped count what this node dropped. Verify walks the chain
 // in seq order from the chain_checkpoint row.
+//
+// Claim leases outbox rows to the node that claims them (lease_owner,
+// lease_until) with FOR UPDATE SKIP LOCKED, so nodes claiming at once
+// never get the same row while its lease holds, and a node that died
+// mid-attempt loses its claims when their leases pass. Leases are judged
+// by the time each node passes to Claim, not the server's clock: nodes
+// must keep their clocks in sync (NTP). A delivery may still go out
+// twice (a node that outlives its lease, or dies after sending but
+// before settling): forwarding is at least once. The deliveries of one
+// interview to one destination go one at a time, in seq order, whichever
+// nodes claim them.
+//
+// Every transaction that makes outbox rows due sends a notification on a
+// channel named after the schema (LISTEN/NOTIFY), delivered at COMMIT,
+// and each node listens on a connection of its own that reconnects, so
+// Wake fires on every node. Lead holds a session-level advisory lock,
+// keyed by the schema and the job's name, on a connection of its own: if
+// that connection dies the server releases the lock and another node
+// takes over. Retention removes a prefix of the chain in seq order and
+// records the newest removed link in chain_checkpoint in the same
+// transaction; an event's dedup keys, sightings, delivery states,
+// history and dead letters go with it (ON DELETE CASCADE).
+//
+// Backups are PostgreSQL's business (pg_dump, or physical backups):
+// Backup and FreeBytes return errors wrapping inbox.ErrUnsupported.
 //
 // Text columns cannot hold NUL bytes in PostgreSQL, so a NUL in an
 // event's type, interview id, quarantine reason or dedup key is stored

@@ -283,6 +283,35 @@ func TestWakeAcrossNodes(t *testing.T) {
 	waitWake("a replay on node a")
 }
 
+// The listener connects again after losing its connection, and wakes
+// its node once it has: notifications sent meanwhile are lost.
+func TestWakeAfterListenerLost(t *testing.T) {
+	url := testURL(t)
+	a, b := mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	select {
+	case <-b.Wake(): // its listener is listening
+	case <-t.Context().Done():
+		t.Fatal("node b's listener never connected")
+	}
+	var killed int
+	err := connect(t, url).QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query = $1`, "LISTEN "+`"`+b.channel+`"`).Scan(&killed)
+	if err != nil || killed != 2 {
+		t.Fatalf("killed %d listeners, want both nodes': %v", killed, err)
+	}
+	select {
+	case <-b.Wake():
+	case <-t.Context().Done():
+		t.Fatal("node b's listener never connected again")
+	}
+	queueEvent(t, a, "", "app")
+	select {
+	case <-b.Wake():
+	case <-t.Context().Done():
+		t.Fatal("node b not woken by an accept after its listener came back")
+	}
+}
+
 // drain takes a pending signal, if any, off db's Wake: what was sent
 // before it is not what the caller waits for.
 func drain(db *DB) {

@@ -43,7 +43,7 @@ func (db *DB) Retry(d inbox.Delivery, next time.Time, a *inbox.Attempt) error {
 			d.Attempts++
 			d.Total++
 			d.Failures++
-			last = attemptError(&cp)
+			last = noNUL(attemptError(&cp))
 			if err := recordAttempt(ctx, tx, d.EventID, d.Destination, cp); err != nil {
 				return err
 			}

@@ -45,7 +45,9 @@ CREATE INDEX dead_letters_at ON dead_letters (at);
 -- updated_at is when a pending delivery last changed (a retry); NULL
 -- until then, when its due_at, set at queueing, says the same.
 ALTER TABLE outbox ADD COLUMN updated_at timestamptz;
--- Claim finds when the next lease runs out through this index.
+-- Claim reads each destination's rows in due order, and finds when the
+-- next lease runs out, through these.
+CREATE INDEX outbox_claim ON outbox (destination, due_at, seq);
 CREATE INDEX outbox_lease_until ON outbox (lease_until) WHERE lease_until IS NOT NULL;
 
 -- chain_checkpoint is the newest link retention removed (seq, hash and
