@@ -335,3 +335,38 @@ func TestOutboxStats(t *testing.T) {
 		t.Fatalf("stats: %+v", st)
 	}
 }
+
+// ReplayDead queues again the dead letters its filter selects, up to its
+// limit, and leaves the others.
+func TestReplayDead(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	for range 3 {
+		queueEvent(t, db, "", "app", "crm")
+	}
+	now := time.Now()
+	due, _ := mustClaim(t, db, now, map[string]int{"app": 10, "crm": 10}, time.Minute)
+	for _, d := range due {
+		if err := db.DeadLetter(d, nil, "gone"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := time.Now()
+	if dls, err := db.DeadLetters(inbox.DeadLetterFilter{Until: now}); err != nil || len(dls) != 0 {
+		t.Fatalf("dead letters before any was made: %+v, %v", dls, err)
+	}
+	if dls, err := db.DeadLetters(inbox.DeadLetterFilter{Source: "other"}); err != nil || len(dls) != 0 {
+		t.Fatalf("dead letters of another source: %+v, %v", dls, err)
+	}
+	n, err := db.ReplayDead(inbox.DeadLetterFilter{Destination: "crm", Limit: 2}, inbox.ReplayRequest{By: "fp"})
+	if err != nil || n != 2 {
+		t.Fatalf("replay dead: %d, %v", n, err)
+	}
+	left, err := db.DeadLetters(inbox.DeadLetterFilter{Until: after.Add(time.Second)})
+	if err != nil || len(left) != 4 {
+		t.Fatalf("dead letters left: %d, %v; want 3 app and 1 crm", len(left), err)
+	}
+	requeued, _ := mustClaim(t, db, time.Now(), map[string]int{"app": 10, "crm": 10}, time.Minute)
+	if len(requeued) != 2 || requeued[0].Destination != "crm" || requeued[1].Destination != "crm" {
+		t.Fatalf("claimed after replay: %v", ids(requeued))
+	}
+}
