@@ -184,10 +184,11 @@ func deliveriesSettled(txn *badger.Txn, id string) (bool, error) {
 }
 
 // removeEvent stages the deletion of e and everything hanging off it:
-// its delivery states, delivery history and dead letters go with it (a
-// dead letter whose payload is gone could not be replayed anyway).
+// its delivery states, delivery history, dead letters and enrichment
+// record go with it (a dead letter whose payload is gone could not be
+// replayed anyway).
 func removeEvent(txn *badger.Txn, e *Event) error {
-	keys := append(indexKeys(e), eventKey(e.ID), bodyKey(e.ID), sightingsKey(e.ID))
+	keys := append(indexKeys(e), eventKey(e.ID), bodyKey(e.ID), sightingsKey(e.ID), []byte(pfxEnrichment+e.ID))
 	keys = append(keys, legacyIndexKeys(e)...)
 	for _, p := range []string{pfxDelivery, pfxAttempt, pfxDead} {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p + e.ID + "/")})

@@ -72,6 +72,10 @@ ORDER BY seq LIMIT 1`, int64(cp.seq), int64(links[len(links)-1].seq)).Scan(&held
 			}
 		}
 		last := links[len(links)-1]
+		if _, err := tx.Exec(ctx, `DELETE FROM enrichments WHERE event_id IN (SELECT id FROM events WHERE seq > $1 AND seq <= $2)`,
+			int64(cp.seq), int64(last.seq)); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE seq > $1 AND seq <= $2`, int64(cp.seq), int64(last.seq)); err != nil {
 			return err
 		}

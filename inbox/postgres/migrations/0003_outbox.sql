@@ -50,12 +50,3 @@ ALTER TABLE outbox ADD COLUMN updated_at timestamptz;
 CREATE INDEX outbox_claim ON outbox (destination, due_at, seq);
 CREATE INDEX outbox_lease_until ON outbox (lease_until) WHERE lease_until IS NOT NULL;
 
--- chain_checkpoint is the newest link retention removed (seq, hash and
--- id of that event): verification starts from it. No row means nothing
--- was ever removed.
-CREATE TABLE IF NOT EXISTS chain_checkpoint (
-    one      boolean PRIMARY KEY DEFAULT true CHECK (one),
-    seq      bigint NOT NULL,
-    hash     text NOT NULL,
-    event_id text NOT NULL
-);
