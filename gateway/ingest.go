@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -96,8 +97,9 @@ func (s *Server) cut(r *http.Request, src *source) outcome {
 	if s.refusalLog.Allow() {
 		ingestLogger(r, src).Warn("upload cut before its body arrived: the in-flight budget was needed for whole deliveries")
 	}
+	_, message := answers.Answer(errUploadCut)
 	return outcome{status: http.StatusServiceUnavailable, retryAfter: "5", result: ResultUnavailable, src: src,
-		answer: map[string]string{"error": publicMessage(http.StatusServiceUnavailable, errUploadCut), "request_id": requestID(r)}}
+		answer: map[string]string{"error": message, "request_id": httpserve.RequestID(r)}}
 }
 
 // bodyError classifies a failed body read: too large, no room, or a
@@ -110,7 +112,7 @@ func bodyError(err error) error {
 	case errors.Is(err, errBudgetFull), errors.Is(err, errUploadCut):
 		return err
 	default:
-		return fmt.Errorf("%w: reading body: %w", ErrBadRequest, err)
+		return fmt.Errorf("%w: reading body: %w", httpserve.ErrBadRequest, err)
 	}
 }
 
@@ -121,7 +123,7 @@ func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox
 	sum := bodyHash(body)
 	ev := &inbox.Event{
 		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
-		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: requestID(r),
+		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: httpserve.RequestID(r),
 		Headers: keptForArchive(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
 		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
 	}
@@ -145,7 +147,7 @@ func (s *Server) refuse(r *http.Request, src *source, body []byte, now time.Time
 	control := src.def.ControlWithoutSignature != nil && src.def.ControlWithoutSignature(body)
 	rej := inbox.Rejection{
 		At: now.UTC(), Kind: "rejected", Source: src.Name, Reason: verr.Error(),
-		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: requestID(r),
+		Status: http.StatusUnauthorized, RemoteAddr: s.clientIP(r), RequestID: httpserve.RequestID(r),
 		Headers: keepHeaders(r.Header, src.def.SignatureHeaders), BodySHA256: bodyHash(body), BodySize: len(body),
 	}
 	if control {
@@ -162,7 +164,7 @@ func (s *Server) refuse(r *http.Request, src *source, body []byte, now time.Time
 			ingestLogger(r, src).WithField("reason", verr.Error()).Info("control request answered 200; not archived")
 		}
 		return outcome{status: http.StatusOK, result: ResultControl, src: src,
-			answer: map[string]any{"control": true, "request_id": requestID(r)}}
+			answer: map[string]any{"control": true, "request_id": httpserve.RequestID(r)}}
 	}
 	if logIt {
 		ingestLogger(r, src).WithField("reason", verr.Error()).Warn("delivery refused")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
 	"golang.org/x/time/rate"
 )
@@ -107,7 +108,7 @@ func (s *Server) SetTrustedProxies(list []string) error {
 // the right-most address that is not itself a trusted proxy: everything
 // left of it could have been written by the client.
 func ClientAddr(r *http.Request, trusted []netip.Prefix) (netip.Addr, error) {
-	peer, err := netip.ParseAddr(remoteIP(r))
+	peer, err := netip.ParseAddr(httpserve.RemoteIP(r))
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("peer address %q: %w", r.RemoteAddr, err)
 	}
@@ -135,7 +136,7 @@ func (s *Server) clientIP(r *http.Request) string {
 	if a, err := ClientAddr(r, *s.trusted.Load()); err == nil {
 		return a.String()
 	}
-	return remoteIP(r)
+	return httpserve.RemoteIP(r)
 }
 
 // forwardedFor lists every X-Forwarded-For hop, left to right, across
@@ -177,7 +178,7 @@ func (s *Server) admit(r *http.Request, src *source) (outcome, bool) {
 	res := g.limiter.ReserveN(now, 1)
 	if delay := res.DelayFrom(now); delay > 0 {
 		res.CancelAt(now)
-		o := s.refuseIngress(r, src, "rate limited", ResultRateLimited, ErrRateLimited)
+		o := s.refuseIngress(r, src, "rate limited", ResultRateLimited, httpserve.ErrRateLimited)
 		o.retryAfter = strconv.Itoa(int(math.Ceil(delay.Seconds())))
 		return o, false
 	}
@@ -191,7 +192,7 @@ func (s *Server) refuseIngress(r *http.Request, src *source, reason, result stri
 	if s.journal != nil {
 		s.journal.LogRejection(inbox.Rejection{
 			At: s.cfg.Now().UTC(), Kind: "rejected", Source: src.Name, Reason: reason, Status: o.status,
-			RemoteAddr: s.clientIP(r), RequestID: requestID(r), Headers: keepHeaders(r.Header, nil), // the journal bounds them
+			RemoteAddr: s.clientIP(r), RequestID: httpserve.RequestID(r), Headers: keepHeaders(r.Header, nil), // the journal bounds them
 		})
 	}
 	if s.refusalLog.Allow() { // sampled: a flood must not flood the log

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 )
@@ -74,16 +75,10 @@ func (s *Server) serveIngest(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(o.report(time.Since(start)))
 	}
-	// writeJSON sets Content-Length, so this flush does not turn the
+	// WriteJSON sets Content-Length, so this flush does not turn the
 	// answer chunked.
 	_ = http.NewResponseController(w).Flush()
-	st := stateOf(r)
-	if st == nil {
-		return
-	}
-	f := st.accessFields(r, start, o.status, n)
-	o.addFields(f)
-	st.log.WithFields(f).Info("request")
+	httpserve.LogAccess(r, start, o.status, n, o.addFields)
 }
 
 // answer writes o's answer and returns the bytes written.
@@ -94,7 +89,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, o outcome) int {
 	if o.err != nil {
 		return writeErrorTo(w, r, ingestLogger(r, o.src), o.err)
 	}
-	return writeJSON(w, o.status, o.answer)
+	return httpserve.WriteJSON(w, o.status, o.answer)
 }
 
 // report is o as Config.Observe hears it. Labels come from the source
@@ -125,7 +120,7 @@ func (o outcome) addFields(f logrus.Fields) {
 // ingestLogger is r's logger with the ingest source, when there is one.
 // It is built on each call: only warnings and errors need it.
 func ingestLogger(r *http.Request, src *source) logrus.FieldLogger {
-	l := loggerFrom(r)
+	l := httpserve.LoggerFrom(r)
 	if src != nil {
 		l = l.WithField(fieldSource, src.Name)
 	}

@@ -3,12 +3,12 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
+	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/time/rate"
@@ -131,14 +131,15 @@ type Server struct {
 	// refusalLog samples log lines about refused requests.
 	refusalLog *rate.Limiter
 	hostile    hostileCounters
-	listener
+	srv        *http.Server
+	ln         *httpserve.Listener
 }
 
 // New validates cfg and builds a Server; Open binds it.
 func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Server, error) {
 	cfg.setDefaults()
 	if log == nil {
-		log = discardLogger()
+		log = httpserve.DiscardLogger()
 	}
 	s := &Server{cfg: cfg, store: store, journal: journal, log: log.WithField("component", "gateway"),
 		bodies: newBudget(cfg.MaxInflightBytes), refusalLog: rate.NewLimiter(10, 50)}
@@ -149,7 +150,6 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	s.listener = listener{addr: cfg.Listen, grace: cfg.ShutdownTimeout, log: s.log, wrap: s.limitConns}
 	s.srv = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -157,11 +157,22 @@ func New(cfg Config, store Store, journal Journal, log logrus.FieldLogger) (*Ser
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
-		ErrorLog:          newStdLogger(s.log),
+		ErrorLog:          httpserve.ErrorLog(s.log),
 		TLSConfig:         tlsConfig,
 	}
+	s.ln = httpserve.NewListener(s.srv, cfg.Listen, cfg.ShutdownTimeout, s.log, s.limitConns)
 	return s, nil
 }
+
+// Open binds the listener (":0" picks a free port; see Addr).
+func (s *Server) Open() error { return s.ln.Open() }
+
+// Addr is the bound address, after Open.
+func (s *Server) Addr() string { return s.ln.Addr() }
+
+// Serve answers requests until ctx ends, then stops taking new ones and
+// waits up to Config.ShutdownTimeout for in-flight requests to finish.
+func (s *Server) Serve(ctx context.Context) error { return s.ln.Serve(ctx) }
 
 // SetSources swaps the source table atomically: requests already verifying
 // finish with the table they started with.
@@ -192,12 +203,6 @@ func (s *Server) SetSources(srcs []Source) error {
 func (s *Server) source(name string) (*source, bool) {
 	src, ok := (*s.sources.Load())[name]
 	return src, ok
-}
-
-func discardLogger() logrus.FieldLogger {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	return l
 }
 
 // Handler is the ingest listener's HTTP handler, for tests and embedding.

@@ -108,7 +108,7 @@ func (r *Registry) histogram(name, help string, buckets []float64, labels ...str
 }
 
 // Handler serves the registry in the Prometheus text format; mount it as
-// gateway.AdminConfig.Metrics.
+// admin.Config.Metrics.
 func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
@@ -51,7 +52,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adm, err := gateway.NewAdmin(gateway.AdminConfig{Listen: "127.0.0.1:0", AdminTokens: []string{"a"}, Metrics: reg.Handler()}, db, nil)
+	adm, err := admin.New(admin.Config{Listen: "127.0.0.1:0", AdminTokens: []string{"a"}, Metrics: reg.Handler()}, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

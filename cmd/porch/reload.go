@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"syscall"
 
-	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/admin"
 	"github.com/sirupsen/logrus"
 )
 
@@ -118,8 +118,8 @@ func (m *Main) claimedKeys() map[string]bool {
 
 // Reload re-reads m.ConfigPath and applies it. A config that does not
 // load or validate is refused with an error wrapping
-// gateway.ErrInvalidConfig, and the running config keeps serving.
-func (m *Main) Reload(ctx context.Context) (gateway.ReloadResult, error) {
+// admin.ErrInvalidConfig, and the running config keeps serving.
+func (m *Main) Reload(ctx context.Context) (admin.ReloadResult, error) {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
 	res, err := m.reload()
@@ -134,29 +134,29 @@ func (m *Main) Reload(ctx context.Context) (gateway.ReloadResult, error) {
 	return res, nil
 }
 
-func (m *Main) reload() (gateway.ReloadResult, error) {
+func (m *Main) reload() (admin.ReloadResult, error) {
 	if m.ConfigPath == "" {
-		return gateway.ReloadResult{}, fmt.Errorf("%w: no config file to reload", gateway.ErrInvalidConfig)
+		return admin.ReloadResult{}, fmt.Errorf("%w: no config file to reload", admin.ErrInvalidConfig)
 	}
 	next, err := LoadConfig(m.ConfigPath)
 	if err != nil {
-		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)
 	}
 	keys, merged := restartRequired(m.Config, next, m.claimedKeys())
 	if err := merged.replayWindowErrors(); err != nil {
-		return gateway.ReloadResult{}, fmt.Errorf("%w: %w (dedup.window changes only on restart)", gateway.ErrInvalidConfig, err)
+		return admin.ReloadResult{}, fmt.Errorf("%w: %w (dedup.window changes only on restart)", admin.ErrInvalidConfig, err)
 	}
 	if err := merged.DevSecretsError(); err != nil && !m.AllowDevSecrets {
-		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)
 	}
 	if err := m.apply(merged); err != nil {
 		if rerr := m.apply(m.Config); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))
 		}
-		return gateway.ReloadResult{}, fmt.Errorf("%w: %w", gateway.ErrInvalidConfig, err)
+		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)
 	}
 	m.Config = merged
-	return gateway.ReloadResult{RestartRequired: keys}, nil
+	return admin.ReloadResult{RestartRequired: keys}, nil
 }
 
 // apply swaps every live setting to cfg's values.

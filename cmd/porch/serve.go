@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
@@ -97,7 +98,7 @@ type Main struct {
 
 	DB        *inbox.DB
 	Gateway   *gateway.Server
-	Admin     *gateway.Admin
+	Admin     *admin.Server
 	Forwarder *forward.Dispatcher
 	// Enricher is nil when no source has an enrich block; it runs in the
 	// forwarder's Prepare step.
@@ -154,7 +155,7 @@ func (m *Main) Open() (err error) {
 	if m.Gateway, err = gateway.New(m.gatewayConfig(), m.DB, m.DB, m.Log); err != nil {
 		return err
 	}
-	if m.Admin, err = gateway.NewAdmin(m.adminConfig(), m.DB, m.Log); err != nil {
+	if m.Admin, err = admin.New(m.adminConfig(), m.DB, m.Log); err != nil {
 		return err
 	}
 	if err = m.Gateway.Open(); err != nil {
@@ -206,9 +207,9 @@ func (m *Main) gatewayConfig() gateway.Config {
 	}
 }
 
-func (m *Main) adminConfig() gateway.AdminConfig {
+func (m *Main) adminConfig() admin.Config {
 	c := m.Config
-	return gateway.AdminConfig{
+	return admin.Config{
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout, ReadRate: adminRate(c.Auth.RateLimit.RPS), ReadBurst: c.Auth.RateLimit.Burst,
 		DetailExtras: map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},

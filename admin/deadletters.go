@@ -1,0 +1,118 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/porchgw/porch/httpserve"
+	"github.com/porchgw/porch/inbox"
+)
+
+// deadLetterRoutes list dead letters and replay them in bulk.
+type deadLetterRoutes struct {
+	base
+	store DeadLetterStore
+}
+
+// deadFilter reads the dead-letter filters from v.
+func deadFilter(v url.Values) (inbox.DeadLetterFilter, error) {
+	f := inbox.DeadLetterFilter{
+		Destination: strings.TrimSpace(v.Get("destination")),
+		Source:      strings.TrimSpace(v.Get("source")),
+		Type:        strings.TrimSpace(v.Get("event")),
+	}
+	var err error
+	if f.Since, f.Until, f.Limit, err = parseRange(v); err != nil {
+		return f, err
+	}
+	if f.Type != "" {
+		if _, err := path.Match(f.Type, ""); err != nil {
+			return f, fmt.Errorf("%w: event: %q is not a valid glob", ErrInvalidQuery, f.Type)
+		}
+	}
+	return f, nil
+}
+
+// handleDeadLetters is GET /api/v1/deadletters (auditor): the dead
+// letters the filters select, oldest event first, up to limit (default
+// 100).
+func (h deadLetterRoutes) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
+	f, err := deadFilter(r.URL.Query())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	list, err := h.store.DeadLetters(f)
+	if err == nil {
+		err = h.audit(r, "deadletters", nil, describeDead(r.URL.Query()), len(list))
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []inbox.DeadLetter{}
+	}
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"deadletters": list, "count": len(list)})
+}
+
+// handleReplayDead is POST /api/v1/deadletters/replay (admin): replays
+// every dead letter the body's filters select. An empty filter replays
+// them all, which is what an operator wants after fixing a destination.
+func (h deadLetterRoutes) handleReplayDead(w http.ResponseWriter, r *http.Request) {
+	b, err := readReplayBody(r)
+	var f inbox.DeadLetterFilter
+	if err == nil {
+		f, err = deadFilter(b.filters())
+	}
+	if err == nil {
+		err = h.audit(r, "replay", nil, replayTrail(b), 0)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	n, err := h.store.ReplayDead(f, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	httpserve.LoggerFrom(r).WithField("queued", n).Info("bulk replay requested")
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"queued": n})
+}
+
+// describeDead is a dead-letter query's filters as trail text.
+func describeDead(v url.Values) string {
+	out := url.Values{}
+	for _, k := range []string{"destination", "source", "event", "since", "until", "limit"} {
+		if s := v.Get(k); s != "" {
+			out.Set(k, s)
+		}
+	}
+	return out.Encode()
+}
+
+type deadLettersPage struct {
+	Rows      []inbox.DeadLetter
+	CanReplay bool
+}
+
+// pageDeadLetters is GET /ui/deadletters: up to 500 dead letters, oldest
+// event first, with replay buttons for admins.
+func (h deadLetterRoutes) pageDeadLetters(w http.ResponseWriter, r *http.Request) {
+	rows, err := h.store.DeadLetters(inbox.DeadLetterFilter{Limit: 500})
+	if err == nil {
+		err = h.audit(r, "deadletters", nil, "limit=500", len(rows))
+	}
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "deadletters", "Dead letters", deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin})
+}

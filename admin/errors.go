@@ -1,0 +1,51 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/porchgw/porch/httpserve"
+	"github.com/porchgw/porch/inbox"
+)
+
+// Errors the admin listener answers, beside httpserve's.
+var (
+	ErrUnauthenticated = errors.New("authentication required")
+	ErrForbidden       = errors.New("forbidden")
+	// ErrCSRF refuses a browser-authenticated state change without this
+	// listener's CSRF token or from another origin.
+	ErrCSRF = errors.New("forbidden: missing or invalid CSRF token, or cross-origin request")
+	// ErrInvalidQuery marks a bad request whose message, built by porch
+	// from the caller's own query, is safe and useful to show in full.
+	ErrInvalidQuery = fmt.Errorf("%w: invalid query", httpserve.ErrBadRequest)
+	// ErrInvalidConfig refuses a reload; its message names YAML keys, never values.
+	ErrInvalidConfig = errors.New("invalid config")
+)
+
+// answers is the one place that maps the admin listener's errors to
+// statuses and to what a client may read.
+var answers = httpserve.Rules{
+	{Err: ErrUnauthenticated, Status: http.StatusUnauthorized},
+	{Err: ErrForbidden, Status: http.StatusForbidden},
+	{Err: ErrCSRF, Status: http.StatusForbidden},
+	httpserve.RuleRateLimited,
+	{Err: ErrInvalidConfig, Status: http.StatusUnprocessableEntity, Verbatim: true},
+	httpserve.RuleRouteNotFound,
+	{Err: inbox.ErrNotFound, Status: http.StatusNotFound},
+	{Err: inbox.ErrNotForwardable, Status: http.StatusConflict},
+	httpserve.RuleMethodNotAllowed,
+	{Err: ErrInvalidQuery, Status: http.StatusBadRequest, Verbatim: true},
+	httpserve.RuleBadRequest,
+	{Err: inbox.ErrNotDurable, Status: http.StatusServiceUnavailable},
+	{Err: inbox.ErrClosed, Status: http.StatusServiceUnavailable},
+}
+
+// writeError answers err as JSON with the request id. A 401 names the
+// realm, so that a browser asks for the token.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if answers.Status(err) == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="porch archive", charset="UTF-8"`)
+	}
+	answers.Write(w, r, err)
+}

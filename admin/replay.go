@@ -1,0 +1,171 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/porchgw/porch/httpserve"
+	"github.com/porchgw/porch/inbox"
+)
+
+// The forwarding admin API: dead letters and replay.
+//
+//	POST /api/v1/events/{id}/replay     {"destination": "", "reason": "..."}
+//	GET  /api/v1/deadletters            ?destination=&source=&event=&since=&until=&limit=
+//	POST /api/v1/deadletters/replay     {"destination": "", "source": "", "event": "",
+//	                                     "since": "", "until": "", "limit": 0, "reason": "..."}
+//
+// A replay keeps the event id (so the app's idempotency key holds) and is
+// recorded in the event's delivery history with the caller's token
+// fingerprint and the reason given, which is required.
+
+// replayRoutes replay one event, from the API or its page.
+type replayRoutes struct {
+	base
+	events   EventReader // the API answers 404 for an unknown id
+	replayer Replayer
+}
+
+// maxReplayBody bounds a replay request's JSON body.
+const maxReplayBody = 16 << 10
+
+// maxReason bounds the reason recorded with a replay.
+const maxReason = 500
+
+// replayBody is the JSON body of both replay routes; the bulk route reads
+// the filter fields too.
+type replayBody struct {
+	Destination string `json:"destination"`
+	Reason      string `json:"reason"`
+	Source      string `json:"source"`
+	Event       string `json:"event"`
+	Since       string `json:"since"`
+	Until       string `json:"until"`
+	Limit       int    `json:"limit"`
+}
+
+// readReplayBody decodes the body (which may be empty) and checks the
+// reason. Unknown fields are refused so a typo in a filter does not
+// silently widen a bulk replay.
+func readReplayBody(r *http.Request) (replayBody, error) {
+	var b replayBody
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxReplayBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil && !errors.Is(err, io.EOF) {
+		return b, fmt.Errorf("%w: body must be a JSON object with destination, reason and filter fields: %v", ErrInvalidQuery, jsonProblem(err))
+	}
+	if dec.More() {
+		return b, fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
+	}
+	b.Reason = strings.TrimSpace(b.Reason)
+	switch {
+	case b.Reason == "":
+		return b, fmt.Errorf("%w: reason is required: say why this is replayed", ErrInvalidQuery)
+	case len(b.Reason) > maxReason:
+		return b, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)
+	}
+	return b, nil
+}
+
+// jsonProblem describes a decode error without echoing the body.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return "not a JSON object"
+		}
+		kind := "string"
+		if te.Field == "limit" {
+			kind = "number"
+		}
+		return fmt.Sprintf("%s must be a %s", te.Field, kind)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated"
+	}
+	return "not JSON"
+}
+
+// handleReplay is POST /api/v1/events/{id}/replay (admin).
+func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
+	id := eventIDVar(r)
+	b, err := readReplayBody(r)
+	if err == nil && (b.Source != "" || b.Event != "" || b.Since != "" || b.Until != "" || b.Limit != 0) {
+		err = fmt.Errorf("%w: only destination and reason apply to one event", ErrInvalidQuery)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if _, err := h.events.Event(id); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := h.audit(r, "replay", []string{id}, replayTrail(b), 0); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	queued, err := h.replayer.Replay(id, b.Destination, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if queued == nil {
+		queued = []string{}
+	}
+	httpserve.LoggerFrom(r).WithField("event_id", id).WithField("queued", len(queued)).Info("replay requested")
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"event_id": id, "queued": queued})
+}
+
+// pageReplay is POST /ui/events/{id}/replay (admins, CSRF-checked by
+// csrfGuard), with an optional form field destination: the same store
+// call as the replay API, then back to the event page.
+func (h replayRoutes) pageReplay(w http.ResponseWriter, r *http.Request) {
+	id := eventIDVar(r)
+	dest := r.PostFormValue("destination")
+	err := h.audit(r, "replay", []string{id}, dest, 0)
+	var queued []string
+	if err == nil {
+		queued, err = h.replayer.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages"})
+	}
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ui/events/"+id+"?replayed="+strconv.Itoa(len(queued)), http.StatusSeeOther)
+}
+
+// filters are the body's dead-letter filters as the query parameters
+// GET /api/v1/deadletters takes, so both routes read them alike.
+func (b replayBody) filters() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"destination": b.Destination, "source": b.Source, "event": b.Event, "since": b.Since, "until": b.Until} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if b.Limit != 0 {
+		v.Set("limit", strconv.Itoa(b.Limit))
+	}
+	return v
+}
+
+// replayTrail is a replay's filters and reason as access-trail text.
+func replayTrail(b replayBody) string {
+	v := b.filters()
+	if b.Reason != "" {
+		v.Set("reason", b.Reason)
+	}
+	return v.Encode()
+}
