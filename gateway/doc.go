@@ -13,6 +13,9 @@
 // and one client address holds a bounded number of connections
 // (connlimit.go).
 //
-// Package gateway must not import forward or badger; its only shared
-// vocabulary with the rest of porch is the inbox types.
+// The admin listener is package admin; the HTTP plumbing both listeners
+// share (binding, shutdown, request ids, JSON errors) is package httpserve.
+//
+// Package gateway must not import admin, forward or badger; its only
+// shared vocabulary with the rest of porch is the inbox types.
 package gateway

@@ -16,8 +16,8 @@ import (
 type outcome struct {
 	status     int
 	answer     any    // the JSON body, unless err is set
-	err        error  // a refusal, answered by writeError's rules
-	retryAfter string // Retry-After of a 429 (writeError sets the 503 one)
+	err        error  // a refusal, answered by the rules in httperror.go
+	retryAfter string // Retry-After of a 429 (httpserve sets the 503 one)
 	result     string // one of the Result constants
 	src        *source
 	ev         *inbox.Event // authentic deliveries only
