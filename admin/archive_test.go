@@ -257,3 +257,7 @@ func TestAdminPagesCarrySecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// Every store engine serves the admin listener: the union its handlers
+// use is a subset of inbox.Store.
+var _ admin.Archive = inbox.Store(nil)
