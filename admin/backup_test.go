@@ -3,8 +3,10 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -88,5 +90,17 @@ func TestAdminReloadRoute(t *testing.T) {
 	}
 	if code, _ := opsCall(t, http.MethodGet, base+"/api/v1/reload", "adm"); code != http.StatusMethodNotAllowed {
 		t.Fatalf("GET reload = %d, want 405", code)
+	}
+}
+
+// A store whose backups are made by other tools (PostgreSQL) answers 501
+// with its message, which names them.
+func TestAdminBackupLeftToOtherTools(t *testing.T) {
+	base := startOpsAdmin(t, admin.Config{Backup: func(io.Writer) error {
+		return fmt.Errorf("backup: %w: %w", errors.New("back up the database with pg_dump"), inbox.ErrUnsupported)
+	}})
+	status, body := opsCall(t, http.MethodGet, base+"/api/v1/backup", "adm")
+	if status != http.StatusNotImplemented || !strings.Contains(body, "pg_dump") {
+		t.Fatalf("got %d %s, want 501 naming pg_dump", status, body)
 	}
 }

@@ -39,6 +39,9 @@ var answers = httpserve.Rules{
 	httpserve.RuleBadRequest,
 	{Err: inbox.ErrNotDurable, Status: http.StatusServiceUnavailable},
 	{Err: inbox.ErrClosed, Status: http.StatusServiceUnavailable},
+	// What the store engine leaves to other tools (a PostgreSQL backup):
+	// its message says which.
+	{Err: inbox.ErrUnsupported, Status: http.StatusNotImplemented, Verbatim: true},
 }
 
 // writeError answers err as JSON with the request id. A 401 names the
