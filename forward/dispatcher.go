@@ -14,10 +14,17 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Source is where the Dispatcher finds work: due outbox entries, a
-// wake-up signal when new ones are committed, and the archived events.
+// Source is where the Dispatcher finds work: it claims due outbox
+// entries, gives back the claims of attempts it did not make, waits for
+// new entries, and reads the archived events. *inbox.DB implements it
+// (the contract is inbox.Outbox).
 type Source interface {
-	Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*inbox.Delivery) bool) ([]inbox.Delivery, time.Time, error)
+	// Claim returns due entries that may start, at most want[dest] per
+	// destination, each the head of its interview for its destination,
+	// and claims them for lease.
+	Claim(now time.Time, want map[string]int, lease time.Duration) ([]inbox.Delivery, time.Time, error)
+	// Release gives back a claim without recording an attempt.
+	Release(d inbox.Delivery)
 	Wake() <-chan struct{}
 	// EventWithBody returns the event with its Body; the Dispatcher
 	// does not modify it.
@@ -46,18 +53,12 @@ type Dispatcher struct {
 	stopping atomic.Bool
 	wg       sync.WaitGroup
 
-	mu       sync.Mutex           // guards the maps below and every dest's inflight and breaker
-	inflight map[string]bool      // "<id>/<dest>" being attempted
-	hold     map[string]time.Time // "<id>/<dest>" whose outcome could not be recorded: not before
-	unknown  map[string]bool      // destinations in the outbox but not configured (logged once)
-	// released holds "<id>/<dest>" whose attempt ended, with the value of
-	// gen then. A pass reads the outbox in a snapshot taken after it
-	// starts; an attempt released after that may have settled its entry
-	// after the snapshot, which would still show it as due. So a pass
-	// skips entries released since it began (released > its gen), and
-	// forgets the older ones, which its snapshot already reflects.
-	released map[string]uint64
-	gen      uint64 // passes begun
+	mu sync.Mutex // guards dests, inflight and every dest's counts and breaker
+	// inflight holds "<id>/<dest>" of the attempts started and not over.
+	// The store's claim keeps other passes from returning them; should a
+	// claim lapse while its attempt still runs (a stalled store, a clock
+	// moved on), this keeps the scheduler from starting it twice.
+	inflight map[string]bool
 }
 
 // dest is one destination's runtime state.
@@ -98,8 +99,7 @@ func New(cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatch
 	d := &Dispatcher{
 		cfg: cfg, src: src, set: set, log: log.WithField("component", "forward"),
 		dests: map[string]*dest{}, kick: make(chan struct{}, 1),
-		inflight: map[string]bool{}, hold: map[string]time.Time{}, unknown: map[string]bool{},
-		released: map[string]uint64{},
+		inflight: map[string]bool{},
 	}
 	for _, dc := range cfg.Destinations {
 		d.dests[dc.Name] = d.newDest(dc)
@@ -118,11 +118,12 @@ func (d *Dispatcher) newDest(dc Destination) *dest {
 	return ds
 }
 
-// Run schedules attempts until ctx ends. Then it stops picking entries,
-// lets attempts in flight finish (each bounded by its timeout), leaves
-// everything else queued, and returns nil.
+// Run schedules attempts until ctx ends. Then it stops claiming
+// entries, lets attempts in flight finish (each bounded by its timeout),
+// leaves everything else queued, and returns nil.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.log.WithField("destinations", len(d.dests)).Info("forwarding")
+	d.warnUnknown()
 	for {
 		wait := d.pass(ctx)
 		t := time.NewTimer(wait)
@@ -146,27 +147,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 	defer d.passes.Add(1)
 	now := d.cfg.Now()
-	gen, room := d.beginPass()
-	if room == 0 {
-		return d.cfg.Poll // every destination is busy: a release kicks the next pass
+	want, lease := d.wants(now)
+	if len(want) == 0 {
+		return d.sleep(now, time.Time{}) // no room anywhere: a finished attempt kicks the next pass
 	}
-	skip, take := d.filters(now, gen)
-	due, next, err := d.src.Due(now, min(d.cfg.Batch, room), skip, take)
+	due, next, err := d.src.Claim(now, want, lease)
 	if err != nil {
 		d.log.WithError(err).Error("reading the outbox failed")
 		return d.cfg.Poll
 	}
 	started := 0
 	for _, dl := range due {
-		if ds := d.claim(dl, now); ds != nil {
+		if ds := d.start(dl, now); ds != nil {
 			started++
 			d.wg.Add(1)
 			go d.work(ctx, ds, dl)
 		}
 	}
-	if len(due) == min(d.cfg.Batch, room) && started > 0 {
+	asked := 0
+	for _, n := range want {
+		asked += n
+	}
+	if len(due) == asked && started > 0 {
 		return 0 // there may be more due already
 	}
+	return d.sleep(now, next)
+}
+
+// sleep is how long a pass at now waits: until next (zero: unknown), a
+// circuit's cooldown ends, or a poll interval passes.
+func (d *Dispatcher) sleep(now, next time.Time) time.Duration {
 	wait := d.cfg.Poll
 	if !next.IsZero() {
 		wait = min(wait, next.Sub(now))
@@ -181,75 +191,45 @@ func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 	return max(wait, time.Millisecond)
 }
 
-// beginPass starts a pass: it forgets the releases the pass's snapshot
-// will reflect and reports how many attempts could start now, at most,
-// across destinations (open circuits count as room: they may half-open).
-func (d *Dispatcher) beginPass() (gen uint64, room int) {
+// wants says how many attempts each destination may start at now, at
+// most Batch in all (an open circuit allows none, a half-open one its
+// probe), and the lease to claim them for: the longest attempt budget
+// among them plus settleAllowance.
+func (d *Dispatcher) wants(now time.Time) (map[string]int, time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	gen = d.gen
-	d.gen++
-	for k, g := range d.released {
-		if g <= gen {
-			delete(d.released, k)
+	want := map[string]int{}
+	var lease time.Duration
+	left := d.cfg.Batch
+	for name, ds := range d.dests {
+		n := min(ds.cfg.Concurrency-ds.inflight, ds.maxUnsettled()-ds.unsettled, left)
+		if !ds.breaker.allow(now, ds.inflight) {
+			n = 0
+		} else if !ds.breaker.reopenAt().IsZero() {
+			n = min(n, 1) // half-open: the probe alone
+		}
+		if n > 0 {
+			want[name] = n
+			left -= n
+			lease = max(lease, d.budget(ds)+settleAllowance)
 		}
 	}
-	for _, ds := range d.dests {
-		room += max(min(ds.cfg.Concurrency-ds.inflight, ds.maxUnsettled()-ds.unsettled), 0)
-	}
-	if len(d.unknown) > 0 || len(d.dests) == 0 {
-		room = max(room, 1) // still scan, to report unknown destinations
-	}
-	return gen, room
+	return want, lease
 }
 
-// filters tell the outbox scan which entries cannot start now. skip
-// rejects, before the entry is read: unknown destinations, entries in
-// flight or released since the pass began, destinations at their
-// concurrency (counting what this scan took already) or with an open
-// circuit. take counts, per destination, the entries the scan returns.
-func (d *Dispatcher) filters(now time.Time, gen uint64) (skip func(dest, id string) bool, take func(*inbox.Delivery) bool) {
-	taken := map[string]int{}
-	take = func(dl *inbox.Delivery) bool {
-		taken[dl.Destination]++
-		return true
-	}
-	skip = func(name, id string) bool {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		ds := d.dests[name]
-		if ds == nil {
-			if !d.unknown[name] {
-				d.unknown[name] = true
-				d.log.WithField("destination", name).Warn("outbox holds entries for a destination not configured; leaving them queued")
-			}
-			return true
-		}
-		k := id + "/" + name
-		if g, ok := d.released[k]; ok && g > gen {
-			return true
-		}
-		if t, ok := d.hold[k]; ok {
-			if now.Before(t) {
-				return true
-			}
-			delete(d.hold, k)
-		}
-		busy := ds.inflight + taken[name]
-		full := busy >= ds.cfg.Concurrency || ds.unsettled+taken[name] >= ds.maxUnsettled()
-		return d.inflight[k] || full || !ds.breaker.allow(now, busy)
-	}
-	return skip, take
-}
-
-// claim marks dl in flight if it may start now.
-func (d *Dispatcher) claim(dl inbox.Delivery, now time.Time) *dest {
+// start marks dl in flight; nil when it may not start (it is in flight
+// already, or its destination was replaced since the pass asked).
+func (d *Dispatcher) start(dl inbox.Delivery, now time.Time) *dest {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	ds := d.dests[dl.Destination]
 	k := dl.EventID + "/" + dl.Destination
-	if ds == nil || d.inflight[k] || ds.inflight >= ds.cfg.Concurrency || ds.unsettled >= ds.maxUnsettled() ||
+	if d.inflight[k] {
+		return nil // its running attempt settles or releases the claim
+	}
+	if ds == nil || ds.inflight >= ds.cfg.Concurrency || ds.unsettled >= ds.maxUnsettled() ||
 		!ds.breaker.allow(now, ds.inflight) {
+		d.src.Release(dl)
 		return nil
 	}
 	d.inflight[k] = true
@@ -257,6 +237,31 @@ func (d *Dispatcher) claim(dl inbox.Delivery, now time.Time) *dest {
 	ds.unsettled++
 	ds.breaker.start()
 	return ds
+}
+
+// warnUnknown logs, once per call, each destination the outbox holds
+// entries for that is not configured: they stay queued, never claimed.
+// It reads the backlog only when the Source can tell it.
+func (d *Dispatcher) warnUnknown() {
+	src, ok := d.src.(interface {
+		OutboxStats() (map[string]inbox.OutboxStat, error)
+	})
+	if !ok {
+		return
+	}
+	st, err := src.OutboxStats()
+	if err != nil {
+		d.log.WithError(err).Warn("reading the outbox backlog failed")
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, s := range st {
+		if _, ok := d.dests[name]; !ok && s.Depth > 0 {
+			d.log.WithField("destination", name).WithField("depth", s.Depth).
+				Warn("outbox holds entries for a destination not configured; leaving them queued")
+		}
+	}
 }
 
 // requestOver gives back dl's request slot and feeds the circuit; up is
@@ -274,13 +279,11 @@ func (d *Dispatcher) requestOver(ds *dest, up *bool) {
 	d.kickPass()
 }
 
-// release ends dl's claim once its outcome is recorded (or it was left
-// queued).
+// release ends dl's attempt once its outcome is recorded (the store
+// ended the claim) or its claim was given back.
 func (d *Dispatcher) release(ds *dest, dl inbox.Delivery) {
 	d.mu.Lock()
-	k := dl.EventID + "/" + dl.Destination
-	delete(d.inflight, k)
-	d.released[k] = d.gen
+	delete(d.inflight, dl.EventID+"/"+dl.Destination)
 	ds.unsettled--
 	d.mu.Unlock()
 	d.kickPass()

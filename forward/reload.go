@@ -22,20 +22,17 @@ func (d *Dispatcher) SetDestinations(dests []Destination) error {
 	}
 	fresh := make(map[string]*dest, len(cfg.Destinations))
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	for _, dc := range cfg.Destinations {
 		if old, ok := d.dests[dc.Name]; ok && reflect.DeepEqual(old.cfg, dc) {
 			fresh[dc.Name] = old
 			continue
 		}
 		fresh[dc.Name] = d.newDest(dc)
-		delete(d.unknown, dc.Name)
 	}
 	d.dests = fresh
+	d.mu.Unlock()
 	d.log.WithField("destinations", len(fresh)).Info("destinations reloaded")
-	select {
-	case d.kick <- struct{}{}:
-	default:
-	}
+	d.warnUnknown()
+	d.kickPass()
 	return nil
 }

@@ -25,15 +25,19 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	}()
 	log := d.log.WithFields(logrus.Fields{"event_id": dl.EventID, "destination": dl.Destination})
 	ev, out, ok := d.prepare(ctx, ds, dl, log)
-	if !ok || d.stopping.Load() {
+	if !ok {
+		return // settled, or given back
+	}
+	if d.stopping.Load() {
+		d.src.Release(dl)
 		return
 	}
 	// The attempt outlives ctx: on shutdown it finishes within its budget.
-	budget := time.Duration(d.cfg.HTTPRetries+1)*(ds.cfg.Timeout+d.cfg.HTTPRetryWaitMax) + time.Second
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.budget(ds))
 	defer cancel()
 	if ds.limiter != nil {
 		if err := ds.limiter.Wait(actx); err != nil || d.stopping.Load() {
+			d.src.Release(dl)
 			return
 		}
 	}
@@ -50,6 +54,17 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	d.settle(ds, dl, at, r, delivered, permanent, log)
 }
 
+// budget bounds one attempt to ds, from its rate limit wait to its last
+// in-process retry.
+func (d *Dispatcher) budget(ds *dest) time.Duration {
+	return time.Duration(d.cfg.HTTPRetries+1)*(ds.cfg.Timeout+d.cfg.HTTPRetryWaitMax) + time.Second
+}
+
+// settleAllowance is what a claim's lease allows beyond the attempt's
+// budget: loading and preparing the event before it, and recording the
+// outcome after.
+const settleAllowance = time.Minute
+
 // classify says whether r delivered its event or failed for good.
 func (d *Dispatcher) classify(r response) (delivered, permanent bool) {
 	delivered = r.err == nil && r.status >= 200 && r.status < 300
@@ -58,7 +73,7 @@ func (d *Dispatcher) classify(r response) (delivered, permanent bool) {
 
 // prepare loads the event, runs the enrichment step and builds the
 // request. When it returns ok false the delivery was settled (deferred or
-// dead-lettered) or left queued.
+// dead-lettered) or its claim given back.
 func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, log logrus.FieldLogger) (*inbox.Event, *outbound, bool) {
 	ev, err := d.src.EventWithBody(dl.EventID)
 	if errors.Is(err, inbox.ErrNotFound) {
@@ -105,11 +120,14 @@ func (d *Dispatcher) unbuildable(dl inbox.Delivery, err error, log logrus.FieldL
 	d.settleErr(dl, log, d.set.DeadLetter(dl, nil, err.Error()))
 }
 
-// defer_ postpones dl to next without spending an attempt.
+// defer_ postpones dl to next without spending an attempt; when
+// stopping it gives the claim back instead.
 func (d *Dispatcher) defer_(dl inbox.Delivery, next time.Time, log logrus.FieldLogger) {
-	if !d.stopping.Load() {
-		d.settleErr(dl, log, d.set.Retry(dl, next, nil))
+	if d.stopping.Load() {
+		d.src.Release(dl)
+		return
 	}
+	d.settleErr(dl, log, d.set.Retry(dl, next, nil))
 }
 
 // settle records r, classified by classify.
@@ -133,8 +151,10 @@ func (d *Dispatcher) settle(ds *dest, dl inbox.Delivery, at time.Time, r respons
 	}
 }
 
-// settleErr logs a failure to record an outcome and holds the entry back
-// for a poll interval, so a failing store is not hammered.
+// settleErr logs a failure to record an outcome. The entry stays
+// claimed until its lease passes (the store keeps the claim of an
+// outcome it could not record), so a failing store is not hammered and
+// an outcome that was recorded after all is not sent again at once.
 func (d *Dispatcher) settleErr(dl inbox.Delivery, log logrus.FieldLogger, err error) {
 	switch {
 	case err == nil:
@@ -145,9 +165,6 @@ func (d *Dispatcher) settleErr(dl inbox.Delivery, log logrus.FieldLogger, err er
 		if len(msg) > 200 { // store errors can quote whole values
 			msg = msg[:200] + "..."
 		}
-		log.WithField("error", msg).Error("recording the outcome failed; the entry stays queued")
-		d.mu.Lock()
-		d.hold[dl.EventID+"/"+dl.Destination] = d.cfg.Now().Add(d.cfg.Poll)
-		d.mu.Unlock()
+		log.WithField("error", msg).Error("recording the outcome failed; the entry stays queued, claimed until its lease passes")
 	}
 }

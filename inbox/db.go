@@ -133,7 +133,8 @@ type DB struct {
 	closing   chan struct{}
 	stopped   chan struct{} // closed when the writer has returned
 
-	floor  outboxFloor  // where Due starts reading the outbox (floor.go)
+	floor  outboxFloor  // where Claim starts reading the outbox (floor.go)
+	claims claims       // outbox entries handed out and not yet settled (claim.go)
 	recent recentEvents // events just accepted, for the forwarder (recent.go)
 	dedup  *dedupFilter // every stored dedup key, approximately (dedupfilter.go); the writer's alone after Open
 
@@ -179,6 +180,7 @@ func Open(opt Options) (*DB, error) {
 		linger:    acceptLinger,
 		rejectCh:  make(chan *Rejection, 1024),
 		wake:      make(chan struct{}, 1),
+		claims:    claims{m: map[string]time.Time{}},
 		entropy:   ulid.Monotonic(rand.Reader, 0),
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),

@@ -6,13 +6,11 @@ import (
 	"time"
 )
 
-// outboxFloor keeps Due from re-reading the outbox's deleted past.
-//
-// Outbox keys sort by due time, and settled entries are deleted, so the
-// head of o/ fills with tombstones that an iterator must step over until
-// compaction drops them: thousands per scan under load, on every pass.
-// The floor is a due time at or before every live entry; Due starts
-// there instead of at the beginning.
+// outboxFloor keeps Claim from re-reading the outbox's deleted past:
+// settled entries leave tombstones at the head of o/ (keys sort by due
+// time) that every scan would step over until compaction, thousands per
+// scan under load. The floor is a due time at or before every live
+// entry, claimed or not; Claim starts there instead of at the beginning.
 //
 // Writers lower it after each commit that queues an entry (lower). The
 // scanner reads it before its snapshot (start) and afterwards raises it

@@ -9,19 +9,21 @@ import (
 	"github.com/porchgw/porch/inbox"
 )
 
+// dueAll returns every entry of destination app that Claim would return
+// at now, with a lease that lapses at once, so a later call sees them too.
 func dueAll(t *testing.T, db *inbox.DB, now time.Time) []inbox.Delivery {
 	t.Helper()
-	due, _, err := db.Due(now, 1<<20, nil, nil)
+	due, _, err := db.Claim(now, map[string]int{"app": 1 << 20}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return due
 }
 
-// TestDueSeesEntriesQueuedBelowTheFloor: Due starts reading past the
+// TestClaimSeesEntriesQueuedBelowTheFloor: Claim starts reading past the
 // settled head of the outbox, yet finds entries queued earlier than
 // anything it saw before (a retry scheduled in the past, a replay).
-func TestDueSeesEntriesQueuedBelowTheFloor(t *testing.T) {
+func TestClaimSeesEntriesQueuedBelowTheFloor(t *testing.T) {
 	db := mustOpen(t, t.TempDir(), inbox.Options{})
 	defer db.Close()
 	for i := range 20 {
@@ -60,9 +62,9 @@ func TestDueSeesEntriesQueuedBelowTheFloor(t *testing.T) {
 	}
 }
 
-// TestDueMissesNothingUnderConcurrentWrites: one scanner settles what
-// Due returns while writers keep queuing; every entry is found.
-func TestDueMissesNothingUnderConcurrentWrites(t *testing.T) {
+// TestClaimMissesNothingUnderConcurrentWrites: one scanner settles what
+// Claim returns while writers keep queuing; every entry is found.
+func TestClaimMissesNothingUnderConcurrentWrites(t *testing.T) {
 	db := mustOpen(t, t.TempDir(), inbox.Options{})
 	defer db.Close()
 	const n = 400
@@ -85,7 +87,7 @@ func TestDueMissesNothingUnderConcurrentWrites(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d entries ever came due", len(acked), n)
 		}
-		due, _, err := db.Due(time.Now().Add(time.Hour), 7, nil, nil)
+		due, _, err := db.Claim(time.Now().Add(time.Hour), map[string]int{"app": 7}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -98,7 +98,8 @@ func queue(txn *badger.Txn, d *Delivery, now time.Time) error {
 	return putJSON(txn, deliveryKey(d.EventID, d.Destination), st)
 }
 
-// Pending lists every outbox entry, earliest due first.
+// Pending lists every outbox entry, earliest due first, claimed or not.
+// It is for inspection (tests, tools); forwarding uses Claim.
 func (db *DB) Pending() ([]Delivery, error) {
 	var out []Delivery
 	err := db.bdb.View(func(txn *badger.Txn) error {
@@ -122,30 +123,38 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 	return out, err
 }
 
-// Due returns up to limit outbox entries due at now, earliest first,
-// leaving out those skip rejects (skip sees only the destination and
-// event id, before the entry is read), those waiting behind an earlier
-// event of the same interview for the same destination, and those take
-// declines (take sees each remaining entry, in order, and may count
-// what it accepts). next is the due time of the first entry later than
-// now, zero when there is none. A nil skip or take accepts everything.
-func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, take func(*Delivery) bool) (due []Delivery, next time.Time, err error) {
-	if limit <= 0 {
+// Claim returns the deliveries due at now that may start, earliest due
+// first, and claims them until they are settled or released or until
+// lease has passed after now: for each destination in want at most
+// want[destination], each unclaimed and the head of its interview for
+// its destination. next is the earliest time an entry left out for its
+// due time or for a lapsing claim may be returned, zero when none is
+// known; entries left out for want or for their interview's order are
+// not counted (settling what holds them back wakes the caller).
+func (db *DB) Claim(now time.Time, want map[string]int, lease time.Duration) (due []Delivery, next time.Time, err error) {
+	left := 0
+	for _, n := range want {
+		left += max(n, 0)
+	}
+	if left == 0 {
 		return nil, time.Time{}, nil // a scan that reads nothing must not move the floor
 	}
+	db.claims.mu.Lock()
+	defer db.claims.mu.Unlock()
+	taken := map[string]int{}
 	from := db.floor.start()
 	var first time.Time
 	seen := false
 	err = db.bdb.View(func(txn *badger.Txn) error {
-		// Keys first: most entries of a busy outbox are skipped (their
-		// destination is at its concurrency limit, or they are in
-		// flight), so values are read only for the ones that may go.
+		// Keys first: most entries of a busy outbox are left out (their
+		// destination has no room, or they are claimed), so values are
+		// read only for the ones that may go.
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOutbox)})
 		defer it.Close()
 		order := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxOrder)})
 		defer order.Close()
 		heads := map[string]uint64{} // order prefix → its head seq, as read in this scan
-		for it.Seek(outboxKey(from, "", "")[:len(pfxOutbox)+8]); it.Valid() && len(due) < limit; it.Next() {
+		for it.Seek(outboxKey(from, "", "")[:len(pfxOutbox)+8]); it.Valid() && len(due) < left; it.Next() {
 			k := it.Item().Key()
 			at, id, dest, ok := parseOutboxKey(k)
 			if !ok {
@@ -155,22 +164,23 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, tak
 				first, seen = at, true
 			}
 			if at.After(now) {
-				next = at
+				next = earliest(next, at)
 				return nil
 			}
-			if skip != nil && skip(dest, id) {
+			if taken[dest] >= want[dest] {
+				continue
+			}
+			if until, ok := db.claims.held(claimKey(id, dest), now); ok {
+				next = earliest(next, until)
 				continue
 			}
 			var d Delivery
 			if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, &d) }); err != nil {
 				return fmt.Errorf("decode %s: %w", k, err)
 			}
-			ok, err := isHead(order, &d, heads)
-			if err != nil {
-				return err
-			}
-			if ok && (take == nil || take(&d)) {
+			if isHead(order, &d, heads) {
 				due = append(due, d)
+				taken[dest]++
 			}
 		}
 		return nil
@@ -180,7 +190,18 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, tak
 		return nil, time.Time{}, err
 	}
 	db.floor.finish(first, seen)
+	for i := range due {
+		db.claims.m[claimKey(due[i].EventID, due[i].Destination)] = now.Add(lease)
+	}
 	return due, next, nil
+}
+
+// earliest is the earlier of a and b, where zero means none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // isHead reports whether d is the earliest queued delivery of its
@@ -188,9 +209,9 @@ func (db *DB) Due(now time.Time, limit int, skip func(dest, id string) bool, tak
 //
 // order is one key-only iterator over oq/, shared by the whole scan:
 // seeking it is far cheaper than opening an iterator per interview.
-func isHead(order *badger.Iterator, d *Delivery, heads map[string]uint64) (bool, error) {
+func isHead(order *badger.Iterator, d *Delivery, heads map[string]uint64) bool {
 	if d.InterviewID == "" {
-		return true, nil
+		return true
 	}
 	p := orderPrefix(d.Destination, d.InterviewID)
 	head, ok := heads[p]
@@ -204,7 +225,7 @@ func isHead(order *badger.Iterator, d *Delivery, heads map[string]uint64) (bool,
 		}
 		heads[p] = head
 	}
-	return head == d.Seq, nil
+	return head == d.Seq
 }
 
 // parseOutboxKey splits o/<due>/<id>/<dest>.

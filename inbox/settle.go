@@ -13,13 +13,18 @@ import (
 // index and the history line change together. They fail with ErrNotFound
 // when the outbox entry is gone (settled already).
 //
+// Each ends d's claim (claim.go) once its commit has returned, or when
+// the entry was gone. When recording fails otherwise the claim stays
+// until its lease passes: the commit may have been applied all the same,
+// and a failing store is not asked again at once.
+//
 // The settle writer may run a function twice (batched, then alone after
 // the batch was discarded), so each works on copies of its arguments and
 // leaves the captured ones as the caller gave them.
 
 // Ack records a successful attempt and removes d from the outbox.
 func (db *DB) Ack(d0 Delivery, a0 Attempt) error {
-	return db.settle(func(txn *badger.Txn) error {
+	return db.settleClaimed(&d0, func(txn *badger.Txn) error {
 		d, a := d0, a0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
@@ -33,7 +38,7 @@ func (db *DB) Ack(d0 Delivery, a0 Attempt) error {
 // Retry moves d to next. With a non-nil attempt it also counts and
 // records that attempt; with nil it only defers d (nothing was sent).
 func (db *DB) Retry(d0 Delivery, next time.Time, a0 *Attempt) error {
-	err := db.settle(func(txn *badger.Txn) error {
+	err := db.settleClaimed(&d0, func(txn *badger.Txn) error {
 		d, a := d0, a0
 		if a != nil {
 			cp := *a
@@ -70,7 +75,7 @@ func (db *DB) Retry(d0 Delivery, next time.Time, a0 *Attempt) error {
 // DeadLetter removes d from the outbox and keeps it as a dead letter with
 // reason. a is the last attempt, nil when none was made for this reason.
 func (db *DB) DeadLetter(d0 Delivery, a0 *Attempt, reason string) error {
-	return db.settle(func(txn *badger.Txn) error {
+	return db.settleClaimed(&d0, func(txn *badger.Txn) error {
 		d := d0
 		if err := takeOutbox(txn, &d); err != nil {
 			return err
@@ -90,6 +95,16 @@ func (db *DB) DeadLetter(d0 Delivery, a0 *Attempt, reason string) error {
 		}
 		return db.finish(txn, &d, a, DeliveryDead, reason)
 	})
+}
+
+// settleClaimed runs fn through the settle writer and then ends d's
+// claim, unless recording failed for another reason than a missing entry.
+func (db *DB) settleClaimed(d *Delivery, fn func(txn *badger.Txn) error) error {
+	err := db.settle(fn)
+	if err == nil || errors.Is(err, ErrNotFound) {
+		db.claims.drop(d)
+	}
+	return err
 }
 
 // finish records a and the final state of d, and releases d's place in

@@ -82,16 +82,16 @@ func TestRefusedReplayDoesNotSpoilASettleBatch(t *testing.T) {
 	}
 }
 
-// TestDueWithNoRoomLeavesTheFloor: a scan that may read nothing must
+// TestClaimWithNoRoomLeavesTheFloor: a scan that may read nothing must
 // not hide what is queued.
-func TestDueWithNoRoomLeavesTheFloor(t *testing.T) {
+func TestClaimWithNoRoomLeavesTheFloor(t *testing.T) {
 	db := openTest(t)
 	acceptOneForApp(t, db)
 	far := time.Now().Add(time.Hour)
-	if _, _, err := db.Due(far, 0, nil, nil); err != nil {
+	if _, _, err := db.Claim(far, map[string]int{"app": 0}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if due, _, _ := db.Due(far, 10, nil, nil); len(due) != 1 {
-		t.Errorf("after Due(limit 0): %d due, want 1", len(due))
+	if due, _, _ := db.Claim(far, map[string]int{"app": 10}, time.Minute); len(due) != 1 {
+		t.Errorf("after a Claim wanting none: %d due, want 1", len(due))
 	}
 }
