@@ -5,29 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
 
-// Store is what the suite drives: the accept path, the archive's
-// readers, the access trail, enrichment's records, and Close. The
-// outbox's side of inbox.Reader is not driven here.
-type Store interface {
-	inbox.Ingest
-	inbox.Trail
-	inbox.Records
-	Event(id string) (*inbox.Event, error)
-	Body(id string) ([]byte, error)
-	Sightings(id string) (inbox.Sightings, error)
-	Rejections(before uint64, limit int) ([]inbox.Rejection, error)
-	List(q inbox.Query) (inbox.Page, error)
-	ExportMatching(ctx context.Context, q inbox.Query, fn func(inbox.Record) error) error
-	Export(ctx context.Context, since, until time.Time, fn func(inbox.Record) error) error
-	Verify(ctx context.Context) (inbox.VerifyReport, error)
-	LookupDedup(source, key string) (string, error)
-	Close() error
-}
+// Store is what the suite drives: a whole store engine (inbox.Store).
+type Store = inbox.Store
 
 // Bounds are the log bounds a store is opened with (the engines'
 // options of the same names).
@@ -101,6 +84,12 @@ var cases = []struct {
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},
 	{"ReadFromOtherNode", testReadFromOtherNode},
 	{"TwoNodesLogBounds", testTwoNodesLogBounds},
+	{"ClaimHolds", testClaimHolds},
+	{"ClaimWant", testClaimWant},
+	{"ClaimInterviewOrder", testClaimInterviewOrder},
+	{"ClaimDeadLetter", testClaimDeadLetter},
+	{"ClaimLeaseLapses", testClaimLeaseLapses},
+	{"ConcurrentClaimers", testConcurrentClaimers},
 }
 
 // open opens a store that the test closes at its end.
