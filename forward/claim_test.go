@@ -1,0 +1,92 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// failFirstAck fails the first Ack without recording it, as a store
+// that cannot write would.
+type failFirstAck struct {
+	*inbox.DB
+	failed atomic.Bool
+}
+
+func (s *failFirstAck) Ack(d inbox.Delivery, a inbox.Attempt) error {
+	if s.failed.CompareAndSwap(false, true) {
+		return errors.New("write outcome: no space left on device")
+	}
+	return s.DB.Ack(d, a)
+}
+
+// TestFailedSettleHoldsTheClaimUntilItsLease: an outcome that could not
+// be recorded leaves its entry claimed, so it is not sent again until the
+// claim's lease has passed; then it is.
+func TestFailedSettleHoldsTheClaimUntilItsLease(t *testing.T) {
+	c := newClock()
+	s := newSink(t, nil)
+	db := openDB(t, t.TempDir(), c)
+	id := accept(t, db, "iv-1", `{"a":1}`, "app")
+	set := &failFirstAck{DB: db}
+	cfg := Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1, Now: c.Now}
+	d, err := New(cfg, db, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor(t, "the first outcome to fail", set.failed.Load)
+	waitPasses(t, d, 5)
+	if n := len(s.Hits()); n != 1 {
+		t.Fatalf("sink got %d requests within the lease, want 1", n)
+	}
+	c.Advance(d.budget(d.dests["app"]) + settleAllowance + time.Second)
+	waitFor(t, "delivered after the lease", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDelivered })
+	if n := len(s.Hits()); n != 2 {
+		t.Errorf("sink got %d requests, want 2 (one resend after the lease)", n)
+	}
+}
+
+// TestStopReleasesAttemptsNotMade: an attempt that shutdown stops
+// before its request gives its claim back, so the entry is claimable at
+// once rather than after its lease.
+func TestStopReleasesAttemptsNotMade(t *testing.T) {
+	c := newClock()
+	s := newSink(t, nil)
+	db := openDB(t, t.TempDir(), c)
+	id := accept(t, db, "iv-1", `{"a":1}`, "app")
+	entered := make(chan struct{})
+	var d *Dispatcher
+	cfg := Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1, Now: c.Now,
+		Prepare: func(ctx context.Context, _ *inbox.Event) (PrepareResult, error) {
+			close(entered)
+			<-ctx.Done()
+			waitFor(t, "the dispatcher to stop", d.stopping.Load)
+			return PrepareResult{}, nil
+		}}
+	d, err := New(cfg, db, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	<-entered
+	cancel()
+	<-done
+	if n := len(s.Hits()); n != 0 {
+		t.Fatalf("sink got %d requests, want none", n)
+	}
+	due, _, err := db.Claim(c.Now(), map[string]int{"app": 1}, time.Minute)
+	if err != nil || len(due) != 1 || due[0].EventID != id {
+		t.Fatalf("claim after stop = %+v, %v; want %s, released", due, err, id)
+	}
+}
