@@ -31,6 +31,8 @@ type Source interface {
 	EventWithBody(id string) (*inbox.Event, error)
 }
 
+var _ Source = (*inbox.DB)(nil)
+
 // Settler records attempt outcomes durably.
 type Settler interface {
 	Ack(d inbox.Delivery, a inbox.Attempt) error

@@ -5,6 +5,8 @@ import (
 	"time"
 )
 
+var _ Outbox = (*DB)(nil)
+
 // claims are the outbox entries handed out by Claim and not yet settled
 // or released, by "<id>/<destination>", with when each claim lapses. They
 // live in memory: one process owns a Badger directory, and a restart

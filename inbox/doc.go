@@ -19,6 +19,18 @@
 // dead-lettered, so forwarding is at least once across crashes. All
 // methods are safe for concurrent use.
 //
+// # Forwarding
+//
+// The forwarder takes its work with Claim: due entries, at most as many
+// per destination as it asks for, each the earliest queued event of its
+// interview for its destination (an earlier one waiting for a retry holds
+// the later ones back). A claimed entry is not returned again until it
+// is settled (Ack, Retry, DeadLetter), given back (Release), or its lease
+// has passed. Claims are kept in memory, since one process owns the
+// store; a restart ends them all. A claim ends only after its settling
+// commit returned, so no later Claim reads a snapshot that still shows
+// the entry as due (claim.go).
+//
 // # Key layout
 //
 // Prefixes are short and fixed; numbers inside keys are 8-byte big-endian,
@@ -41,6 +53,7 @@
 //	tq/<seq>, tk/<seq>            the trail's search and sensitive classes, each bounded apart (trail.go)
 //	r/<seq>                       bounded log of rejected and control requests
 //	o/<due>/<id>/<destination>    outbox: a pending forward, due at <due> (Unix ns)
+//	oq/<destination>/<interview>/<seq>  the queued forwards of an interview, in receive order
 //	dl/<id>/<destination>         where the forward of <id> to <destination> stands
 //
 // Components taken from payloads (interview id, type, dedup key) never
