@@ -29,6 +29,18 @@ func (c *claims) held(k string, now time.Time) (until time.Time, ok bool) {
 	return until, ok && now.Before(until)
 }
 
+// forget removes the claims lapsed at now, which count as absent
+// already: the claim of an outcome that failed to record but was applied
+// all the same is never dropped otherwise. Callers hold c.mu; the set is
+// about as large as the attempts under way.
+func (c *claims) forget(now time.Time) {
+	for k, until := range c.m {
+		if !now.Before(until) {
+			delete(c.m, k)
+		}
+	}
+}
+
 // drop ends d's claim.
 func (c *claims) drop(d *Delivery) {
 	c.mu.Lock()
