@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 )
 
 // failFirstAck fails the first Ack without recording it, as a store
@@ -88,5 +90,41 @@ func TestStopReleasesAttemptsNotMade(t *testing.T) {
 	due, _, err := db.Claim(c.Now(), map[string]int{"app": 1}, time.Minute)
 	if err != nil || len(due) != 1 || due[0].EventID != id {
 		t.Fatalf("claim after stop = %+v, %v; want %s, released", due, err, id)
+	}
+}
+
+// TestUnknownDestinationLeftQueued: entries for a destination not
+// configured are never claimed, and reported once at start.
+func TestUnknownDestinationLeftQueued(t *testing.T) {
+	s := newSink(t, nil)
+	db := openDB(t, t.TempDir(), nil)
+	gone := accept(t, db, "iv-1", `{"a":1}`, "gone")
+	log, hook := logtest.NewNullLogger()
+	d, err := New(Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1}, db, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	delivered := accept(t, db, "iv-2", `{"a":2}`, "app")
+	waitFor(t, "app's event delivered", func() bool { return state(t, db, delivered, "app").Status == inbox.DeliveryDelivered })
+	waitPasses(t, d, 3)
+	cancel()
+	<-done
+	if st := state(t, db, gone, "gone"); st.Status != inbox.DeliveryPending || len(attempts(t, db, gone)) != 0 {
+		t.Errorf("entry for an unknown destination: %+v, %d attempts", st, len(attempts(t, db, gone)))
+	}
+	warned := 0
+	for _, e := range hook.AllEntries() {
+		if e.Level == logrus.WarnLevel && e.Data["destination"] == "gone" {
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("warned %d times about the unknown destination, want 1", warned)
+	}
+	if n := len(s.Hits()); n != 1 {
+		t.Errorf("sink got %d requests, want 1", n)
 	}
 }
