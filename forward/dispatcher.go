@@ -40,9 +40,11 @@ type Settler interface {
 	DeadLetter(d inbox.Delivery, a *inbox.Attempt, reason string) error
 }
 
-// Dispatcher delivers outbox entries to their destinations. Run owns the
-// scheduler loop; each attempt runs on its own goroutine, at most
-// Destination.Concurrency at a time per destination.
+// Dispatcher delivers outbox entries to their destinations. Run is the
+// scheduler: it alone changes the in-flight set, the counts and the
+// circuits; each attempt runs on its own goroutine, at most
+// Destination.Concurrency at a time per destination, and reports to the
+// scheduler over a channel.
 type Dispatcher struct {
 	cfg   Config
 	src   Source
@@ -50,12 +52,16 @@ type Dispatcher struct {
 	log   logrus.FieldLogger
 	dests map[string]*dest
 
-	kick     chan struct{} // 1-buffered: "an attempt finished, rescan"
+	kick     chan struct{} // 1-buffered: "the destinations changed, rescan"
+	reports  chan report   // from attempts to the scheduler
 	passes   atomic.Int64  // scheduler passes made (tests wait on it)
 	stopping atomic.Bool
 	wg       sync.WaitGroup
 
-	mu sync.Mutex // guards dests, inflight and every dest's counts and breaker
+	// mu guards dests, inflight and every dest's counts and breaker, which
+	// only the scheduler changes (SetDestinations swaps dests); readers on
+	// other goroutines take it.
+	mu sync.Mutex
 	// inflight holds "<id>/<dest>" of the attempts started and not over.
 	// The store's claim keeps other passes from returning them; should a
 	// claim lapse while its attempt still runs (a stalled store, a clock
@@ -100,7 +106,7 @@ func New(cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatch
 	}
 	d := &Dispatcher{
 		cfg: cfg, src: src, set: set, log: log.WithField("component", "forward"),
-		dests: map[string]*dest{}, kick: make(chan struct{}, 1),
+		dests: map[string]*dest{}, kick: make(chan struct{}, 1), reports: make(chan report, 256),
 		inflight: map[string]bool{},
 	}
 	for _, dc := range cfg.Destinations {
@@ -132,15 +138,34 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			d.stopping.Store(true)
-			d.wg.Wait()
-			d.log.Info("forwarding stopped")
+			d.stop()
 			return nil
+		case r := <-d.reports:
+			d.apply(r)
+			d.applyWaiting()
 		case <-d.src.Wake():
 		case <-d.kick:
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// stop lets the attempts in flight finish, taking their reports, and
+// returns when the last is over.
+func (d *Dispatcher) stop() {
+	d.stopping.Store(true)
+	over := make(chan struct{})
+	go func() { d.wg.Wait(); close(over) }()
+	for {
+		select {
+		case r := <-d.reports:
+			d.apply(r)
+		case <-over:
+			d.applyWaiting()
+			d.log.Info("forwarding stopped")
+			return
+		}
 	}
 }
 
@@ -266,29 +291,59 @@ func (d *Dispatcher) warnUnknown() {
 	}
 }
 
-// requestOver gives back dl's request slot and feeds the circuit; up is
-// nil when no request was sent. The claim itself stays until release.
-func (d *Dispatcher) requestOver(ds *dest, up *bool) {
+// report is what an attempt tells the scheduler: its request is over
+// (requestOver), or the attempt is (its outcome recorded or its claim
+// given back).
+type report struct {
+	ds          *dest
+	key         string // "<id>/<dest>"
+	at          time.Time
+	requestOver bool
+	up          *bool // requestOver: how the destination answered; nil when nothing was sent
+}
+
+// requestOver reports that dl's request slot is free; up is nil when no
+// request was sent. The attempt goes on until its outcome is recorded.
+func (d *Dispatcher) requestOver(ds *dest, dl inbox.Delivery, up *bool) {
+	d.reports <- report{ds: ds, key: dl.EventID + "/" + dl.Destination, at: d.cfg.Now(), requestOver: true, up: up}
+}
+
+// release reports that dl's attempt is over: its outcome is recorded
+// (the store ended the claim) or its claim was given back.
+func (d *Dispatcher) release(ds *dest, dl inbox.Delivery) {
+	d.reports <- report{ds: ds, key: dl.EventID + "/" + dl.Destination}
+}
+
+// apply takes a report into the scheduler's state.
+func (d *Dispatcher) apply(r report) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	ds := r.ds
+	if !r.requestOver {
+		delete(d.inflight, r.key)
+		ds.unsettled--
+		return
+	}
 	ds.inflight--
-	if up == nil {
+	if r.up == nil {
 		ds.breaker.probing = false
-	} else if ds.breaker.done(d.cfg.Now(), *up) {
+	} else if ds.breaker.done(r.at, *r.up) {
 		d.log.WithField("destination", ds.cfg.Name).WithField("cooldown", ds.cfg.Circuit.Cooldown).
 			Warn("destination failing; circuit open")
 	}
-	d.mu.Unlock()
-	d.kickPass()
 }
 
-// release ends dl's attempt once its outcome is recorded (the store
-// ended the claim) or its claim was given back.
-func (d *Dispatcher) release(ds *dest, dl inbox.Delivery) {
-	d.mu.Lock()
-	delete(d.inflight, dl.EventID+"/"+dl.Destination)
-	ds.unsettled--
-	d.mu.Unlock()
-	d.kickPass()
+// applyWaiting takes every report already sent, so that one pass follows
+// a burst of them.
+func (d *Dispatcher) applyWaiting() {
+	for {
+		select {
+		case r := <-d.reports:
+			d.apply(r)
+		default:
+			return
+		}
+	}
 }
 
 // kickPass asks for a scheduler pass soon.

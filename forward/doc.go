@@ -28,7 +28,10 @@
 // One scheduler goroutine (Run) decides what starts: each pass it asks
 // the store to Claim, per destination, as many due entries as may start
 // now (concurrency, outcomes still being recorded, circuit state), and
-// starts one attempt per entry returned. The store returns only the head
+// starts one attempt per entry returned. Each attempt runs on its own
+// goroutine and reports back over a channel (its request over, its
+// outcome recorded); only the scheduler changes the in-flight set, the
+// per-destination counts and the circuits. The store returns only the head
 // of each interview's queue for a destination, so an interview's events
 // reach a destination in order. A claim's lease covers the attempt's whole
 // budget plus a minute to prepare it and record its outcome; an outcome

@@ -19,7 +19,7 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	slot := true
 	defer func() {
 		if slot {
-			d.requestOver(ds, nil) // no request was sent
+			d.requestOver(ds, dl, nil) // no request was sent
 		}
 		d.release(ds, dl)
 	}()
@@ -50,7 +50,7 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	delivered, permanent := d.classify(r)
 	up := delivered || permanent // it answered: the circuit sees it up
 	slot = false
-	d.requestOver(ds, &up)
+	d.requestOver(ds, dl, &up)
 	d.settle(ds, dl, at, r, delivered, permanent, log)
 }
 
