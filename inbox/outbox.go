@@ -130,7 +130,7 @@ func (db *DB) Deliveries(id string) ([]DeliveryState, error) {
 // its destination. next is the earliest time an entry left out for its
 // due time or for a lapsing claim may be returned, zero when none is
 // known; entries left out for want or for their interview's order are
-// not counted (settling what holds them back wakes the caller).
+// not counted (they wait on the caller's own attempts to settle).
 func (db *DB) Claim(now time.Time, want map[string]int, lease time.Duration) (due []Delivery, next time.Time, err error) {
 	left := 0
 	for _, n := range want {
