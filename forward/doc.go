@@ -34,13 +34,13 @@
 // per-destination counts and the circuits. The store returns only the head
 // of each interview's queue for a destination, so an interview's events
 // reach a destination in order. A claim's lease covers the attempt's whole
-// budget plus a minute to prepare it and record its outcome; an outcome
+// budget plus ten seconds to prepare it and record its outcome; an outcome
 // that cannot be recorded leaves its entry claimed until the lease
 // passes, and an attempt not made (shutdown) gives its claim back with
 // Release. Entries for a destination not configured are never claimed:
 // they stay queued, and are reported at start and on each reload.
 //
 // It reads and settles the outbox through the small Source and Settler
-// interfaces, which *inbox.DB implements. It must not import gateway,
+// interfaces, which every store engine implements. It must not import gateway,
 // cmd/... or badger; it is the only package importing go-retryablehttp.
 package forward

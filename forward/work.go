@@ -62,8 +62,11 @@ func (d *Dispatcher) budget(ds *dest) time.Duration {
 
 // settleAllowance is what a claim's lease allows beyond the attempt's
 // budget: loading and preparing the event before it, and recording the
-// outcome after.
-const settleAllowance = time.Minute
+// outcome after. It is also how much later than need be a surviving node
+// retakes a dead node's claims. A claim that lapses while its attempt
+// still runs (a slow enrichment fetch) may be sent by another node too:
+// forwarding is at least once.
+const settleAllowance = 10 * time.Second
 
 // classify says whether r delivered its event or failed for good.
 func (d *Dispatcher) classify(r response) (delivered, permanent bool) {
