@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"path"
 	"regexp"
@@ -82,7 +83,36 @@ type CircuitConfig struct {
 	Cooldown time.Duration // default 30s
 }
 
+// Destination limits Check enforces.
+const (
+	MaxTimeout     = 5 * time.Minute
+	MaxAttempts    = 100
+	MaxConcurrency = 256
+	minSecretBytes = 16
+)
+
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// DefaultDestination returns the value every destination field takes when
+// left unset: Validate fills zero fields from it, and a config file loader
+// starts each destination from it so that an explicit zero is checked.
+func DefaultDestination() Destination {
+	return Destination{
+		Match:       []string{"*"},
+		Format:      FormatEnvelope,
+		Timeout:     10 * time.Second,
+		MaxAttempts: 12,
+		Concurrency: 4,
+		Backoff:     BackoffConfig{Initial: 5 * time.Second, Max: time.Hour},
+		Circuit:     CircuitConfig{Failures: 5, Cooldown: 30 * time.Second},
+	}
+}
+
+// DefaultBurst is the burst a rate limit of rps takes when Burst is 0:
+// max(1, ceil(rps)).
+func DefaultBurst(rps float64) int {
+	return int(math.Max(1, math.Min(math.Ceil(rps), math.MaxInt32)))
+}
 
 func (c *Config) setDefaults() {
 	for i := range c.Destinations {
@@ -112,104 +142,194 @@ func (c *Config) setDefaults() {
 }
 
 func (d *Destination) setDefaults() {
+	def := DefaultDestination()
+	if d.Match == nil {
+		d.Match = def.Match
+	}
 	if d.Format == "" {
-		d.Format = FormatEnvelope
+		d.Format = def.Format
 	}
 	if d.Timeout <= 0 {
-		d.Timeout = 10 * time.Second
+		d.Timeout = def.Timeout
 	}
 	if d.MaxAttempts <= 0 {
-		d.MaxAttempts = 12
+		d.MaxAttempts = def.MaxAttempts
 	}
 	if d.Concurrency <= 0 {
-		d.Concurrency = 4
+		d.Concurrency = def.Concurrency
 	}
 	if d.RateLimit.RPS > 0 && d.RateLimit.Burst <= 0 {
-		d.RateLimit.Burst = max(1, int(d.RateLimit.RPS+0.999))
+		d.RateLimit.Burst = DefaultBurst(d.RateLimit.RPS)
 	}
 	if d.Backoff.Initial <= 0 {
-		d.Backoff.Initial = 5 * time.Second
+		d.Backoff.Initial = def.Backoff.Initial
 	}
 	if d.Backoff.Max <= 0 {
-		d.Backoff.Max = time.Hour
+		d.Backoff.Max = def.Backoff.Max
 	}
 	if d.Circuit.Failures <= 0 {
-		d.Circuit.Failures = 5
+		d.Circuit.Failures = def.Circuit.Failures
 	}
 	if d.Circuit.Cooldown <= 0 {
-		d.Circuit.Cooldown = 30 * time.Second
+		d.Circuit.Cooldown = def.Circuit.Cooldown
 	}
 }
 
-// Validate checks c after defaults; errors name the destination.
+// Validate fills defaults into c's zero fields, then checks it (see Check).
 func (c *Config) Validate() error {
 	c.setDefaults()
+	return c.Check()
+}
+
+// Check checks c's destinations as they are, defaults not filled: each
+// failing destination gives a *DestinationError, and a name used twice
+// fails the later destination's name field.
+func (c *Config) Check() error {
 	seen := map[string]bool{}
 	var errs []error
 	for i := range c.Destinations {
 		d := &c.Destinations[i]
+		err := d.Check()
 		if seen[d.Name] {
-			errs = append(errs, fmt.Errorf("destination %q: duplicate name", d.Name))
+			err = errors.Join(&FieldError{Field: "name", Err: fmt.Errorf("duplicate name %q", d.Name)}, err)
 		}
 		seen[d.Name] = true
-		if err := d.Validate(); err != nil {
-			errs = append(errs, err)
+		if err != nil {
+			errs = append(errs, &DestinationError{Index: i, Name: d.Name, Err: err})
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Validate checks one destination after defaults.
+// Validate fills defaults into d's zero fields, then checks it.
 func (d *Destination) Validate() error {
 	d.setDefaults()
+	return d.Check()
+}
+
+// Check checks d as it is, defaults not filled, so that an explicit zero
+// is refused. Every violation is a *FieldError; they are joined.
+func (d *Destination) Check() error {
 	var errs []error
-	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
-	if !nameRE.MatchString(d.Name) {
-		bad("name must match %s", nameRE)
+	bad := func(field, f string, a ...any) {
+		errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf(f, a...)})
 	}
-	if u, err := url.Parse(d.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url must be an absolute http(s) URL")
+	if !nameRE.MatchString(d.Name) {
+		bad("name", "%q must match %s", d.Name, nameRE)
+	}
+	if u, err := url.Parse(d.URL); err != nil {
+		bad("url", "is not a URL")
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("url", "%q is not an absolute http or https URL", u.Redacted()) // never print a password
 	}
 	if len(d.Match) == 0 {
-		bad("match must list at least one glob")
+		bad("match", `at least one "source:event" glob is required`)
 	}
-	for _, m := range d.Match {
-		if _, err := path.Match(m, ""); err != nil {
-			bad("match %q: %v", m, err)
+	for j, m := range d.Match {
+		if _, err := path.Match(m, ""); err != nil || m == "" {
+			bad(fmt.Sprintf("match[%d]", j), "%q is not a valid glob (path.Match syntax)", m)
 		}
 	}
 	if d.Format != FormatEnvelope && d.Format != FormatRaw {
-		bad("format must be %q or %q", FormatEnvelope, FormatRaw)
+		bad("format", "%q is not one of %q", d.Format, []string{FormatEnvelope, FormatRaw})
 	}
 	if _, err := decodeSecret(d.Secret); err != nil {
-		bad("secret: %v", err)
+		errs = append(errs, &FieldError{Field: "secret", Err: err})
+	}
+	if d.Timeout <= 0 || d.Timeout > MaxTimeout {
+		bad("timeout", "must be above 0 and at most %s, got %s", MaxTimeout, d.Timeout)
+	}
+	if d.MaxAttempts < 1 || d.MaxAttempts > MaxAttempts {
+		bad("max_attempts", "must be between 1 and %d, got %d", MaxAttempts, d.MaxAttempts)
+	}
+	if d.Concurrency < 1 || d.Concurrency > MaxConcurrency {
+		bad("concurrency", "must be between 1 and %d, got %d", MaxConcurrency, d.Concurrency)
 	}
 	if d.RateLimit.RPS < 0 {
-		bad("rate_limit.rps must not be negative")
+		bad("rate_limit.rps", "must be 0 (off) or positive")
+	}
+	if d.RateLimit.Burst < 0 {
+		bad("rate_limit.burst", "must be 0 or positive")
+	}
+	if d.Backoff.Initial <= 0 {
+		bad("backoff.initial", "must be above 0, got %s", d.Backoff.Initial)
 	}
 	if d.Backoff.Max < d.Backoff.Initial {
-		bad("backoff.max must not be less than backoff.initial")
+		bad("backoff.max", "must be at least backoff.initial (%s), got %s", d.Backoff.Initial, d.Backoff.Max)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("destination %q: %w", d.Name, err)
+	if d.Circuit.Failures < 1 {
+		bad("circuit.failures", "must be at least 1, got %d", d.Circuit.Failures)
 	}
-	return nil
+	if d.Circuit.Cooldown <= 0 {
+		bad("circuit.cooldown", "must be above 0, got %s", d.Circuit.Cooldown)
+	}
+	return errors.Join(errs...)
 }
 
-// decodeSecret returns the signing key of a "whsec_" secret. It never
-// puts the secret in an error.
+// ErrEmpty is a required field left empty.
+var ErrEmpty = errors.New("must not be empty")
+
+// FieldError is one invalid field of a destination, named as in the
+// config file ("backoff.max", "match[1]"). It never carries a secret.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// DestinationError is what is wrong with the destination at Index of a
+// Config; Err joins its *FieldError values.
+type DestinationError struct {
+	Index int
+	Name  string
+	Err   error
+}
+
+func (e *DestinationError) Error() string {
+	return fmt.Sprintf("destination %q: %s", e.Name, e.Err.Error())
+}
+func (e *DestinationError) Unwrap() error { return e.Err }
+
+// decodeSecret returns the signing key of a "whsec_" secret: standard
+// base64 of at least 16 bytes after the prefix. It never puts the secret
+// in an error.
 func decodeSecret(s string) ([]byte, error) {
-	if !strings.HasPrefix(s, SecretPrefix) {
+	if s == "" {
+		return nil, ErrEmpty
+	}
+	b64, ok := strings.CutPrefix(s, SecretPrefix)
+	if !ok {
 		return nil, fmt.Errorf("must start with %q", SecretPrefix)
 	}
-	k, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, SecretPrefix))
+	k, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, errors.New("must be base64 after the prefix")
+		return nil, fmt.Errorf("the part after %q is not standard base64", SecretPrefix)
 	}
-	if len(k) < 16 {
-		return nil, errors.New("key must be at least 16 bytes")
+	if len(k) < minSecretBytes {
+		return nil, fmt.Errorf("key decodes to %d bytes, need at least %d", len(k), minSecretBytes)
 	}
 	return k, nil
+}
+
+// RetryHorizon is the longest total backoff d may spend before
+// dead-lettering under DefaultBackoff's schedule: the sum over attempts
+// 1..MaxAttempts-1 of min(Backoff.Max, Backoff.Initial*2^(i-1)).
+func (d Destination) RetryHorizon() time.Duration {
+	var total time.Duration
+	step := d.Backoff.Initial
+	for i := 1; i < d.MaxAttempts && i <= MaxAttempts; i++ {
+		wait := max(0, min(d.Backoff.Max, step))
+		if total > math.MaxInt64-wait {
+			return math.MaxInt64 // saturate rather than overflow
+		}
+		total += wait
+		if step > 0 && step < d.Backoff.Max && step <= math.MaxInt64/2 {
+			step *= 2
+		}
+	}
+	return total
 }
 
 // Router returns the function the gateway calls at accept time: the

@@ -190,7 +190,7 @@ func TestHealthySinkGetsEachEventOnce(t *testing.T) {
 	// HTTPRetries keeps its default: an attempt's budget is the timeout
 	// once per try plus a second, and with none (start's -1) that is one
 	// second, which slow attempts under -race outlived and were resent.
-	dest.Timeout = time.Hour
+	dest.Timeout = MaxTimeout
 	d, stop := startCfg(t, db, Config{Destinations: []Destination{dest}, Poll: 10 * time.Millisecond})
 	waitFor(t, "every event delivered", func() bool {
 		mu.Lock()

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"math"
 	"path/filepath"
 	"time"
 
+	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 )
 
@@ -119,15 +119,7 @@ func (r *ReconcileConfig) UnmarshalYAML(unmarshal func(any) error) error {
 // UnmarshalYAML fills a destination's defaults before decoding it.
 func (d *Destination) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain Destination
-	p := plain{
-		Match:       []string{"*"},
-		Format:      "envelope",
-		Timeout:     10 * time.Second,
-		MaxAttempts: 12,
-		Concurrency: 4,
-		Backoff:     BackoffConfig{Initial: 5 * time.Second, Max: time.Hour},
-		Circuit:     CircuitConfig{Failures: 5, Cooldown: 30 * time.Second},
-	}
+	p := plain(destinationFromForward(forward.DefaultDestination()))
 	if err := unmarshal(&p); err != nil {
 		return err
 	}
@@ -144,7 +136,7 @@ func (r *RateLimit) UnmarshalYAML(unmarshal func(any) error) error {
 	}
 	*r = RateLimit(p)
 	if r.Burst == 0 && r.RPS > 0 {
-		r.Burst = int(math.Max(1, math.Min(math.Ceil(r.RPS), math.MaxInt32)))
+		r.Burst = forward.DefaultBurst(r.RPS)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/porchgw/porch/gateway"
 )
 
-// reName is the allowed shape of source and destination names.
+// reName is the allowed shape of source names (forward owns destination names).
 var reName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 // enrichAuth lists the auth schemes each provider's API accepts.

@@ -52,7 +52,7 @@ func (m *Main) openEnrich() error {
 		}
 		r, err := en.NewReconciler(enrich.ReconcileConfig{
 			Source: s.Name, Interval: s.Reconcile.Interval, Lookback: s.Reconcile.Lookback,
-			MaxAge: m.Config.Dedup.Window, Route: forward.Router(m.forwardDestinations()),
+			MaxAge: m.Config.Dedup.Window, Route: forward.Router(m.Config.forwardDestinations()),
 			DedupKeys: gatherDedupKeys,
 		}, m.DB)
 		if err != nil {

@@ -202,7 +202,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
 		MaxInflightBytes: c.Limits.MaxInflightBytes, MaxConnsPerClient: c.Limits.MaxConnsPerClient,
-		Sources: srcs, Ready: m.DB.Ready, Route: forward.Router(m.forwardDestinations()),
+		Sources: srcs, Ready: m.DB.Ready, Route: forward.Router(m.Config.forwardDestinations()),
 		TrustedProxies: c.Ingress.TrustedProxies, TLS: gatewayTLS(c), Observe: m.observeDelivery(),
 	}
 }
@@ -231,26 +231,11 @@ func (m *Main) enrichmentOf(id string) (any, error) {
 }
 
 func (m *Main) forwardConfig() forward.Config {
-	cfg := forward.Config{Destinations: m.forwardDestinations()}
+	cfg := forward.Config{Destinations: m.Config.forwardDestinations()}
 	if m.Enricher != nil {
 		cfg.Prepare = prepareFunc(m.Enricher)
 	}
 	return cfg
-}
-
-// forwardDestinations maps the YAML destinations onto forward's.
-func (m *Main) forwardDestinations() []forward.Destination {
-	var out []forward.Destination
-	for _, d := range m.Config.Destinations {
-		out = append(out, forward.Destination{
-			Name: d.Name, URL: d.URL, Match: d.Match, Format: d.Format, Secret: d.Secret,
-			Timeout: d.Timeout, MaxAttempts: d.MaxAttempts, Concurrency: d.Concurrency,
-			RateLimit: forward.RateLimit{RPS: d.RateLimit.RPS, Burst: d.RateLimit.Burst},
-			Backoff:   forward.BackoffConfig{Initial: d.Backoff.Initial, Max: d.Backoff.Max},
-			Circuit:   forward.CircuitConfig{Failures: d.Circuit.Failures, Cooldown: d.Circuit.Cooldown},
-		})
-	}
-	return out
 }
 
 // orOff maps the config's "0 turns it off" onto inbox's negative.
@@ -265,7 +250,7 @@ func orOff(n int64) int64 {
 // swaps the gateway's routing, so no event is routed to a destination
 // before a forwarder serves it.
 func (m *Main) reloadDestinations(next *Config) error {
-	return m.Forwarder.SetDestinations((&Main{Config: next}).forwardDestinations())
+	return m.Forwarder.SetDestinations(next.forwardDestinations())
 }
 
 // adminRate maps auth.rate_limit.rps (0 = off) onto AdminConfig.ReadRate
