@@ -26,6 +26,8 @@ const (
 // api is what differs between the providers' APIs.
 type api struct {
 	windows     []Window
+	baseURL     string   // the default base URL
+	events      []string // the event types enriched by default
 	auths       []string // accepted auth schemes, the default first
 	fetchPath   func(id string) string
 	parseOK     func(body []byte) (answer, error)
@@ -49,6 +51,8 @@ type apiErrorBody struct {
 var apis = map[string]api{
 	ProviderKoji: {
 		windows:     []Window{{Limit: 60, Size: time.Minute}},
+		baseURL:     "https://koji.so/api/v1",
+		events:      []string{"interview.analysis_ready"},
 		auths:       []string{AuthBearer},
 		fetchPath:   func(id string) string { return "/interviews/" + url.PathEscape(id) },
 		parseOK:     parseKojiOK,
@@ -56,6 +60,8 @@ var apis = map[string]api{
 	},
 	ProviderGather: {
 		windows:     []Window{{Limit: 1000, Size: time.Hour}, {Limit: 100, Size: time.Minute}},
+		baseURL:     "https://api.prod.qualifi.hr",
+		events:      []string{"candidate_interview.completed"},
 		auths:       []string{AuthAPIKey, AuthBasic},
 		fetchPath:   func(id string) string { return "/qsi/gather/candidate-interviews/" + url.PathEscape(id) + "/results" },
 		parseOK:     parseGatherOK,

@@ -91,27 +91,55 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// DefaultSourceConfig returns the value each field of a source of
+// provider takes when left unset: New fills zero fields from it, and a
+// config file loader starts each enrich block from it so that an
+// explicit zero is checked. An unknown provider gets the fields every
+// provider shares.
+func DefaultSourceConfig(provider string) SourceConfig {
+	d := SourceConfig{
+		Provider:    provider,
+		OnFailure:   OnFailureForward,
+		Timeout:     10 * time.Second,
+		MaxWait:     30 * time.Minute,
+		Refetch:     []time.Duration{2 * time.Minute, 10 * time.Minute, 30 * time.Minute},
+		Retries:     2,
+		HoldBackoff: DefaultHoldBackoff,
+	}
+	if a, ok := apis[provider]; ok {
+		d.BaseURL, d.Auth, d.Events = a.baseURL, a.auths[0], slices.Clone(a.events)
+	}
+	return d
+}
+
 func (s *SourceConfig) setDefaults() {
-	if a, ok := apis[s.Provider]; ok && s.Auth == "" {
-		s.Auth = a.auths[0]
+	def := DefaultSourceConfig(s.Provider)
+	if s.BaseURL == "" {
+		s.BaseURL = def.BaseURL
+	}
+	if s.Auth == "" {
+		s.Auth = def.Auth
+	}
+	if s.Events == nil {
+		s.Events = def.Events
 	}
 	if s.OnFailure == "" {
-		s.OnFailure = OnFailureForward
+		s.OnFailure = def.OnFailure
 	}
 	if s.Timeout <= 0 {
-		s.Timeout = 10 * time.Second
+		s.Timeout = def.Timeout
 	}
 	if s.MaxWait <= 0 {
-		s.MaxWait = 30 * time.Minute
+		s.MaxWait = def.MaxWait
 	}
 	if s.Refetch == nil {
-		s.Refetch = []time.Duration{2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+		s.Refetch = def.Refetch
 	}
 	if s.Retries == 0 {
-		s.Retries = 2
+		s.Retries = def.Retries
 	}
 	if s.HoldBackoff == nil {
-		s.HoldBackoff = DefaultHoldBackoff
+		s.HoldBackoff = def.HoldBackoff
 	}
 }
 
@@ -124,47 +152,73 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("enrich: duplicate source %q", s.Name))
 		}
 		seen[s.Name] = true
-		if err := s.Validate(); err != nil {
-			errs = append(errs, err)
+		if s.Name == "" {
+			errs = append(errs, errors.New("enrich: empty source name"))
+		}
+		if err := s.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("enrich %s: %w", s.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Validate reports what is wrong with s. The messages never quote the key.
-func (s *SourceConfig) Validate() error {
-	a, ok := apis[s.Provider]
+// ErrEmpty is a required field left empty.
+var ErrEmpty = errors.New("must not be empty")
+
+// FieldError is one invalid field of a SourceConfig, named as in the
+// config file's enrich block ("base_url", "events[1]"). It never carries
+// the API key.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Check reports what is wrong with s as it is, defaults not filled, so
+// that an explicit zero is refused: each problem a *FieldError, joined.
+func (s *SourceConfig) Check() error {
 	var errs []error
-	add := func(f string, args ...any) {
-		errs = append(errs, fmt.Errorf("enrich %s: "+f, append([]any{s.Name}, args...)...))
+	bad := func(field, f string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf(f, args...)})
 	}
-	if s.Name == "" {
-		add("empty source name")
-	}
+	a, ok := apis[s.Provider]
 	if !ok {
-		add("unknown provider %q", s.Provider)
+		bad("provider", "unknown provider %q", s.Provider)
 	} else if !slices.Contains(a.auths, s.Auth) {
-		add("auth %q not one of %v", s.Auth, a.auths)
+		bad("auth", "%q is not one of %q", s.Auth, a.auths)
 	}
-	if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		add("base_url must be an http(s) URL")
+	if u, err := url.Parse(s.BaseURL); err != nil {
+		bad("base_url", "is not a URL")
+	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("base_url", "%q is not an absolute http or https URL", u.Redacted()) // never print a password
 	}
 	if s.APIKey == "" {
-		add("empty api_key")
+		errs = append(errs, &FieldError{Field: "api_key", Err: ErrEmpty})
 	}
 	if s.Auth == AuthBasic && s.OrganizationID == "" {
-		add("organization_id is required with basic auth")
+		bad("organization_id", "required when auth is basic")
 	}
-	if s.OnFailure != OnFailureForward && s.OnFailure != OnFailureHold {
-		add("on_failure %q not forward or hold", s.OnFailure)
+	if len(s.Events) == 0 {
+		bad("events", "at least one event type is required")
 	}
-	for _, g := range s.Events {
-		if _, err := path.Match(g, ""); err != nil {
-			add("events: bad pattern %q", g)
+	for i, g := range s.Events {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			bad(fmt.Sprintf("events[%d]", i), "%q is not a valid event type or glob", g)
 		}
 	}
+	if s.OnFailure != OnFailureForward && s.OnFailure != OnFailureHold {
+		bad("on_failure", "%q is not one of %q", s.OnFailure, []string{OnFailureForward, OnFailureHold})
+	}
+	if s.Timeout <= 0 {
+		bad("timeout", "must be above 0, got %s", s.Timeout)
+	}
+	if s.MaxWait <= 0 {
+		bad("max_wait", "must be above 0, got %s", s.MaxWait)
+	}
 	if s.Retries < 0 {
-		add("negative retries")
+		bad("retries", "must not be negative")
 	}
 	return errors.Join(errs...)
 }

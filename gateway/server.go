@@ -71,26 +71,42 @@ type Config struct {
 	Observe        func(Outcome) // called once per ingest request; nil: nobody
 }
 
+// DefaultConfig returns the listener settings a zero field takes: New
+// fills zero fields from it, and a config file loader starts from it.
+func DefaultConfig() Config {
+	return Config{
+		Listen:            "127.0.0.1:8080",
+		MaxBodyBytes:      1 << 20,
+		AckTimeout:        3 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ShutdownTimeout:   15 * time.Second,
+		MaxInflightBytes:  32 << 20,
+	}
+}
+
 func (c *Config) setDefaults() {
+	def := DefaultConfig()
 	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8080"
+		c.Listen = def.Listen
 	}
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 1 << 20
+		c.MaxBodyBytes = def.MaxBodyBytes
 	}
-	if c.AckTimeout <= 0 {
-		c.AckTimeout = 3 * time.Second
-	}
-	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, 5*time.Second)
-	c.ReadTimeout = orDefault(c.ReadTimeout, 10*time.Second)
-	c.WriteTimeout = orDefault(c.WriteTimeout, 10*time.Second)
-	c.IdleTimeout = orDefault(c.IdleTimeout, 60*time.Second)
-	c.ShutdownTimeout = orDefault(c.ShutdownTimeout, 15*time.Second)
+	c.AckTimeout = orDefault(c.AckTimeout, def.AckTimeout)
+	c.ReadHeaderTimeout = orDefault(c.ReadHeaderTimeout, def.ReadHeaderTimeout)
+	c.ReadTimeout = orDefault(c.ReadTimeout, def.ReadTimeout)
+	c.WriteTimeout = orDefault(c.WriteTimeout, def.WriteTimeout)
+	c.IdleTimeout = orDefault(c.IdleTimeout, def.IdleTimeout)
+	c.ShutdownTimeout = orDefault(c.ShutdownTimeout, def.ShutdownTimeout)
 	if c.MaxInflightBytes < c.MaxBodyBytes {
-		c.MaxInflightBytes = max(32<<20, c.MaxBodyBytes)
+		c.MaxInflightBytes = max(def.MaxInflightBytes, c.MaxBodyBytes)
 	}
 	if c.MaxHeaderBytes <= 0 {
-		c.MaxHeaderBytes = 64 << 10
+		c.MaxHeaderBytes = def.MaxHeaderBytes
 	}
 	if c.Route == nil {
 		c.Route = func(string, string) []string { return nil }

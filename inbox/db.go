@@ -61,42 +61,64 @@ type Options struct {
 	Now func() time.Time
 }
 
+// DefaultOptions returns the value a zero option takes: Open fills zero
+// options from it, and a config file loader starts from it.
+func DefaultOptions() Options {
+	return Options{
+		DedupWindow:       168 * time.Hour,
+		MaxBodyBytes:      1 << 20,
+		MaxBatch:          256,
+		RejectedLogSize:   10000,
+		RejectedLogBytes:  16 << 20,
+		RetentionInterval: 10 * time.Minute,
+		TrailLogSize:      1000000,
+		TrailSearchSize:   100000,
+		MinFreeBytes:      64 << 20,
+	}
+}
+
 func (o *Options) setDefaults() {
+	def := DefaultOptions()
 	if o.DedupWindow <= 0 {
-		o.DedupWindow = 168 * time.Hour
+		o.DedupWindow = def.DedupWindow
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 1 << 20
+		o.MaxBodyBytes = def.MaxBodyBytes
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 256
+		o.MaxBatch = def.MaxBatch
 	}
 	if o.RejectedLogSize <= 0 {
-		o.RejectedLogSize = 10000
+		o.RejectedLogSize = def.RejectedLogSize
 	}
 	if o.RejectedLogBytes <= 0 {
-		o.RejectedLogBytes = 16 << 20
+		o.RejectedLogBytes = def.RejectedLogBytes
 	}
 	if o.RetentionInterval <= 0 {
-		o.RetentionInterval = 10 * time.Minute
+		o.RetentionInterval = def.RetentionInterval
 	}
 	if o.TrailLogSize <= 0 {
-		o.TrailLogSize = 1000000
+		o.TrailLogSize = def.TrailLogSize
 	}
 	if o.TrailSearchSize <= 0 {
-		o.TrailSearchSize = 100000
+		o.TrailSearchSize = def.TrailSearchSize
 	}
 	if o.MinFreeBytes == 0 {
-		o.MinFreeBytes = 64 << 20
+		o.MinFreeBytes = def.MinFreeBytes
 	}
 	if o.Logger == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		o.Logger = l
+		o.Logger = discardLogger()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+}
+
+// discardLogger is the logger of a nil Logger option.
+func discardLogger() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
 }
 
 // DB is porch's store. All methods are safe for concurrent use.

@@ -4,8 +4,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
 )
 
 // Provider names accepted in sources[].provider.
@@ -14,21 +16,14 @@ const (
 	providerGather = "gather"
 )
 
-// providerDefaults are the enrichment defaults that depend on the provider.
-var providerDefaults = map[string]struct {
-	baseURL string
-	auth    string
-	events  []string
-}{
-	providerKoji:   {"https://koji.so/api/v1", "bearer", []string{"interview.analysis_ready"}},
-	providerGather: {"https://api.prod.qualifi.hr", "x-api-key", []string{"candidate_interview.completed"}},
-}
-
 // DefaultConfig returns the configuration used for every key the file omits.
 // It has no sources, so on its own it does not validate.
+// Values a package owns come from its defaults (gateway.DefaultConfig,
+// inbox.DefaultOptions); the rest are the file's own.
 func DefaultConfig() *Config {
+	g, o := gateway.DefaultConfig(), inbox.DefaultOptions()
 	return &Config{
-		Listen:      "127.0.0.1:8080",
+		Listen:      g.Listen,
 		AdminListen: "127.0.0.1:8081",
 		DataDir:     "./porch-data",
 		Store:       StoreConfig{Backend: backendBadger},
@@ -37,21 +32,21 @@ func DefaultConfig() *Config {
 			DirectoryURL: "https://acme-v02.api.letsencrypt.org/directory",
 		}},
 		Limits: LimitsConfig{
-			MaxBodyBytes:      1 << 20,
-			AckTimeout:        3 * time.Second,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      10 * time.Second,
-			IdleTimeout:       60 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-			ShutdownTimeout:   15 * time.Second,
-			MaxInflightBytes:  32 << 20,
-			MaxConnsPerClient: 256,
-			MinFreeBytes:      64 << 20,
+			MaxBodyBytes:      g.MaxBodyBytes,
+			AckTimeout:        g.AckTimeout,
+			ReadHeaderTimeout: g.ReadHeaderTimeout,
+			ReadTimeout:       g.ReadTimeout,
+			WriteTimeout:      g.WriteTimeout,
+			IdleTimeout:       g.IdleTimeout,
+			MaxHeaderBytes:    g.MaxHeaderBytes,
+			ShutdownTimeout:   g.ShutdownTimeout,
+			MaxInflightBytes:  g.MaxInflightBytes,
+			MaxConnsPerClient: 256, // gateway's zero is unlimited; the file caps it
+			MinFreeBytes:      o.MinFreeBytes,
 		},
-		Dedup: DedupConfig{Window: 168 * time.Hour},
-		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: 10000, RejectedLogBytes: 16 << 20,
-			AccessTrailSize: 1000000, AccessTrailSearchSize: 100000},
+		Dedup: DedupConfig{Window: o.DedupWindow},
+		Archive: ArchiveConfig{Retention: 2160 * time.Hour, RejectedLogSize: o.RejectedLogSize, RejectedLogBytes: o.RejectedLogBytes,
+			AccessTrailSize: o.TrailLogSize, AccessTrailSearchSize: o.TrailSearchSize},
 		Auth: AuthConfig{RateLimit: RateLimit{RPS: 10, Burst: 100}},
 	}
 }
@@ -62,7 +57,7 @@ func (s *Source) UnmarshalYAML(unmarshal func(any) error) error {
 	var keys map[string]any
 	_ = unmarshal(&keys) // only to learn which keys are present; errors come below
 	type plain Source
-	p := plain{Tolerance: 15 * time.Minute, CanonicalFallback: true}
+	p := plain{Tolerance: gateway.DefaultTolerance, CanonicalFallback: true}
 	if err := unmarshal(&p); err != nil {
 		return err
 	}
@@ -80,7 +75,8 @@ func (s *Source) UnmarshalYAML(unmarshal func(any) error) error {
 // UnmarshalYAML fills an enrich block's defaults before decoding it.
 func (e *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain EnrichConfig
-	p := plain{OnFailure: "forward", Timeout: 10 * time.Second, MaxWait: 30 * time.Minute}
+	def := enrich.DefaultSourceConfig("")
+	p := plain{OnFailure: def.OnFailure, Timeout: def.Timeout, MaxWait: def.MaxWait}
 	if err := unmarshal(&p); err != nil {
 		return err
 	}
@@ -88,20 +84,18 @@ func (e *EnrichConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
-// fillProviderDefaults sets base_url, auth and events when omitted.
+// fillProviderDefaults sets base_url, auth and events when omitted, from
+// enrich's defaults for the provider.
 func (e *EnrichConfig) fillProviderDefaults(provider string) {
-	d, ok := providerDefaults[provider]
-	if !ok {
-		return
-	}
+	d := enrich.DefaultSourceConfig(provider)
 	if e.BaseURL == "" {
-		e.BaseURL = d.baseURL
+		e.BaseURL = d.BaseURL
 	}
 	if e.Auth == "" {
-		e.Auth = d.auth
+		e.Auth = d.Auth
 	}
 	if e.Events == nil {
-		e.Events = append([]string(nil), d.events...)
+		e.Events = d.Events
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 )
 
@@ -17,21 +18,36 @@ func (c *Config) validateDestinations(p *problems) {
 			p.add("destinations", "%s", err.Error())
 			continue
 		}
-		key := indexKey("destinations", de.Index)
-		for _, err := range unjoin(de.Err) {
-			var fe *forward.FieldError
-			if !errors.As(err, &fe) {
-				p.add(key, "%s", err.Error())
-				continue
-			}
-			k := joinKey(key, fe.Field)
-			if errors.Is(fe.Err, forward.ErrEmpty) {
-				checkSecret(p, c, k, "") // names the ${VAR} it came from
-				continue
-			}
-			p.add(k, "%s", fe.Err.Error())
-		}
+		c.addFieldErrors(p, indexKey("destinations", de.Index), de.Err)
 	}
+}
+
+// addFieldErrors reports each error err joins under its YAML key path:
+// a package's field error under key.field, anything else under key.
+func (c *Config) addFieldErrors(p *problems, key string, err error) {
+	for _, err := range unjoin(err) {
+		field, msg := fieldOf(err)
+		k := joinKey(key, field)
+		if errors.Is(err, forward.ErrEmpty) || errors.Is(err, enrich.ErrEmpty) {
+			checkSecret(p, c, k, "") // names the ${VAR} it came from
+			continue
+		}
+		p.add(k, "%s", msg.Error())
+	}
+}
+
+// fieldOf splits a package's field error into the field and what is
+// wrong with it; any other error has no field.
+func fieldOf(err error) (string, error) {
+	var fe *forward.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field, fe.Err
+	}
+	var ee *enrich.FieldError
+	if errors.As(err, &ee) {
+		return ee.Field, ee.Err
+	}
+	return "", err
 }
 
 // unjoin lists the errors errors.Join combined into err, or err alone.

@@ -11,12 +11,6 @@ import (
 // reName is the allowed shape of source names (forward owns destination names).
 var reName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
-// enrichAuth lists the auth schemes each provider's API accepts.
-var enrichAuth = map[string][]string{
-	providerKoji:   {"bearer"},
-	providerGather: {"x-api-key", "basic"},
-}
-
 func (c *Config) validateSources(p *problems) {
 	if len(c.Sources) == 0 {
 		p.add("sources", "at least one source is required")
@@ -108,26 +102,17 @@ func (c *Config) replayWindowErrors() error {
 	return errors.Join(p...)
 }
 
+// validateEnrich maps the enrich block onto enrich's and reports what
+// enrich's check finds under the block's keys.
 func (c *Config) validateEnrich(p *problems, key, provider string, e *EnrichConfig) {
-	checkHTTPURL(p, joinKey(key, "base_url"), e.BaseURL)
-	checkSecret(p, c, joinKey(key, "api_key"), e.APIKey)
-	if allowed, ok := enrichAuth[provider]; ok {
-		checkOneOf(p, joinKey(key, "auth"), e.Auth, allowed...)
-	}
-	if e.Auth == "basic" && e.OrganizationID == "" {
-		p.add(joinKey(key, "organization_id"), "required when auth is basic")
-	}
-	if len(e.Events) == 0 {
-		p.add(joinKey(key, "events"), "at least one event type is required")
-	}
-	for i, ev := range e.Events {
-		if ev == "" {
-			p.add(indexKey(joinKey(key, "events"), i), "must not be empty")
+	sc := e.enrich("", provider)
+	var errs []error
+	for _, err := range unjoin(sc.Check()) {
+		if f, _ := fieldOf(err); f != "provider" { // sources[].provider is checked on its own
+			errs = append(errs, err)
 		}
 	}
-	checkOneOf(p, joinKey(key, "on_failure"), e.OnFailure, "forward", "hold")
-	checkPositive(p, joinKey(key, "timeout"), e.Timeout)
-	checkPositive(p, joinKey(key, "max_wait"), e.MaxWait)
+	c.addFieldErrors(p, key, errors.Join(errs...))
 }
 
 func validateReconcile(p *problems, key string, s *Source) {

@@ -24,14 +24,19 @@ func (m *Main) enrichConfig() (cfg enrich.Config, ok bool) {
 		if e == nil {
 			continue
 		}
-		cfg.Sources = append(cfg.Sources, enrich.SourceConfig{
-			Name: s.Name, Provider: s.Provider, BaseURL: e.BaseURL, APIKey: e.APIKey, Auth: e.Auth,
-			OrganizationID: e.OrganizationID, Events: e.Events, OnFailure: e.OnFailure,
-			Timeout: e.Timeout, MaxWait: e.MaxWait,
-		})
+		cfg.Sources = append(cfg.Sources, e.enrich(s.Name, s.Provider))
 	}
 	cfg.Logger = m.Log
 	return cfg, len(cfg.Sources) > 0
+}
+
+// enrich maps one source's enrich block onto enrich's.
+func (e *EnrichConfig) enrich(source, provider string) enrich.SourceConfig {
+	return enrich.SourceConfig{
+		Name: source, Provider: provider, BaseURL: e.BaseURL, APIKey: e.APIKey, Auth: e.Auth,
+		OrganizationID: e.OrganizationID, Events: e.Events, OnFailure: e.OnFailure,
+		Timeout: e.Timeout, MaxWait: e.MaxWait,
+	}
 }
 
 // openEnrich builds the Enricher (nil when no source enriches) and one
