@@ -6,8 +6,11 @@
 // deliveries missed during an outage.
 //
 // It stores what it fetched, and the poller's high-water mark, through
-// small consumer-defined interfaces that *inbox.DB implements. It must not
-// import gateway, forward, cmd/..., badger, gorilla/mux or
+// small consumer-defined interfaces that *inbox.DB implements. The poller
+// builds and keys the deliveries it recreates through a RecreateFunc it is
+// given (cmd/porch passes the code that builds and keys real ones), so
+// no copy of those rules lives here. It must not
+// import gateway, sender, forward, cmd/..., badger, gorilla/mux or
 // go-retryablehttp; it talks HTTP with net/http.
 //
 // Concurrency: an Enricher and its Clients are safe for concurrent use;

@@ -103,14 +103,6 @@ func TestParseListPage(t *testing.T) {
 	}
 }
 
-func TestSyntheticBodyMatchesTheDeliveryShape(t *testing.T) {
-	c := completion{item: listItem{ID: "ci-1", CandidateID: "c-1", InterviewID: "i-1", Status: "new_response", TakenAt: "2026-11-23T10:00:00Z"}}
-	want := `{"event":"candidate_interview.completed","timestamp":"2026-11-23T10:00:00Z","data":{"candidateInterviewId":"ci-1","candidateId":"c-1","interviewId":"i-1","status":"new_response","takenAt":"2026-11-23T10:00:00Z"}}`
-	if got := string(syntheticBody(c)); got != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
-}
-
 func FuzzParseHints(f *testing.F) {
 	f.Add("0", "1795428060", "30", 429)
 	f.Add("", "", "Wed, 21 Oct 2015 07:28:00 GMT", 429)

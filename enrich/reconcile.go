@@ -45,17 +45,33 @@ type ReconcileConfig struct {
 	// Route names the destinations of a recreated event, as the gateway
 	// does for a delivery. Required.
 	Route func(source, eventType string) []string
-	// DedupKeys returns the dedup keys a delivery of body claims, most
-	// specific first: the gateway's own function for Gather deliveries
-	// (gateway.Inspect), so a recreated event and a real delivery of the
+	// Recreate builds the delivery Gather would have sent for a listed
+	// completion, and its dedup keys, from the code that builds and keys
+	// real deliveries, so a recreated event and a real delivery of the
 	// same interview always share their key. Required.
-	DedupKeys func(body []byte) ([]string, error)
+	Recreate RecreateFunc
 	// Statuses are the candidate-interview statuses listed. Default
 	// ["new_response"].
 	Statuses []string
 	// MaxPages bounds the pages (of 100) one run reads. Default 50.
 	MaxPages int
 }
+
+// Completion is a candidate interview Gather's list shows completed, as
+// its candidate_interview.completed delivery carries it.
+type Completion struct {
+	CandidateInterviewID string
+	CandidateID          string
+	InterviewID          string // the interview template
+	Status               string
+	TakenAt              string // RFC 3339
+}
+
+// RecreateFunc returns the candidate_interview.completed delivery Gather
+// would have sent for c and the dedup keys that delivery claims, most
+// specific first (the first is the logical key). It must be safe for
+// concurrent use.
+type RecreateFunc func(c Completion) (body []byte, dedupKeys []string, err error)
 
 // Reconciler finds Gather interviews completed while their delivery was
 // missed (an outage longer than Gather's ~6 minute retry window) and
@@ -83,8 +99,8 @@ func (e *Enricher) NewReconciler(cfg ReconcileConfig, store ReconcileStore) (*Re
 		return nil, fmt.Errorf("reconcile %s: interval must be positive", cfg.Source)
 	case cfg.Route == nil:
 		return nil, fmt.Errorf("reconcile %s: no route", cfg.Source)
-	case cfg.DedupKeys == nil:
-		return nil, fmt.Errorf("reconcile %s: no dedup key function", cfg.Source)
+	case cfg.Recreate == nil:
+		return nil, fmt.Errorf("reconcile %s: no recreate function", cfg.Source)
 	}
 	if cfg.Lookback <= 0 {
 		cfg.Lookback = 24 * time.Hour

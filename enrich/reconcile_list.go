@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,38 +87,19 @@ func (r *Reconciler) completion(it listItem) (completion, bool) {
 		return completion{}, false
 	}
 	c := completion{item: it, at: at}
-	c.body = syntheticBody(c)
-	// The keys come from the gateway's function, not a copy of its rules,
-	// so a reconciled event and a real delivery cannot disagree.
-	if c.keys, err = r.cfg.DedupKeys(c.body); err != nil || len(c.keys) == 0 {
+	// Body and keys come from the code that builds and keys real
+	// deliveries, not a copy of its rules, so they cannot disagree.
+	c.body, c.keys, err = r.cfg.Recreate(Completion{
+		CandidateInterviewID: it.ID, CandidateID: it.CandidateID, InterviewID: it.InterviewID,
+		Status: it.Status, TakenAt: it.TakenAt,
+	})
+	if err != nil || len(c.keys) == 0 {
 		r.m.ReconcileSkipped.Add(1)
 		r.log.WithField("interview_id", it.ID).WithError(err).Warn("listed interview cannot be keyed; skipped")
 		return completion{}, false
 	}
 	c.key = c.keys[0]
 	return c, true
-}
-
-// syntheticBody is the delivery Gather would have sent for c, with the
-// same members in the same order, compact as JSON.stringify writes it.
-func syntheticBody(c completion) []byte {
-	type data struct {
-		CandidateInterviewID string `json:"candidateInterviewId"`
-		CandidateID          string `json:"candidateId"`
-		InterviewID          string `json:"interviewId"`
-		Status               string `json:"status"`
-		TakenAt              string `json:"takenAt"`
-	}
-	body := struct {
-		Event     string `json:"event"`
-		Timestamp string `json:"timestamp"`
-		Data      data   `json:"data"`
-	}{EventCompleted, c.item.TakenAt, data{c.item.ID, c.item.CandidateID, c.item.InterviewID, c.item.Status, c.item.TakenAt}}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(body) // strings only: cannot fail
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // syntheticEvent is the archived form of c's recreated delivery.

@@ -13,6 +13,7 @@ import (
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 const gatherSecret = "whsec-gather-test"
@@ -43,11 +44,12 @@ func startGateway(t *testing.T, h *harness) string {
 
 func route(source, event string) []string { return []string{"app"} }
 
-// gatherKeys is the gateway's keying of Gather deliveries, as cmd/porch
-// hands it to the reconciler.
-func gatherKeys(body []byte) ([]string, error) {
+// recreate builds and keys a recreated delivery as cmd/porch hands it to
+// the reconciler: sender builds the body, the gateway keys it.
+func recreate(c enrich.Completion) ([]byte, []string, error) {
+	body := sender.GatherCompleted(sender.CandidateInterview(c))
 	f, err := gateway.Inspect("gather", body)
-	return f.DedupKeys, err
+	return body, f.DedupKeys, err
 }
 
 // completedKey is the logical dedup key the gateway gives the completed
@@ -86,7 +88,7 @@ func deliver(t *testing.T, url string, it map[string]any) (id string, duplicate 
 	body := deliveryBody(it)
 	def, _ := gateway.Lookup("gather")
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	for k, v := range def.Sign(body, gatherSecret, time.Now()) {
+	for k, v := range sender.Sign(def.Name, body, gatherSecret, time.Now()) {
 		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -122,7 +124,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 		deliver(t, url, it)
 	}
 
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: 5 * time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: 5 * time.Minute, Route: route, Recreate: recreate}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 func TestReconciledEventIsEnriched(t *testing.T) {
 	h := newHarness(t, "gather", nil)
 	h.api.list = []map[string]any{item("ci-1", "new_response", h.clk.Now().Format(time.RFC3339))}
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, Recreate: recreate}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +200,7 @@ func TestReconciledEventIsEnriched(t *testing.T) {
 
 func TestReconcileRunStopsWithContext(t *testing.T) {
 	h := newHarness(t, "gather", nil)
-	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys}, h.db)
+	r, err := h.en.NewReconciler(enrich.ReconcileConfig{Source: "src", Interval: time.Minute, Route: route, Recreate: recreate}, h.db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,8 +218,8 @@ func TestReconcileRunStopsWithContext(t *testing.T) {
 func TestNewReconcilerRejectsBadConfig(t *testing.T) {
 	h := newHarness(t, "koji", nil)
 	for name, cfg := range map[string]enrich.ReconcileConfig{
-		"koji source":    {Source: "src", Interval: time.Minute, Route: route, DedupKeys: gatherKeys},
-		"unknown source": {Source: "nope", Interval: time.Minute, Route: route, DedupKeys: gatherKeys},
+		"koji source":    {Source: "src", Interval: time.Minute, Route: route, Recreate: recreate},
+		"unknown source": {Source: "nope", Interval: time.Minute, Route: route, Recreate: recreate},
 	} {
 		if _, err := h.en.NewReconciler(cfg, h.db); err == nil {
 			t.Errorf("%s: no error", name)

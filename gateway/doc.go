@@ -15,7 +15,10 @@
 //
 // The admin listener is package admin; the HTTP plumbing both listeners
 // share (binding, shutdown, request ids, JSON errors) is package httpserve.
+// What a provider sends (its header names, event types, signing
+// primitive and sample bodies) belongs to package sender, which
+// verification shares.
 //
 // Package gateway must not import admin, forward or badger; its only
-// shared vocabulary with the rest of porch is the inbox types.
+// other shared vocabulary with the rest of porch is the inbox types.
 package gateway

@@ -14,6 +14,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 const gatherSecret = "test-gather-secret"
@@ -35,8 +36,8 @@ func signedDelivery(t testing.TB, i int) (source string, body []byte, h http.Hea
 	}
 	def, _ := gateway.Lookup(provider)
 	now := time.Now()
-	body = def.Sample(event, fmt.Sprintf("iv-%d-%d", i, now.UnixNano()), now)
-	return source, body, def.Sign(body, secret, now)
+	body = sender.Sample(def.Name, event, fmt.Sprintf("iv-%d-%d", i, now.UnixNano()), now)
+	return source, body, sender.Sign(def.Name, body, secret, now)
 }
 
 // idleUpload is a connection that sent a request head (and at most one
@@ -461,13 +462,13 @@ func TestBodyOfTheWholeBudgetFits(t *testing.T) {
 	def, _ := gateway.Lookup("koji")
 	for _, chunked := range []bool{false, true} {
 		now := time.Now()
-		body := def.Sample("interview.completed", fmt.Sprintf("iv-whole-%v", chunked), now)
+		body := sender.Sample(def.Name, "interview.completed", fmt.Sprintf("iv-whole-%v", chunked), now)
 		body = append(body, bytes.Repeat([]byte(" "), size-len(body))...)
 		req, _ := http.NewRequest(http.MethodPost, "http://"+srv.Addr()+"/in/koji", bytes.NewReader(body))
 		if chunked {
 			req, _ = http.NewRequest(http.MethodPost, "http://"+srv.Addr()+"/in/koji", io.MultiReader(bytes.NewReader(body)))
 		}
-		for k, v := range def.Sign(body, kojiSecret, now) {
+		for k, v := range sender.Sign(def.Name, body, kojiSecret, now) {
 			req.Header[k] = v
 		}
 		resp, err := http.DefaultClient.Do(req)

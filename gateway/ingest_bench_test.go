@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )
 
@@ -69,14 +70,14 @@ func newIngestBench(b *testing.B, provider string) (http.Handler, func() *http.R
 	}
 	def, _ := Lookup(provider)
 	const placeholder = "ffffffff-eeee-4ddd-bccc-aaaaaaaaaaaa"
-	tmpl := def.Sample(def.Events[1], placeholder, time.Now())
+	tmpl := sender.Sample(def.Name, def.Events[1], placeholder, time.Now())
 	var n atomic.Int64
 	return s.Handler(), func() *http.Request {
 		id := fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1))
 		now := time.Now()
 		body := bytes.ReplaceAll(tmpl, []byte(placeholder), []byte(id))
 		r := httptest.NewRequest(http.MethodPost, "/in/"+provider, bytes.NewReader(body))
-		for k, v := range def.Sign(body, secret, now) {
+		for k, v := range sender.Sign(def.Name, body, secret, now) {
 			r.Header[k] = v
 		}
 		r.RemoteAddr = "127.0.0.1:40000"

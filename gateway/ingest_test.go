@@ -12,6 +12,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )
 
@@ -76,8 +77,8 @@ func TestGatherPrettyBodyVerifiesOnCanonicalPath(t *testing.T) {
 	srv := newServer(t, db, time.Second)
 	def, _ := gateway.Lookup("gather")
 	now := time.Now()
-	compact := def.Sample("candidate_interview.completed", "ci-9", now)
-	h := def.Sign(compact, "gs", now)
+	compact := sender.Sample(def.Name, "candidate_interview.completed", "ci-9", now)
+	h := sender.Sign(def.Name, compact, "gs", now)
 	var pretty bytes.Buffer
 	if err := json.Indent(&pretty, compact, "", "  "); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestAuthenticUnparseableBodyIsQuarantined(t *testing.T) {
 	srv := newServer(t, db, time.Second)
 	def, _ := gateway.Lookup("koji")
 	body := []byte("not json at all")
-	resp, m := post(t, srv.URL+"/in/koji", body, def.Sign(body, "ks", time.Now()))
+	resp, m := post(t, srv.URL+"/in/koji", body, sender.Sign(def.Name, body, "ks", time.Now()))
 	if resp.StatusCode != 200 || m["duplicate"] != false {
 		t.Fatalf("status %d %v", resp.StatusCode, m)
 	}
@@ -119,8 +120,8 @@ func TestAuthenticUnparseableBodyIsQuarantined(t *testing.T) {
 
 func TestStoreFailuresAnswer503(t *testing.T) {
 	def, _ := gateway.Lookup("koji")
-	body := def.Sample("interview.completed", "iv", time.Now())
-	h := def.Sign(body, "ks", time.Now())
+	body := sender.Sample(def.Name, "interview.completed", "iv", time.Now())
+	h := sender.Sign(def.Name, body, "ks", time.Now())
 	tests := []struct {
 		name  string
 		store storeFunc
@@ -153,7 +154,7 @@ func TestStoreFailuresAnswer503(t *testing.T) {
 func TestErrorsNeverEchoSecrets(t *testing.T) {
 	srv := newServer(t, openInbox(t), time.Second)
 	def, _ := gateway.Lookup("koji")
-	body := def.Sample("interview.completed", "iv", time.Now())
+	body := sender.Sample(def.Name, "interview.completed", "iv", time.Now())
 	resp, m := post(t, srv.URL+"/in/koji", body, http.Header{"X-Koji-Signature": {"sha256=zz"}})
 	if resp.StatusCode != 401 {
 		t.Fatalf("status %d", resp.StatusCode)
@@ -186,8 +187,8 @@ func TestInflightBodyBudgetAnswers503WhenFull(t *testing.T) {
 
 	big := func(iv string) ([]byte, http.Header) { // a signed delivery of 600 KB
 		def, _ := gateway.Lookup("koji")
-		body := append(def.Sample("interview.completed", iv, time.Now()), bytes.Repeat([]byte(" "), 600<<10)...)
-		return body, def.Sign(body, "ks", time.Now())
+		body := append(sender.Sample(def.Name, "interview.completed", iv, time.Now()), bytes.Repeat([]byte(" "), 600<<10)...)
+		return body, sender.Sign(def.Name, body, "ks", time.Now())
 	}
 	firstDone := make(chan int, 1)
 	body1, h1 := big("iv-1")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 const kojiSecret = "test-koji-secret"
@@ -56,8 +57,8 @@ func signedKoji(t testing.TB, interview, secret string) ([]byte, http.Header) {
 	t.Helper()
 	def, _ := gateway.Lookup("koji")
 	now := time.Now()
-	body := def.Sample("interview.completed", interview, now)
-	return body, def.Sign(body, secret, now)
+	body := sender.Sample(def.Name, "interview.completed", interview, now)
+	return body, sender.Sign(def.Name, body, secret, now)
 }
 
 type answer struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 // TestOutcomeEventIsBounded delivers authentic events of documented and
@@ -30,8 +31,8 @@ func TestOutcomeEventIsBounded(t *testing.T) {
 	} {
 		def, _ := gateway.Lookup(tc.source)
 		secret := map[string]string{"koji": kojiSecret, "gather": gatherSecret}[tc.source]
-		body := def.Sample(tc.event, "i-"+tc.want, now)
-		a := postDelivery(t, nil, "http://"+srv.Addr(), tc.source, body, def.Sign(body, secret, now))
+		body := sender.Sample(def.Name, tc.event, "i-"+tc.want, now)
+		a := postDelivery(t, nil, "http://"+srv.Addr(), tc.source, body, sender.Sign(def.Name, body, secret, now))
 		if a.Status != http.StatusOK {
 			t.Fatalf("%s %q: answer %+v", tc.source, tc.event, a)
 		}

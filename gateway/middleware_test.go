@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )
 
@@ -33,7 +34,7 @@ func TestAccessLogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	def, _ := gateway.Lookup("koji")
-	body := def.Sample("interview.completed", "i1", time.Now())
+	body := sender.Sample(def.Name, "interview.completed", "i1", time.Now())
 	common := []string{"bytes", "component", "duration_ms", "level", "method", "msg", "path", "remote", "request_id", "status", "time"}
 	outcome := []string{"duplicate", "event", "event_id", "secret_index", "sig_mode", "source"}
 	tests := []struct {
@@ -41,8 +42,8 @@ func TestAccessLogLine(t *testing.T) {
 		header http.Header
 		want   []string
 	}{
-		{"accepted", def.Sign(body, "ks", time.Now()), append(slices.Clone(common), outcome...)},
-		{"refused", def.Sign(body, "wrong", time.Now()), common},
+		{"accepted", sender.Sign(def.Name, body, "ks", time.Now()), append(slices.Clone(common), outcome...)},
+		{"refused", sender.Sign(def.Name, body, "wrong", time.Now()), common},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,9 +81,9 @@ func TestAccessLogLineBoundsPayloadFields(t *testing.T) {
 	}
 	def, _ := gateway.Lookup("koji")
 	long := strings.Repeat("x", 70000)
-	body := bytes.Replace(def.Sample("interview.completed", "i1", time.Now()), []byte(`"interview.completed"`), []byte(`"`+long+`"`), 1)
+	body := bytes.Replace(sender.Sample(def.Name, "interview.completed", "i1", time.Now()), []byte(`"interview.completed"`), []byte(`"`+long+`"`), 1)
 	r := httptest.NewRequest(http.MethodPost, "/in/koji", bytes.NewReader(body))
-	maps.Copy(r.Header, def.Sign(body, "ks", time.Now()))
+	maps.Copy(r.Header, sender.Sign(def.Name, body, "ks", time.Now()))
 	w := httptest.NewRecorder()
 	s.Handler().ServeHTTP(w, r)
 	if w.Code != http.StatusOK {

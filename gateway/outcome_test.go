@@ -14,6 +14,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )
 
@@ -99,11 +100,11 @@ func startOutcomeRig(t *testing.T) outcomeRig {
 func kojiDelivery(interview, secret string) func() ([]byte, http.Header) {
 	return func() ([]byte, http.Header) {
 		def, _ := gateway.Lookup("koji")
-		body := def.Sample("interview.completed", interview, time.Now())
+		body := sender.Sample(def.Name, "interview.completed", interview, time.Now())
 		if secret == "" {
 			return body, http.Header{}
 		}
-		return body, def.Sign(body, secret, time.Now())
+		return body, sender.Sign(def.Name, body, secret, time.Now())
 	}
 }
 
@@ -111,7 +112,7 @@ func kojiDelivery(interview, secret string) func() ([]byte, http.Header) {
 func signedBody(body []byte) func() ([]byte, http.Header) {
 	return func() ([]byte, http.Header) {
 		def, _ := gateway.Lookup("koji")
-		return body, def.Sign(body, kojiSecret, time.Now())
+		return body, sender.Sign(def.Name, body, kojiSecret, time.Now())
 	}
 }
 

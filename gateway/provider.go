@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // Verification modes recorded in inbox.Verification.Mode.
@@ -97,11 +98,6 @@ type Definition struct {
 	Deadline         time.Duration                          // the provider's ack deadline
 	SignatureHeaders []string                               // canonical names of its signature headers
 	Events           []string                               // documented event types
-	// Sample returns a realistic body for event, compact as
-	// JSON.stringify emits it.
-	Sample func(event, interviewID string, now time.Time) []byte
-	// Sign returns the headers the provider would send with body.
-	Sign func(body []byte, secret string, now time.Time) http.Header
 	// ControlWithoutSignature reports whether an unverified request is a
 	// control request (Koji's endpoint check) that must get 200. It is nil
 	// for providers without one.
@@ -147,20 +143,11 @@ func ProviderNames() []string {
 	return names
 }
 
-// hmacSHA256 returns HMAC-SHA256(secret, parts...).
-func hmacSHA256(secret string, parts ...[]byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
 // matchSecret returns the index of the first secret whose MAC over msg
 // equals one of sigs, or -1.
 func matchSecret(secrets []string, sigs [][]byte, msg ...[]byte) int {
 	for i, s := range secrets {
-		mac := hmacSHA256(s, msg...)
+		mac := sender.MAC(s, msg...)
 		for _, sig := range sigs {
 			if hmac.Equal(mac, sig) {
 				return i
@@ -239,16 +226,4 @@ func joinKey(event string, parts ...string) string {
 		k += ":" + p
 	}
 	return k
-}
-
-// mustStringify renders v as JSON.stringify would; v must be marshalable.
-func mustStringify(v any) []byte {
-	b, err := json.Marshal(v)
-	if err == nil {
-		b, err = JSStringify(b)
-	}
-	if err != nil {
-		panic(fmt.Errorf("sample: %w", err))
-	}
-	return b
 }

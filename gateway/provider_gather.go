@@ -9,18 +9,10 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
-const gatherHeader = "X-Qualifi-Signature"
-
-// gatherEvents are the event types Gather documents.
-var gatherEvents = []string{
-	"candidate_interview.completed",
-	"candidate_interview.status_changed",
-	"question.audio_generated",
-	"interview.created",
-	"interview.updated",
-}
+const gatherHeader = sender.GatherHeader
 
 func gatherDefinition() Definition {
 	return Definition{
@@ -28,9 +20,7 @@ func gatherDefinition() Definition {
 		New:              newGather,
 		Deadline:         5 * time.Second,
 		SignatureHeaders: []string{gatherHeader},
-		Events:           gatherEvents,
-		Sample:           gatherSample,
-		Sign:             gatherSign,
+		Events:           sender.Events(sender.Gather),
 		inspect:          gather{}.Inspect,
 	}
 }
@@ -233,68 +223,4 @@ func envField(env envelope, name string) string {
 		return field(env.top, top)
 	}
 	return field(env.data, name)
-}
-
-func gatherSign(body []byte, secret string, now time.Time) http.Header {
-	t := strconv.FormatInt(now.Unix(), 10)
-	mac := hmacSHA256(secret, []byte(t+"."), body)
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set(gatherHeader, "t="+t+",v1="+hex.EncodeToString(mac))
-	return h
-}
-
-type gatherBody struct {
-	Event     string `json:"event"`
-	Timestamp string `json:"timestamp"`
-	Data      any    `json:"data"`
-}
-
-type gatherCandidateInterview struct {
-	CandidateInterviewID string `json:"candidateInterviewId"`
-	CandidateID          string `json:"candidateId"`
-	InterviewID          string `json:"interviewId"`
-	Status               string `json:"status"`
-	TakenAt              string `json:"takenAt,omitempty"`
-}
-
-type gatherInterview struct {
-	InterviewID   string `json:"interviewId"`
-	Title         string `json:"title"`
-	Status        string `json:"status"`
-	InterviewType string `json:"interviewType"`
-	UpdatedAt     string `json:"updatedAt,omitempty"`
-}
-
-type gatherAudio struct {
-	QuestionID  string `json:"questionId"`
-	InterviewID string `json:"interviewId"`
-	AudioURL    string `json:"audioURL"`
-	NarratorID  string `json:"narratorId"`
-}
-
-// gatherSample returns a body for event. For candidate_interview events
-// interviewID is the candidateInterviewId; for the others it is the
-// interview template's id.
-func gatherSample(event, interviewID string, now time.Time) []byte {
-	ts := now.UTC().Format(time.RFC3339)
-	return mustStringify(gatherBody{Event: event, Timestamp: ts, Data: gatherSampleData(event, interviewID, ts)})
-}
-
-func gatherSampleData(event, id, ts string) any {
-	const candidate, template = "5b0e7c1a-3f2d-4e8b-9a61-2c4d8e7f9a10", "9d3c2b1a-8e7f-4a6b-b5c4-d3e2f1a0b9c8"
-	switch event {
-	case "candidate_interview.completed":
-		return gatherCandidateInterview{id, candidate, template, "new_response", ts}
-	case "candidate_interview.status_changed":
-		return gatherCandidateInterview{id, candidate, template, "has_reviewed", ""}
-	case "interview.created":
-		return gatherInterview{id, "Customer Support Specialist", "active", "standard", ""}
-	case "interview.updated":
-		return gatherInterview{id, "Customer Support Specialist", "active", "standard", ts}
-	case "question.audio_generated":
-		q := "q-" + id
-		return gatherAudio{q, id, "https://cdn.qualifi.hr/audio/" + q + ".mp3", "narrator-1"}
-	}
-	return map[string]any{"interviewId": id}
 }

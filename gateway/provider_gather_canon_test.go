@@ -13,6 +13,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // TestGatherReserialisedNumberDedups delivers one Gather event twice to a
@@ -29,7 +30,7 @@ func TestGatherReserialisedNumberDedups(t *testing.T) {
 	def, _ := gateway.Lookup("gather")
 	compact := []byte(`{"event":"candidate_interview.completed","timestamp":"2026-11-23T09:00:00Z","data":{"candidateInterviewId":"ci-7","candidateId":"c-1","interviewId":"i-1","status":"new_response","takenAt":1796600000}}`)
 	rewritten := []byte("{\n  \"event\": \"candidate_interview.completed\",\n  \"timestamp\": \"2026-11-23T09:00:00Z\",\n  \"data\": {\"candidateInterviewId\": \"ci-7\", \"candidateId\": \"c-1\", \"interviewId\": \"i-1\", \"status\": \"new_response\", \"takenAt\": 1.7966e9}\n}")
-	h := def.Sign(compact, gatherSecret, now)
+	h := sender.Sign(def.Name, compact, gatherSecret, now)
 	base := "http://" + srv.Addr()
 	first := postDelivery(t, nil, base, "gather", compact, h)
 	if first.Status != http.StatusOK || first.Duplicate {
@@ -137,8 +138,8 @@ func TestGatherCheapChecksComeFirst(t *testing.T) {
 			ProviderConfig: gateway.ProviderConfig{Secrets: []string{gatherSecret}, CanonicalFallback: true}}},
 	})
 	def, _ := gateway.Lookup("gather")
-	body := prettyBody(t, def.Sample("candidate_interview.completed", "ci-1", now))
-	forged := def.Sign(body, "not-the-secret", now).Get("X-Qualifi-Signature")
+	body := prettyBody(t, sender.Sample(def.Name, "candidate_interview.completed", "ci-1", now))
+	forged := sender.Sign(def.Name, body, "not-the-secret", now).Get("X-Qualifi-Signature")
 	_, v1, _ := strings.Cut(forged, ",")
 	for _, tc := range []struct {
 		name, header string
@@ -180,7 +181,7 @@ func FuzzGatherVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header string, body []byte, signed bool) {
 		h := http.Header{}
 		if signed {
-			h = def.Sign(body, "s", now)
+			h = sender.Sign(def.Name, body, "s", now)
 		} else if header != "" {
 			h.Set("X-Qualifi-Signature", header)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // TestKojiStaleReplayIsRefused delivers signed Koji bodies whose timestamp
@@ -21,8 +22,8 @@ func TestKojiStaleReplayIsRefused(t *testing.T) {
 	base := "http://" + srv.Addr()
 	def, _ := gateway.Lookup("koji")
 	deliver := func(id string, stamped time.Time) answer {
-		body := def.Sample("interview.completed", id, stamped)
-		return postDelivery(t, nil, base, "koji", body, def.Sign(body, kojiSecret, stamped))
+		body := sender.Sample(def.Name, "interview.completed", id, stamped)
+		return postDelivery(t, nil, base, "koji", body, sender.Sign(def.Name, body, kojiSecret, stamped))
 	}
 	for _, tc := range []struct {
 		name    string
@@ -73,7 +74,7 @@ func TestKojiBodyWithoutTimestampIsQuarantined(t *testing.T) {
 		`{"event":"interview.completed","timestamp":null,"data":{"interview_id":"i-null"}}`,
 		`{"event":"interview.completed","timestamp":"last tuesday","data":{"interview_id":"i-words"}}`,
 	} {
-		a := postDelivery(t, nil, "http://"+srv.Addr(), "koji", []byte(body), def.Sign([]byte(body), kojiSecret, time.Now()))
+		a := postDelivery(t, nil, "http://"+srv.Addr(), "koji", []byte(body), sender.Sign(def.Name, []byte(body), kojiSecret, time.Now()))
 		if a.Status != http.StatusOK {
 			t.Fatalf("%s: answer %+v", body, a)
 		}

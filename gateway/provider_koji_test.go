@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 const bodyHashLen = len("body:") + 64
@@ -180,7 +181,7 @@ func TestKojiBodyTimestamp(t *testing.T) {
 				body += `"timestamp":` + tc.ts + `,`
 			}
 			body += `"data":{"interview_id":"i1"}}`
-			v, err := p.Verify(def.Sign([]byte(body), "s", now), []byte(body), now)
+			v, err := p.Verify(sender.Sign(def.Name, []byte(body), "s", now), []byte(body), now)
 			if tc.want != nil {
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("Verify error %v, want %v", err, tc.want)
@@ -206,8 +207,8 @@ func TestKojiMaxBodyAge(t *testing.T) {
 	def, _ := gateway.Lookup("koji")
 	p := mustProvider(t, "koji", gateway.ProviderConfig{Secrets: []string{"s"}, MaxBodyAge: 3 * time.Hour})
 	for age, want := range map[time.Duration]error{3 * time.Hour: nil, 3*time.Hour + time.Second: gateway.ErrStaleTimestamp} {
-		body := def.Sample("interview.completed", "i1", now.Add(-age))
-		if _, err := p.Verify(def.Sign(body, "s", now), body, now); !errors.Is(err, want) {
+		body := sender.Sample(def.Name, "interview.completed", "i1", now.Add(-age))
+		if _, err := p.Verify(sender.Sign(def.Name, body, "s", now), body, now); !errors.Is(err, want) {
 			t.Errorf("age %s: error %v, want %v", age, err, want)
 		}
 	}
@@ -231,7 +232,7 @@ func FuzzKojiVerify(f *testing.F) {
 	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := mustProvider(f, "koji", gateway.ProviderConfig{Secrets: []string{"s"}})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		v, err := p.Verify(def.Sign(body, "s", now), body, now)
+		v, err := p.Verify(sender.Sign(def.Name, body, "s", now), body, now)
 		if err != nil {
 			if !errors.Is(err, gateway.ErrStaleTimestamp) {
 				t.Fatalf("error %v is not ErrStaleTimestamp", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // vector is one signature case from testdata/providers/<provider>/cases.json
@@ -121,11 +122,11 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		p := mustProvider(t, name, gateway.ProviderConfig{Secrets: []string{"old", "current"}})
 		for _, event := range def.Events {
 			t.Run(name+"/"+event, func(t *testing.T) {
-				body := def.Sample(event, "f8e7d6c5-b4a3-2109-8765-432109876543", now)
+				body := sender.Sample(def.Name, event, "f8e7d6c5-b4a3-2109-8765-432109876543", now)
 				if canon, err := gateway.JSStringify(body); err != nil || string(canon) != string(body) {
 					t.Errorf("sample is not compact JSON.stringify output: %s", body)
 				}
-				v, err := p.Verify(def.Sign(body, "current", now), body, now.Add(time.Second))
+				v, err := p.Verify(sender.Sign(def.Name, body, "current", now), body, now.Add(time.Second))
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
@@ -145,10 +146,13 @@ func TestRegistry(t *testing.T) {
 	if got, want := gateway.ProviderNames(), []string{"koji", "gather"}; !slices.Equal(got, want) {
 		t.Errorf("ProviderNames = %v, want %v", got, want)
 	}
+	if got, want := sender.Names(), gateway.ProviderNames(); !slices.Equal(got, want) {
+		t.Errorf("sender.Names = %v, want the verified providers %v", got, want)
+	}
 	want := map[string]time.Duration{"koji": 10 * time.Second, "gather": 5 * time.Second}
 	for name, deadline := range want {
 		def, ok := gateway.Lookup(name)
-		if !ok || def.Deadline != deadline || len(def.SignatureHeaders) != 1 || def.Sample == nil || def.Sign == nil {
+		if !ok || def.Deadline != deadline || len(def.SignatureHeaders) != 1 || def.SignatureHeaders[0] != sender.SignatureHeader(name) || !slices.Equal(def.Events, sender.Events(name)) {
 			t.Errorf("Lookup(%q) = %+v, %v", name, def, ok)
 		}
 		for _, cfg := range []gateway.ProviderConfig{{}, {Secrets: []string{""}}, {Secrets: []string{"a", ""}}, {Secrets: []string{"a"}, Tolerance: -1}} {
@@ -246,7 +250,7 @@ func sampleBody(tb testing.TB, provider, event string) []byte {
 	if !ok {
 		tb.Fatalf("no provider %q", provider)
 	}
-	return def.Sample(event, "f8e7d6c5-b4a3-2109-8765-432109876543", time.Unix(1704067200, 0))
+	return sender.Sample(def.Name, event, "f8e7d6c5-b4a3-2109-8765-432109876543", time.Unix(1704067200, 0))
 }
 
 // prettyBody re-indents body without reordering it, as a proxy or a
@@ -263,14 +267,14 @@ func prettyBody(tb testing.TB, body []byte) []byte {
 func BenchmarkVerifyKoji(b *testing.B) {
 	def, _ := gateway.Lookup("koji")
 	benchVerify(b, "koji", gateway.ProviderConfig{Secrets: []string{"old", "current"}}, func(body []byte, now time.Time) ([]byte, http.Header) {
-		return body, def.Sign(body, "current", now)
+		return body, sender.Sign(def.Name, body, "current", now)
 	})
 }
 
 func BenchmarkVerifyGatherRaw(b *testing.B) {
 	def, _ := gateway.Lookup("gather")
 	benchVerify(b, "gather", gateway.ProviderConfig{Secrets: []string{"old", "current"}, CanonicalFallback: true}, func(body []byte, now time.Time) ([]byte, http.Header) {
-		return body, def.Sign(body, "current", now)
+		return body, sender.Sign(def.Name, body, "current", now)
 	})
 }
 
@@ -279,7 +283,7 @@ func BenchmarkVerifyGatherRaw(b *testing.B) {
 func BenchmarkVerifyGatherCanonical(b *testing.B) {
 	def, _ := gateway.Lookup("gather")
 	benchVerify(b, "gather", gateway.ProviderConfig{Secrets: []string{"old", "current"}, CanonicalFallback: true}, func(body []byte, now time.Time) ([]byte, http.Header) {
-		return prettyBody(b, body), def.Sign(body, "current", now)
+		return prettyBody(b, body), sender.Sign(def.Name, body, "current", now)
 	})
 }
 
@@ -320,8 +324,8 @@ func BenchmarkVerifyGatherUnsigned(b *testing.B) {
 	now := time.Unix(1704067200, 0)
 	compact := padBody(b, sampleBody(b, "gather", "candidate_interview.completed"), 1<<20)
 	pretty := prettyBody(b, compact)
-	forged := def.Sign(compact, "not-the-secret", now)
-	stale := def.Sign(compact, "not-the-secret", now.Add(-time.Hour))
+	forged := sender.Sign(def.Name, compact, "not-the-secret", now)
+	stale := sender.Sign(def.Name, compact, "not-the-secret", now.Add(-time.Hour))
 	for _, bc := range []struct {
 		name   string
 		header string
@@ -359,4 +363,25 @@ func padBody(tb testing.TB, body []byte, size int) []byte {
 		fmt.Fprintf(&meta, `,"attribute_%06d":{"label":"value <%d> & café","score":%d.5,"tags":["a","b"]}`, i, i, i)
 	}
 	return []byte(s[:len(s)-2] + meta.String() + "}}")
+}
+
+// Every sample body is already what JSON.stringify writes, even for ids
+// that Go's encoder would escape differently, so a sample verifies raw and
+// canonical alike.
+func TestSamplesAreCanonical(t *testing.T) {
+	now := time.Unix(1704067200, 0)
+	for _, name := range sender.Names() {
+		for _, event := range sender.Events(name) {
+			for _, id := range []string{"f8e7d6c5", "a<b>&c", "line\u2028sep\u2029", `back\u2028slash`, "tab\tquote\"\b\f"} {
+				body := sender.Sample(name, event, id, now)
+				canon, err := gateway.JSStringify(body)
+				if err != nil {
+					t.Fatalf("%s %s %q: %v", name, event, id, err)
+				}
+				if !bytes.Equal(body, canon) {
+					t.Errorf("%s %s %q:\n got %s\nwant %s", name, event, id, body, canon)
+				}
+			}
+		}
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 // Kind says what a generated delivery is meant to test.
@@ -44,11 +44,10 @@ type Delivery struct {
 // NewDelivery builds a fresh delivery of event for interview, signed with
 // secret exactly as t's provider signs it.
 func NewDelivery(t *Target, event, interview, secret string, now time.Time) (Delivery, error) {
-	def, ok := gateway.Lookup(t.Provider)
-	if !ok {
+	if !sender.Known(t.Provider) {
 		return Delivery{}, fmt.Errorf("unknown provider %q", t.Provider)
 	}
-	return signed(t, def, event, interview, def.Sample(event, interview, now), secret, now), nil
+	return signed(t, event, interview, sender.Sample(t.Provider, event, interview, now), secret, now), nil
 }
 
 // Request builds the HTTP request for d.
@@ -70,13 +69,12 @@ const placeholder = "ffffffff-eeee-4ddd-bccc-aaaaaaaaaaaa"
 // (the others dedup on fixed ids, and Koji answers an unsigned one without
 // interview data 200 as an endpoint check).
 func dedupableEvents(provider string) ([]string, error) {
-	def, ok := gateway.Lookup(provider)
-	if !ok {
+	if !sender.Known(provider) {
 		return nil, fmt.Errorf("unknown provider %q", provider)
 	}
 	var out []string
-	for _, ev := range def.Events {
-		if bytes.Contains(def.Sample(ev, placeholder, time.Now()), []byte(`"`+placeholder+`"`)) {
+	for _, ev := range sender.Events(provider) {
+		if bytes.Contains(sender.Sample(provider, ev, placeholder, time.Now()), []byte(`"`+placeholder+`"`)) {
 			out = append(out, ev)
 		}
 	}
@@ -164,20 +162,20 @@ func (g *Generator) fresh(secret string) Delivery {
 	}
 	evs := g.events[t.Provider]
 	ev, now, id := evs[g.rng.IntN(len(evs))], g.now(), NewUUID()
-	def, _ := gateway.Lookup(t.Provider)
 	key := t.Provider + "/" + ev
 	tp, ok := g.tmpl[key]
 	if !ok || tp.at != now.Unix() {
-		tp = template{body: def.Sample(ev, placeholder, now), at: now.Unix()}
+		tp = template{body: sender.Sample(t.Provider, ev, placeholder, now), at: now.Unix()}
 		g.tmpl[key] = tp
 	}
 	body := bytes.ReplaceAll(tp.body, []byte(placeholder), []byte(id))
-	return signed(t, def, ev, id, body, secret, now)
+	return signed(t, ev, id, body, secret, now)
 }
 
-// signed wraps body, signed with secret as def signs it, as a Delivery.
-func signed(t *Target, def gateway.Definition, event, interview string, body []byte, secret string, now time.Time) Delivery {
-	h := def.Sign(body, secret, now)
+// signed wraps body, signed with secret as t's provider signs it, as a
+// Delivery.
+func signed(t *Target, event, interview string, body []byte, secret string, now time.Time) Delivery {
+	h := sender.Sign(t.Provider, body, secret, now)
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "porch-bench")
 	return Delivery{Kind: Fresh, Target: t, Event: event, InterviewID: interview, Body: body, Header: h}

@@ -5,26 +5,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 // The template shortcut must produce exactly the body Sample would.
 func TestFreshMatchesSample(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	for _, p := range gateway.ProviderNames() {
+	for _, p := range sender.Names() {
 		tg := &Target{Source: p, Provider: p, Secret: "s", URL: "http://x/in/" + p}
 		g, err := NewGenerator([]*Target{tg}, 0, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		g.now = func() time.Time { return now }
-		def, _ := gateway.Lookup(p)
+		header := sender.SignatureHeader(p)
 		for range 20 {
 			d := g.Next()
-			if want := def.Sample(d.Event, d.InterviewID, now); !bytes.Equal(d.Body, want) {
+			if want := sender.Sample(p, d.Event, d.InterviewID, now); !bytes.Equal(d.Body, want) {
 				t.Fatalf("%s %s: body\n%s\nwant\n%s", p, d.Event, d.Body, want)
 			}
-			if got, want := d.Header, def.Sign(d.Body, "s", now); got.Get(def.SignatureHeaders[0]) != want.Get(def.SignatureHeaders[0]) {
+			if got, want := d.Header, sender.Sign(p, d.Body, "s", now); got.Get(header) != want.Get(header) {
 				t.Fatalf("%s: signature %v, want %v", p, got, want)
 			}
 		}

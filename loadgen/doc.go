@@ -6,9 +6,8 @@
 // net/http handler, and a minimal durable receiver that verifies and
 // group-commits into Badger), and samples a process's resident memory.
 //
-// It imports gateway for the provider definitions (sample bodies, signing
-// and, in the durable baseline, verification) and Badger for that
-// baseline's store; it must not import inbox, forward or cmd. Generators are
-// owned by one goroutine each; Run, Sink and RSSSampler are safe for
-// concurrent use.
+// It imports sender for what the providers send (sample bodies and
+// signing); it must not import gateway, inbox, forward or cmd.
+// Generators are owned by one goroutine each; Run, Sink and RSSSampler
+// are safe for concurrent use.
 package loadgen

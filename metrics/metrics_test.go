@@ -14,6 +14,7 @@ import (
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/metrics"
+	"github.com/porchgw/porch/sender"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -79,9 +80,9 @@ func (s *stack) deliver(t *testing.T, interview, key string) int {
 	t.Helper()
 	def, _ := gateway.Lookup("koji")
 	now := time.Now()
-	body := def.Sample("interview.completed", interview, now)
+	body := sender.Sample(def.Name, "interview.completed", interview, now)
 	req, _ := http.NewRequest(http.MethodPost, s.ingest+"/in/koji", bytes.NewReader(body))
-	for k, v := range def.Sign(body, key, now) {
+	for k, v := range sender.Sign(def.Name, body, key, now) {
 		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // TestBackupThroughAdminAPIAndRestore: deliveries into a running gateway,
@@ -28,8 +29,8 @@ func TestBackupThroughAdminAPIAndRestore(t *testing.T) {
 	bodies := map[string][]byte{}
 	def, _ := gateway.Lookup("koji")
 	for i := range 30 {
-		body := def.Sample("interview.completed", fmt.Sprintf("int-%d", i), time.Now())
-		id := postSigned(t, m.Gateway.Addr(), body, def.Sign(body, "s1", time.Now()))
+		body := sender.Sample(def.Name, "interview.completed", fmt.Sprintf("int-%d", i), time.Now())
+		id := postSigned(t, m.Gateway.Addr(), body, sender.Sign(def.Name, body, "s1", time.Now()))
 		bodies[id] = body
 	}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
 // The store behind enrichment and reconciliation.
@@ -58,7 +59,7 @@ func (m *Main) openEnrich() error {
 		r, err := en.NewReconciler(enrich.ReconcileConfig{
 			Source: s.Name, Interval: s.Reconcile.Interval, Lookback: s.Reconcile.Lookback,
 			MaxAge: m.Config.Dedup.Window, Route: forward.Router(m.Config.forwardDestinations()),
-			DedupKeys: gatherDedupKeys,
+			Recreate: recreateGather,
 		}, m.DB)
 		if err != nil {
 			return fmt.Errorf("reconciliation: %w", err)
@@ -68,11 +69,13 @@ func (m *Main) openEnrich() error {
 	return nil
 }
 
-// gatherDedupKeys is the gateway's keying of a Gather delivery, which the
-// reconciler uses for the deliveries it recreates.
-func gatherDedupKeys(body []byte) ([]string, error) {
+// recreateGather builds the delivery Gather would have sent for a
+// completion the reconciler found (sender) and keys it as the gateway
+// keys a real one (gateway.Inspect).
+func recreateGather(c enrich.Completion) ([]byte, []string, error) {
+	body := sender.GatherCompleted(sender.CandidateInterview(c))
 	f, err := gateway.Inspect(providerGather, body)
-	return f.DedupKeys, err
+	return body, f.DedupKeys, err
 }
 
 // prepareFunc adapts the Enricher to the forwarder's Prepare seam; nil

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 const (
@@ -127,8 +128,8 @@ func signed(t *testing.T, provider, event, interview, secret string) ([]byte, ht
 		t.Fatalf("no provider %s", provider)
 	}
 	now := time.Now()
-	body := def.Sample(event, interview, now)
-	return body, def.Sign(body, secret, now)
+	body := sender.Sample(def.Name, event, interview, now)
+	return body, sender.Sign(def.Name, body, secret, now)
 }
 
 func TestServeAcceptsDedupsAndSurvivesRestart(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and returns a
@@ -67,9 +68,9 @@ ingress: {trusted_proxies: ["127.0.0.1"]}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	send := func(xff string) int {
 		def, _ := gateway.Lookup("koji")
-		body := def.Sample("interview.completed", "edge-"+xff, time.Now())
+		body := sender.Sample(def.Name, "interview.completed", "edge-"+xff, time.Now())
 		req, _ := http.NewRequest(http.MethodPost, "https://"+m.Gateway.Addr()+"/in/koji", bytes.NewReader(body))
-		for k, v := range def.Sign(body, "s1", time.Now()) {
+		for k, v := range sender.Sign(def.Name, body, "s1", time.Now()) {
 			req.Header[k] = v
 		}
 		req.Header.Set("X-Forwarded-For", xff)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 const opsAdminToken = "ops-admin-token"
@@ -84,9 +85,9 @@ func writeConfig(t *testing.T, path, body string) {
 func kojiDelivery(t testing.TB, addr, interview, secret string) (int, error) {
 	def, _ := gateway.Lookup("koji")
 	now := time.Now()
-	body := def.Sample("interview.completed", interview, now)
+	body := sender.Sample(def.Name, "interview.completed", interview, now)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/in/koji", bytes.NewReader(body))
-	for k, v := range def.Sign(body, secret, now) {
+	for k, v := range sender.Sign(def.Name, body, secret, now) {
 		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/sender"
 )
 
 func init() {
@@ -40,11 +40,11 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "porch send-test: --source: no source named %q in %s\n", *name, *path)
 		return 2
 	}
-	def, _ := gateway.Lookup(src.Provider)
-	events := def.Events
+	documented := sender.Events(src.Provider)
+	events := documented
 	if *event != "" {
-		if !slices.Contains(def.Events, *event) {
-			fmt.Fprintf(stderr, "porch send-test: --event: %s documents no event %q; it documents %s\n", src.Provider, *event, strings.Join(def.Events, ", "))
+		if !slices.Contains(documented, *event) {
+			fmt.Fprintf(stderr, "porch send-test: --event: %s documents no event %q; it documents %s\n", src.Provider, *event, strings.Join(documented, ", "))
 			return 2
 		}
 		events = []string{*event}
@@ -79,7 +79,7 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	failed := 0
 	for _, ev := range events {
-		if !sendOne(ctx, client, def, src.Secrets[0], target, ev, iv, bodyTime, stdout) {
+		if !sendOne(ctx, client, src.Provider, src.Secrets[0], target, ev, iv, bodyTime, stdout) {
 			failed++
 		}
 	}
@@ -92,18 +92,18 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // sendOne posts one signed sample and prints the answer. The body's
 // event times are bodyTime (zero: now); the signature is always made now.
-func sendOne(ctx context.Context, c *http.Client, def gateway.Definition, secret, url, event, interview string, bodyTime time.Time, out io.Writer) bool {
+func sendOne(ctx context.Context, c *http.Client, provider, secret, url, event, interview string, bodyTime time.Time, out io.Writer) bool {
 	now := time.Now()
 	if bodyTime.IsZero() {
 		bodyTime = now
 	}
-	body := def.Sample(event, interview, bodyTime)
+	body := sender.Sample(provider, event, interview, bodyTime)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		fmt.Fprintf(out, "%s %s: %v\n", def.Name, event, err)
+		fmt.Fprintf(out, "%s %s: %v\n", provider, event, err)
 		return false
 	}
-	for k, v := range def.Sign(body, secret, now) {
+	for k, v := range sender.Sign(provider, body, secret, now) {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
