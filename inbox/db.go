@@ -145,11 +145,10 @@ type DB struct {
 	// dropped written pages while marking them clean, so no later
 	// success can vouch for them: the store refuses deliveries until it
 	// is reopened and Badger replays what really is on disk.
-	failed        atomic.Pointer[error]
-	lowDisk       atomic.Bool // free space is under MinFreeBytes
-	rejectSeq     atomic.Uint64
-	rejectDropped atomic.Uint64
-	trail         trailLog
+	failed    atomic.Pointer[error]
+	lowDisk   atomic.Bool // free space is under MinFreeBytes
+	rejectSeq atomic.Uint64
+	trail     trailLog
 
 	closeOnce sync.Once
 	closing   chan struct{}

@@ -11,22 +11,18 @@ import (
 )
 
 // LogRejection records r in the bounded log of rejected and control
-// requests, its headers bounded (BoundHeaders). It never blocks the caller: entries go to a background writer,
-// and when a flood outruns it the excess is dropped and counted (a flood
-// of bad signatures must not slow down good deliveries). The log is not
+// requests, its headers bounded (BoundHeaders). It never blocks the
+// caller: entries go to a background writer, and when a flood outruns it
+// the excess is dropped (a flood of bad signatures must not slow down
+// good deliveries). The log is not
 // fsynced; it is evidence, not a promise.
 func (db *DB) LogRejection(r Rejection) {
 	r.Headers = BoundHeaders(r.Headers) // once, here, so a queued entry is small too
 	select {
 	case db.rejectCh <- &r:
-	default:
-		db.rejectDropped.Add(1)
+	default: // dropped: the writer is behind
 	}
 }
-
-// RejectionsDropped counts log entries dropped because the writer was
-// behind.
-func (db *DB) RejectionsDropped() uint64 { return db.rejectDropped.Load() }
 
 // rejectLog is the rejection logger's view of what the log holds: the
 // stored size of each entry, oldest first, and their sum. Only the logger
