@@ -36,7 +36,7 @@ type ReconcileConfig struct {
 	Source   string        // a gather source of the Enricher's config
 	Interval time.Duration // between runs; must be positive
 	// Lookback is how far before the high-water mark each run looks again
-	// (and how far back the first run looks). Default 24h.
+	// (and how far back the first run looks). Default DefaultLookback.
 	Lookback time.Duration
 	// MaxAge is the dedup window: interviews completed longer ago are
 	// never recreated, as their delivery's dedup key may have expired.
@@ -56,6 +56,10 @@ type ReconcileConfig struct {
 	// MaxPages bounds the pages (of 100) one run reads. Default 50.
 	MaxPages int
 }
+
+// DefaultLookback is how far before the high-water mark a reconciliation
+// run looks when ReconcileConfig.Lookback is zero.
+const DefaultLookback = 24 * time.Hour
 
 // Completion is a candidate interview Gather's list shows completed, as
 // its candidate_interview.completed delivery carries it.
@@ -103,7 +107,7 @@ func (e *Enricher) NewReconciler(cfg ReconcileConfig, store ReconcileStore) (*Re
 		return nil, fmt.Errorf("reconcile %s: no recreate function", cfg.Source)
 	}
 	if cfg.Lookback <= 0 {
-		cfg.Lookback = 24 * time.Hour
+		cfg.Lookback = DefaultLookback
 	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 168 * time.Hour

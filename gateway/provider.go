@@ -48,24 +48,43 @@ const DefaultMaxBodyAge = 24 * time.Hour
 // MaxFutureSkew must not exceed the dedup window.
 const MaxFutureSkew = 5 * time.Minute
 
-// Validate reports whether the config can build a verifier.
+// Validate reports whether the config can build a verifier: each problem
+// a *FieldError naming the field as the config file does, joined.
 func (c ProviderConfig) Validate() error {
+	var errs []error
+	bad := func(field string, err error) { errs = append(errs, &FieldError{Field: field, Err: err}) }
 	if len(c.Secrets) == 0 {
-		return errors.New("provider config: no secrets")
+		bad("secrets", errors.New("at least one secret is required"))
 	}
 	for i, s := range c.Secrets {
 		if s == "" {
-			return fmt.Errorf("provider config: secrets[%d] is empty", i)
+			bad(fmt.Sprintf("secrets[%d]", i), ErrEmpty)
 		}
 	}
 	if c.Tolerance < 0 {
-		return errors.New("provider config: negative tolerance")
+		bad("tolerance", errors.New("must not be negative"))
 	}
 	if c.MaxBodyAge < 0 {
-		return errors.New("provider config: negative max body age")
+		bad("max_body_age", errors.New("must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("provider config: %w", err)
 	}
 	return nil
 }
+
+// ErrEmpty is a required field left empty.
+var ErrEmpty = errors.New("must not be empty")
+
+// FieldError is one invalid field of a source's config, named as in the
+// config file ("secrets[1]"). It never carries a secret.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // Provider verifies one provider's deliveries and reads facts from signed
 // content. Implementations are immutable and safe for concurrent use.

@@ -102,7 +102,7 @@ func (e *EnrichConfig) fillProviderDefaults(provider string) {
 // UnmarshalYAML fills a reconcile block's defaults before decoding it.
 func (r *ReconcileConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	type plain ReconcileConfig
-	p := plain{Lookback: 24 * time.Hour}
+	p := plain{Lookback: enrich.DefaultLookback}
 	if err := unmarshal(&p); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 )
 
@@ -20,45 +19,6 @@ func (c *Config) validateDestinations(p *problems) {
 		}
 		c.addFieldErrors(p, indexKey("destinations", de.Index), de.Err)
 	}
-}
-
-// addFieldErrors reports each error err joins under its YAML key path:
-// a package's field error under key.field, anything else under key.
-func (c *Config) addFieldErrors(p *problems, key string, err error) {
-	for _, err := range unjoin(err) {
-		field, msg := fieldOf(err)
-		k := joinKey(key, field)
-		if errors.Is(err, forward.ErrEmpty) || errors.Is(err, enrich.ErrEmpty) {
-			checkSecret(p, c, k, "") // names the ${VAR} it came from
-			continue
-		}
-		p.add(k, "%s", msg.Error())
-	}
-}
-
-// fieldOf splits a package's field error into the field and what is
-// wrong with it; any other error has no field.
-func fieldOf(err error) (string, error) {
-	var fe *forward.FieldError
-	if errors.As(err, &fe) {
-		return fe.Field, fe.Err
-	}
-	var ee *enrich.FieldError
-	if errors.As(err, &ee) {
-		return ee.Field, ee.Err
-	}
-	return "", err
-}
-
-// unjoin lists the errors errors.Join combined into err, or err alone.
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // forwardDestinations maps the YAML destinations onto forward's.

@@ -37,12 +37,7 @@ func checkName(p *problems, key, name string, seen map[string]bool) {
 
 func (c *Config) validateSource(p *problems, key string, s *Source) {
 	checkOneOf(p, joinKey(key, "provider"), s.Provider, providerKoji, providerGather)
-	if len(s.Secrets) == 0 {
-		p.add(joinKey(key, "secrets"), "at least one secret is required")
-	}
-	for j, sec := range s.Secrets {
-		checkSecret(p, c, indexKey(joinKey(key, "secrets"), j), sec)
-	}
+	c.addFieldErrors(p, key, unwrapOne(gateway.ProviderConfig{Secrets: s.Secrets}.Validate()))
 	gather := s.Provider == providerGather
 	for _, k := range []string{"tolerance", "canonical_fallback", "reconcile"} {
 		if s.explicit[k] && !gather && s.Provider != "" {

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porchgw/porch/enrich"
+	"github.com/porchgw/porch/forward"
+	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -210,4 +213,56 @@ func checkIPNets(p *problems, key string, list []string) {
 		}
 		p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
 	}
+}
+
+// addFieldErrors reports each error err joins under its YAML key path:
+// a package's field error under key.field, anything else under key.
+func (c *Config) addFieldErrors(p *problems, key string, err error) {
+	for _, err := range unjoin(err) {
+		field, msg := fieldOf(err)
+		k := joinKey(key, field)
+		if errors.Is(err, forward.ErrEmpty) || errors.Is(err, enrich.ErrEmpty) || errors.Is(err, gateway.ErrEmpty) {
+			checkSecret(p, c, k, "") // names the ${VAR} it came from
+			continue
+		}
+		p.add(k, "%s", msg.Error())
+	}
+}
+
+// fieldOf splits a package's field error into the field and what is
+// wrong with it; any other error has no field.
+func fieldOf(err error) (string, error) {
+	var fe *forward.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field, fe.Err
+	}
+	var ee *enrich.FieldError
+	if errors.As(err, &ee) {
+		return ee.Field, ee.Err
+	}
+	var ge *gateway.FieldError
+	if errors.As(err, &ge) {
+		return ge.Field, ge.Err
+	}
+	return "", err
+}
+
+// unwrapOne strips the context a package puts around its joined field
+// errors ("provider config: ..."), for addFieldErrors.
+func unwrapOne(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// unjoin lists the errors errors.Join combined into err, or err alone.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
