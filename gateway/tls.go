@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -34,17 +35,41 @@ type ACMEConfig struct {
 	HTTPClient *http.Client
 }
 
-// Validate reports whether c can serve TLS.
+// DefaultACMEDirectory is the CA an ACMEConfig without a DirectoryURL
+// uses: Let's Encrypt production.
+const DefaultACMEDirectory = autocert.DefaultACMEDirectory
+
+// Validate reports whether c can serve TLS: each problem a *FieldError
+// naming the field as the config file's tls block does, joined.
 func (c TLSConfig) Validate() error {
-	switch {
-	case c.ACME != nil && c.CertFile != "":
-		return errors.New("tls: certificate files and acme are exclusive")
-	case c.ACME != nil && len(c.ACME.Domains) == 0:
-		return errors.New("tls: acme needs at least one domain")
-	case c.ACME != nil && c.ACME.CacheDir == "":
-		return errors.New("tls: acme needs a cache dir")
-	case c.ACME == nil && (c.CertFile == "" || c.KeyFile == ""):
-		return errors.New("tls: cert file and key file are both required")
+	var errs []error
+	bad := func(field, msg string) { errs = append(errs, &FieldError{Field: field, Err: errors.New(msg)}) }
+	if c.ACME == nil {
+		if c.CertFile == "" || c.KeyFile == "" {
+			bad("key_file", "cert_file and key_file must be set together")
+		}
+	} else {
+		a := c.ACME
+		if c.CertFile != "" {
+			bad("acme.domains", "acme cannot be used together with cert_file")
+		}
+		if len(a.Domains) == 0 {
+			bad("acme.domains", "at least one domain is required")
+		}
+		for i, d := range a.Domains {
+			if d == "" {
+				errs = append(errs, &FieldError{Field: fmt.Sprintf("acme.domains[%d]", i), Err: ErrEmpty})
+			}
+		}
+		if u, err := url.Parse(a.DirectoryURL); a.DirectoryURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad("acme.directory_url", "is not an absolute http or https URL")
+		}
+		if a.CacheDir == "" {
+			bad("acme.cache_dir", "required")
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("tls: %w", err)
 	}
 	return nil
 }
@@ -67,7 +92,7 @@ func newTLS(c TLSConfig, log logrus.FieldLogger) (*tls.Config, error) {
 func newACMEManager(c ACMEConfig) *autocert.Manager {
 	dir := c.DirectoryURL
 	if dir == "" {
-		dir = autocert.DefaultACMEDirectory
+		dir = DefaultACMEDirectory
 	}
 	return &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,

@@ -8,12 +8,14 @@ import (
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/sender"
 )
 
-// Provider names accepted in sources[].provider.
+// The providers whose sources have keys of their own (the registry,
+// gateway.ProviderNames, lists every provider accepted).
 const (
-	providerKoji   = "koji"
-	providerGather = "gather"
+	providerKoji   = sender.Koji
+	providerGather = sender.Gather
 )
 
 // DefaultConfig returns the configuration used for every key the file omits.
@@ -28,9 +30,7 @@ func DefaultConfig() *Config {
 		DataDir:     "./porch-data",
 		Store:       StoreConfig{Backend: backendBadger},
 		Log:         LogConfig{Level: "info", Format: "json"},
-		TLS: TLSConfig{ACME: ACMEConfig{
-			DirectoryURL: "https://acme-v02.api.letsencrypt.org/directory",
-		}},
+		TLS:         TLSConfig{ACME: ACMEConfig{DirectoryURL: gateway.DefaultACMEDirectory}},
 		Limits: LimitsConfig{
 			MaxBodyBytes:      g.MaxBodyBytes,
 			AckTimeout:        g.AckTimeout,

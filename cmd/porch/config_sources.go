@@ -36,7 +36,7 @@ func checkName(p *problems, key, name string, seen map[string]bool) {
 }
 
 func (c *Config) validateSource(p *problems, key string, s *Source) {
-	checkOneOf(p, joinKey(key, "provider"), s.Provider, providerKoji, providerGather)
+	checkOneOf(p, joinKey(key, "provider"), s.Provider, gateway.ProviderNames()...)
 	c.addFieldErrors(p, key, unwrapOne(gateway.ProviderConfig{Secrets: s.Secrets}.Validate()))
 	gather := s.Provider == providerGather
 	for _, k := range []string{"tolerance", "canonical_fallback", "reconcile"} {

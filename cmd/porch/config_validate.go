@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +18,10 @@ import (
 const maxBodyLimit = 64 << 20
 
 // gatherAckDeadline is Gather's delivery deadline; ack_timeout must beat it.
-const gatherAckDeadline = 5 * time.Second
+func gatherAckDeadline() time.Duration {
+	d, _ := gateway.Lookup(providerGather)
+	return d.Deadline
+}
 
 // problems collects *ConfigError values during validation.
 type problems []error
@@ -58,23 +59,19 @@ func (c *Config) validateTop(p *problems) {
 	checkIPNets(p, "ingress.trusted_proxies", c.Ingress.TrustedProxies)
 }
 
+// validateTLS maps the tls block onto gateway's, both ways of getting
+// certificates at once if the file sets both, and reports what gateway's
+// check finds under the block's keys.
 func (c *Config) validateTLS(p *problems) {
 	t := c.TLS
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		p.add("tls.key_file", "tls.cert_file and tls.key_file must be set together")
+	if t.CertFile == "" && t.KeyFile == "" && !t.ACME.Enabled() {
+		return // plain HTTP
 	}
-	if !t.ACME.Enabled() {
-		return
+	g := gateway.TLSConfig{CertFile: t.CertFile, KeyFile: t.KeyFile}
+	if a := t.ACME; a.Enabled() {
+		g.ACME = &gateway.ACMEConfig{Domains: a.Domains, Email: a.Email, DirectoryURL: a.DirectoryURL, CacheDir: a.CacheDir}
 	}
-	if t.CertFile != "" {
-		p.add("tls.acme.domains", "acme cannot be used together with tls.cert_file")
-	}
-	for i, d := range t.ACME.Domains {
-		if d == "" {
-			p.add(indexKey("tls.acme.domains", i), "must not be empty")
-		}
-	}
-	checkHTTPURL(p, "tls.acme.directory_url", t.ACME.DirectoryURL)
+	c.addFieldErrors(p, "tls", unwrapOne(g.Validate()))
 }
 
 func (c *Config) validateLimits(p *problems) {
@@ -82,8 +79,8 @@ func (c *Config) validateLimits(p *problems) {
 	if l.MaxBodyBytes <= 0 || l.MaxBodyBytes > maxBodyLimit {
 		p.add("limits.max_body_bytes", "must be between 1 and %d (64 MiB), got %d", maxBodyLimit, l.MaxBodyBytes)
 	}
-	if l.AckTimeout <= 0 || l.AckTimeout >= gatherAckDeadline {
-		p.add("limits.ack_timeout", "must be above 0 and below %s (Gather's delivery deadline), got %s", gatherAckDeadline, l.AckTimeout)
+	if deadline := gatherAckDeadline(); l.AckTimeout <= 0 || l.AckTimeout >= deadline {
+		p.add("limits.ack_timeout", "must be above 0 and below %s (Gather's delivery deadline), got %s", deadline, l.AckTimeout)
 	}
 	for _, f := range []struct {
 		key string
@@ -192,26 +189,13 @@ func checkHostPort(p *problems, key, v string) {
 	}
 }
 
-func checkHTTPURL(p *problems, key, v string) {
-	u, err := url.Parse(v)
-	switch {
-	case err != nil:
-		p.add(key, "is not a URL")
-	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		p.add(key, "%q is not an absolute http or https URL", u.Redacted()) // never print a password
-	}
-}
-
-// checkIPNets accepts CIDRs and bare IP addresses.
+// checkIPNets reports each entry the gateway cannot read as a CIDR or
+// an IP address (gateway.ParsePrefixes).
 func checkIPNets(p *problems, key string, list []string) {
 	for i, v := range list {
-		if _, err := netip.ParsePrefix(v); err == nil {
-			continue
+		if _, err := gateway.ParsePrefixes([]string{v}); err != nil {
+			p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
 		}
-		if _, err := netip.ParseAddr(v); err == nil {
-			continue
-		}
-		p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
 	}
 }
 
