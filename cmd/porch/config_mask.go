@@ -92,11 +92,24 @@ func (s Source) masked() Source {
 	return s
 }
 
-// gatherOnly lists source keys that only gather sources may set.
-var gatherOnly = map[string]bool{"tolerance": true, "canonical_fallback": true}
+// providerOnly lists the source keys only one provider's sources may
+// set, with that provider, in the order they are checked.
+var providerOnly = []struct{ key, provider string }{
+	{"tolerance", providerGather},
+	{"canonical_fallback", providerGather},
+	{"max_body_age", providerKoji},
+	{"reconcile", providerGather},
+}
 
-// kojiOnly lists source keys that only koji sources may set.
-var kojiOnly = map[string]bool{"max_body_age": true}
+// onlyFor returns the provider whose sources alone may set key, or "".
+func onlyFor(key string) string {
+	for _, o := range providerOnly {
+		if o.key == key {
+			return o.provider
+		}
+	}
+	return ""
+}
 
 // MarshalYAML leaves gather-only keys out of non-gather sources, and
 // koji-only keys out of non-koji ones, so a printed effective config loads
@@ -110,13 +123,9 @@ func (s Source) MarshalYAML() (any, error) {
 	if n.Kind != yaml.MappingNode {
 		return &n, nil
 	}
-	drop := gatherOnly
-	if s.Provider == providerGather {
-		drop = kojiOnly
-	}
 	kept := n.Content[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if !drop[n.Content[i].Value] {
+		if p := onlyFor(n.Content[i].Value); p == "" || p == s.Provider {
 			kept = append(kept, n.Content[i], n.Content[i+1])
 		}
 	}

@@ -39,13 +39,10 @@ func (c *Config) validateSource(p *problems, key string, s *Source) {
 	checkOneOf(p, joinKey(key, "provider"), s.Provider, gateway.ProviderNames()...)
 	c.addFieldErrors(p, key, unwrapOne(gateway.ProviderConfig{Secrets: s.Secrets}.Validate()))
 	gather := s.Provider == providerGather
-	for _, k := range []string{"tolerance", "canonical_fallback", "reconcile"} {
-		if s.explicit[k] && !gather && s.Provider != "" {
-			p.add(joinKey(key, k), "only for gather sources")
+	for _, o := range providerOnly {
+		if s.explicit[o.key] && s.Provider != o.provider && s.Provider != "" {
+			p.add(joinKey(key, o.key), "only for %s sources", o.provider)
 		}
-	}
-	if s.explicit["max_body_age"] && s.Provider != providerKoji && s.Provider != "" {
-		p.add(joinKey(key, "max_body_age"), "only for koji sources")
 	}
 	checkPositive(p, joinKey(key, "tolerance"), s.Tolerance)
 	c.checkReplayWindow(p, key, s)
