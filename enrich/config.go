@@ -204,8 +204,11 @@ func (s *SourceConfig) Check() error {
 		bad("events", "at least one event type is required")
 	}
 	for i, g := range s.Events {
-		if _, err := path.Match(g, ""); err != nil || g == "" {
-			bad(fmt.Sprintf("events[%d]", i), "%q is not a valid event type or glob", g)
+		field := fmt.Sprintf("events[%d]", i)
+		if g == "" {
+			errs = append(errs, &FieldError{Field: field, Err: ErrEmpty})
+		} else if _, err := path.Match(g, ""); err != nil {
+			bad(field, "%q is not a valid event type or glob", g)
 		}
 	}
 	if s.OnFailure != OnFailureForward && s.OnFailure != OnFailureHold {

@@ -189,13 +189,13 @@ func (c *Config) Check() error {
 	var errs []error
 	for i := range c.Destinations {
 		d := &c.Destinations[i]
-		err := d.Check()
+		var problems []error
 		if seen[d.Name] {
-			err = errors.Join(&FieldError{Field: "name", Err: fmt.Errorf("duplicate name %q", d.Name)}, err)
+			problems = append(problems, &FieldError{Field: "name", Err: fmt.Errorf("duplicate name %q", d.Name)})
 		}
 		seen[d.Name] = true
-		if err != nil {
-			errs = append(errs, &DestinationError{Index: i, Name: d.Name, Err: err})
+		if problems = append(problems, d.check()...); len(problems) > 0 {
+			errs = append(errs, &DestinationError{Index: i, Name: d.Name, Err: errors.Join(problems...)})
 		}
 	}
 	return errors.Join(errs...)
@@ -209,7 +209,9 @@ func (d *Destination) Validate() error {
 
 // Check checks d as it is, defaults not filled, so that an explicit zero
 // is refused. Every violation is a *FieldError; they are joined.
-func (d *Destination) Check() error {
+func (d *Destination) Check() error { return errors.Join(d.check()...) }
+
+func (d *Destination) check() []error {
 	var errs []error
 	bad := func(field, f string, a ...any) {
 		errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf(f, a...)})
@@ -263,7 +265,7 @@ func (d *Destination) Check() error {
 	if d.Circuit.Cooldown <= 0 {
 		bad("circuit.cooldown", "must be above 0, got %s", d.Circuit.Cooldown)
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // ErrEmpty is a required field left empty.

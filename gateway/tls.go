@@ -46,12 +46,12 @@ func (c TLSConfig) Validate() error {
 	bad := func(field, msg string) { errs = append(errs, &FieldError{Field: field, Err: errors.New(msg)}) }
 	if c.ACME == nil {
 		if c.CertFile == "" || c.KeyFile == "" {
-			bad("key_file", "cert_file and key_file must be set together")
+			bad("key_file", "tls.cert_file and tls.key_file must be set together")
 		}
 	} else {
 		a := c.ACME
 		if c.CertFile != "" {
-			bad("acme.domains", "acme cannot be used together with cert_file")
+			bad("acme.domains", "acme cannot be used together with tls.cert_file")
 		}
 		if len(a.Domains) == 0 {
 			bad("acme.domains", "at least one domain is required")
@@ -61,8 +61,10 @@ func (c TLSConfig) Validate() error {
 				errs = append(errs, &FieldError{Field: fmt.Sprintf("acme.domains[%d]", i), Err: ErrEmpty})
 			}
 		}
-		if u, err := url.Parse(a.DirectoryURL); a.DirectoryURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			bad("acme.directory_url", "is not an absolute http or https URL")
+		if u, err := url.Parse(a.DirectoryURL); a.DirectoryURL != "" && err != nil {
+			bad("acme.directory_url", "is not a URL")
+		} else if a.DirectoryURL != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad("acme.directory_url", fmt.Sprintf("%q is not an absolute http or https URL", u.Redacted())) // never print a password
 		}
 		if a.CacheDir == "" {
 			bad("acme.cache_dir", "required")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -189,13 +190,16 @@ func checkHostPort(p *problems, key, v string) {
 	}
 }
 
-// checkIPNets reports each entry the gateway cannot read as a CIDR or
-// an IP address (gateway.ParsePrefixes).
+// checkIPNets accepts CIDRs and bare IP addresses.
 func checkIPNets(p *problems, key string, list []string) {
 	for i, v := range list {
-		if _, err := gateway.ParsePrefixes([]string{v}); err != nil {
-			p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
+		if _, err := netip.ParsePrefix(v); err == nil {
+			continue
 		}
+		if _, err := netip.ParseAddr(v); err == nil {
+			continue
+		}
+		p.add(indexKey(key, i), "%q is not a CIDR or IP address", v)
 	}
 }
 
@@ -240,13 +244,19 @@ func unwrapOne(err error) error {
 	return err
 }
 
-// unjoin lists the errors errors.Join combined into err, or err alone.
+// unjoin lists the errors errors.Join combined into err, joins within
+// joins flattened, or err alone.
 func unjoin(err error) []error {
-	if err == nil {
-		return nil
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, unjoin(e)...)
 	}
-	return []error{err}
+	return out
 }
