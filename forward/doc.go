@@ -40,6 +40,11 @@
 // Release. Entries for a destination not configured are never claimed:
 // they stay queued, and are reported at start and on each reload.
 //
+// A destination's defaults (DefaultDestination) and the rules it must
+// meet (Destination.Check, errors naming the field as the config file
+// does) are written here alone; the config file loader starts from the
+// one and reports the other.
+//
 // It reads and settles the outbox through the small Source and Settler
 // interfaces, which every store engine implements. It must not import gateway,
 // cmd/... or badger; it is the only package importing go-retryablehttp.

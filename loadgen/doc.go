@@ -2,9 +2,10 @@
 // `porch bench`: it drives a running gateway with deliveries signed
 // exactly as the providers sign them, measures ack latency and status
 // counts, runs a sink that stands in for a destination (forward
-// throughput and receive-to-forward latency), runs two baselines (a bare
-// net/http handler, and a minimal durable receiver that verifies and
-// group-commits into Badger), and samples a process's resident memory.
+// throughput and receive-to-forward latency), runs a bare net/http
+// baseline (the durable baseline, which verifies with gateway and commits
+// into Badger, lives in cmd/porch), and samples a process's resident
+// memory.
 //
 // It imports sender for what the providers send (sample bodies and
 // signing); it must not import gateway, inbox, forward or cmd.
