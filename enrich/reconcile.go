@@ -40,7 +40,7 @@ type ReconcileConfig struct {
 	Lookback time.Duration
 	// MaxAge is the dedup window: interviews completed longer ago are
 	// never recreated, as their delivery's dedup key may have expired.
-	// Default 168h.
+	// Default the store's default dedup window (inbox.DefaultOptions).
 	MaxAge time.Duration
 	// Route names the destinations of a recreated event, as the gateway
 	// does for a delivery. Required.
@@ -110,7 +110,7 @@ func (e *Enricher) NewReconciler(cfg ReconcileConfig, store ReconcileStore) (*Re
 		cfg.Lookback = DefaultLookback
 	}
 	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = 168 * time.Hour
+		cfg.MaxAge = inbox.DefaultOptions().DedupWindow
 	}
 	if len(cfg.Statuses) == 0 {
 		cfg.Statuses = []string{"new_response"}
