@@ -7,16 +7,16 @@ import (
 	"io"
 	"time"
 
-	"github.com/porchgw/porch/gateway"
+	"github.com/sirupsen/logrus"
+
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/inbox/postgres"
 )
 
-// The PostgreSQL engine takes deliveries as the Badger store does, so
-// serve can hand either to the gateway once the rest of porch runs on it.
+// Both engines are whole stores: serve runs on either.
 var (
-	_ gateway.Store = (*postgres.DB)(nil)
-	_ gateway.Store = (*inbox.DB)(nil)
+	_ inbox.Store = (*postgres.DB)(nil)
+	_ inbox.Store = (*inbox.DB)(nil)
 )
 
 // Store backends accepted in store.backend.
@@ -31,12 +31,6 @@ type StoreConfig struct {
 	Backend string `yaml:"backend"` // badger | postgres
 	URL     string `yaml:"url"`     // postgres only: libpq URL or key=value
 }
-
-// errPostgresNotServed is why porch serve refuses store.backend: postgres
-// for now: forwarding, retention and the admin archive still run on the
-// embedded store only, and a gateway that took deliveries it could not
-// forward would be worse than none.
-var errPostgresNotServed = errors.New("store.backend: postgres is not yet served by porch serve; run porch migrate to prepare a database")
 
 func (c *Config) validateStore(p *problems) {
 	s := c.Store
@@ -55,14 +49,6 @@ func (c *Config) validateStore(p *problems) {
 	case s.URL != "":
 		p.add("store.url", "only used with store.backend: postgres")
 	}
-}
-
-// servable reports whether porch serve can run on the configured store.
-func (c *Config) servable() error {
-	if c.Store.Backend == backendPostgres {
-		return errPostgresNotServed
-	}
-	return nil
 }
 
 // checkTimeout bounds check-config's look at the database.
@@ -90,6 +76,34 @@ func reportStore(ctx context.Context, c *Config, w io.Writer) bool {
 	default:
 		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d, this porch needs %d: run porch migrate\n", at, st.Current, st.Latest)
 	}
-	fmt.Fprintf(w, "note: %v\n", errPostgresNotServed)
 	return true
+}
+
+// openTimeout bounds connecting to the database and migrating its schema
+// at start.
+const openTimeout = 30 * time.Second
+
+// openStore opens the configured engine: the embedded store in data_dir,
+// or the PostgreSQL database (migrated to this porch's schema first).
+func openStore(c *Config, log logrus.FieldLogger) (inbox.Store, error) {
+	if c.Store.Backend == backendPostgres {
+		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+		defer cancel()
+		return postgres.Open(ctx, c.Store.URL, postgres.Options{
+			DedupWindow: c.Dedup.Window, Retention: c.Archive.Retention,
+			RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
+			TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
+			Logger: log,
+		})
+	}
+	db, err := inbox.Open(inbox.Options{
+		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
+		RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
+		TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
+		MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: log,
+	})
+	if err != nil {
+		return nil, dataDirError(c.DataDir, err, "stop it first, or give this config its own data_dir")
+	}
+	return db, nil
 }

@@ -13,8 +13,8 @@ import (
 
 // The store behind enrichment and reconciliation.
 var (
-	_ enrich.Store          = (*inbox.DB)(nil)
-	_ enrich.ReconcileStore = (*inbox.DB)(nil)
+	_ enrich.Store          = inbox.Store(nil)
+	_ enrich.ReconcileStore = inbox.Store(nil)
 )
 
 // enrichConfig maps every source's enrich block onto enrich.Config; ok is
@@ -65,6 +65,7 @@ func (m *Main) openEnrich() error {
 			return fmt.Errorf("reconciliation: %w", err)
 		}
 		m.Reconcilers = append(m.Reconcilers, r)
+		m.reconciled = append(m.reconciled, s.Name)
 	}
 	return nil
 }

@@ -36,10 +36,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
 		return 2
 	}
-	if err := cfg.servable(); err != nil {
-		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
-		return 2
-	}
 	lw := newLogWriter(stderr) // logging.go: lines are written off the request path
 	defer lw.Close()
 	log, err := newLogger(lw, cfg.Log.Level, cfg.Log.Format)
@@ -96,7 +92,7 @@ type Main struct {
 	Config *Config
 	Log    *logrus.Logger
 
-	DB        *inbox.DB
+	DB        inbox.Store
 	Gateway   *gateway.Server
 	Admin     *admin.Server
 	Forwarder *forward.Dispatcher
@@ -104,6 +100,9 @@ type Main struct {
 	// forwarder's Prepare step.
 	Enricher    *enrich.Enricher
 	Reconcilers []*enrich.Reconciler
+	// reconciled names the source of each of Reconcilers, which on a
+	// shared database one node at a time reconciles.
+	reconciled []string
 
 	// Edge operations (reload.go, metrics.go).
 	ConfigPath string // re-read on SIGHUP and POST /api/v1/reload
@@ -125,17 +124,8 @@ func (m *Main) Open() (err error) {
 		m.Log.SetOutput(io.Discard)
 	}
 	c := m.Config
-	if err := c.servable(); err != nil {
+	if m.DB, err = openStore(c, m.Log); err != nil {
 		return err
-	}
-	m.DB, err = inbox.Open(inbox.Options{
-		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
-		RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
-		TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
-		MinFreeBytes: orOff(c.Limits.MinFreeBytes), Retention: c.Archive.Retention, Logger: m.Log,
-	})
-	if err != nil {
-		return dataDirError(c.DataDir, err, "stop it first, or give this config its own data_dir")
 	}
 	defer func() {
 		if err != nil {
@@ -177,8 +167,8 @@ func (m *Main) Run(ctx context.Context) error {
 	g.Go(func() error { return m.Gateway.Serve(gctx) })
 	g.Go(func() error { return m.Admin.Serve(gctx) })
 	g.Go(func() error { return m.Forwarder.Run(gctx) })
-	for _, r := range m.Reconcilers {
-		g.Go(func() error { return r.Run(gctx) })
+	for i, r := range m.Reconcilers {
+		g.Go(func() error { return m.DB.Lead(gctx, "reconcile "+m.reconciled[i], r.Run) })
 	}
 	g.Go(func() error { return m.watchReload(gctx) })
 	err := g.Wait()

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox/postgres/pgtest"
+	"github.com/porchgw/porch/loadgen"
+)
+
+// Several porch processes on one PostgreSQL database, treated as an
+// operator would run them behind a load balancer.
+
+// nodeConfig is testConfig on the database at url, with data_dir (which
+// then holds only the process's lock and caches) in a directory of its
+// own. The destination times out quickly, so a dead node's claims pass
+// to the others within seconds.
+func nodeConfig(t *testing.T, url, sinkURL string) string {
+	t.Helper()
+	dir := t.TempDir()
+	yaml := testConfig(filepath.Join(dir, "data"), sinkURL) + postgresBlock(url)
+	yaml = strings.ReplaceAll(yaml, "    match: [", "    timeout: 2s\n    match: [")
+	return writeProcConfig(t, dir, yaml)
+}
+
+// startNodes starts n porch processes on the database at url.
+func startNodes(t *testing.T, bin, url, sinkURL string, n int) []*porchProc {
+	t.Helper()
+	var nodes []*porchProc
+	for range n {
+		nodes = append(nodes, startPorch(t, bin, nodeConfig(t, url, sinkURL)))
+	}
+	return nodes
+}
+
+// The same delivery raced to two nodes at once is one event: exactly one
+// answer says new, both name the same id, and the event reaches the
+// destination once.
+func TestMultiNodeSameDeliveryRaced(t *testing.T) {
+	bin := buildPorch(t)
+	url := pgtest.URL(t)
+	sink := loadgen.NewSink()
+	dest := httptest.NewServer(sink)
+	defer dest.Close()
+	nodes := startNodes(t, bin, url, dest.URL, 2)
+	a, b := procTargets(nodes[0].listen), procTargets(nodes[1].listen)
+	c := loadgen.NewClient(8)
+	for i := range 100 {
+		k := i % len(a)
+		d, err := loadgen.NewDelivery(a[k], procEvents[a[k].Provider], loadgen.NewUUID(), a[k].Secret, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answers [2]answer
+		var statuses [2]int
+		var wg sync.WaitGroup
+		for j, url := range []string{a[k].URL, b[k].URL} {
+			wg.Go(func() {
+				var err error
+				statuses[j], answers[j], err = post(c, url, d)
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if statuses != [2]int{http.StatusOK, http.StatusOK} || answers[0].ID == "" || answers[0].ID != answers[1].ID ||
+			answers[0].Duplicate == answers[1].Duplicate {
+			t.Fatalf("delivery %d raced to both nodes: statuses %v, answers %+v; want one new, one duplicate, one id", i, statuses, answers)
+		}
+		sink.Expect(answers[0].ID, time.Now())
+	}
+	checkForwarded(t, sink)
+	for _, id := range sink.Missing() {
+		t.Errorf("%s never reached the destination", id)
+	}
+}
+
+// kill -9 one node under load: every delivery either node acknowledged
+// reaches the destination, through the survivor, and stays archived.
+func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
+	bin := buildPorch(t)
+	url := pgtest.URL(t)
+	sink := loadgen.NewSink()
+	dest := httptest.NewServer(sink)
+	defer dest.Close()
+	nodes := startNodes(t, bin, url, dest.URL, 2)
+
+	var mu sync.Mutex
+	var got []acked
+	ctx, cancel := context.WithCancel(context.Background())
+	var load sync.WaitGroup
+	for _, n := range nodes {
+		load.Go(func() {
+			sendUntil(ctx, 4, procTargets(n.listen), func(a acked) {
+				mu.Lock()
+				got = append(got, a)
+				mu.Unlock()
+				sink.Expect(a.id, time.Now())
+			})
+		})
+	}
+	waitUntil(t, 30*time.Second, "300 acknowledged deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 300
+	})
+	nodes[0].kill9() // its senders now get refused connections
+	waitUntil(t, 30*time.Second, "100 more acknowledged deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= 400
+	})
+	cancel()
+	load.Wait()
+	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL", len(got))
+	// The survivor takes the dead node's claims once their leases pass.
+	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
+	checkArchived(t, nodes[1], got)
+}
+
+// The database restarted under load: meanwhile the nodes answer 503 and
+// /readyz says so; afterwards they recover by themselves, and nothing
+// they acknowledged is lost.
+func TestMultiNodeDatabaseRestart(t *testing.T) {
+	bin := buildPorch(t)
+	db := pgtest.NewCluster(t)
+	sink := loadgen.NewSink()
+	dest := httptest.NewServer(sink)
+	defer dest.Close()
+	nodes := startNodes(t, bin, db.URL(), dest.URL, 2)
+
+	var mu sync.Mutex
+	var got []acked
+	ctx, cancel := context.WithCancel(context.Background())
+	var load sync.WaitGroup
+	for _, n := range nodes {
+		load.Go(func() {
+			sendUntil(ctx, 4, procTargets(n.listen), func(a acked) {
+				mu.Lock()
+				got = append(got, a)
+				mu.Unlock()
+				sink.Expect(a.id, time.Now())
+			})
+		})
+	}
+	acks := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
+	waitUntil(t, 30*time.Second, "200 acknowledged deliveries", func() bool { return acks() >= 200 })
+	db.Stop()
+	c := loadgen.NewClient(2)
+	for _, n := range nodes {
+		waitUntil(t, 30*time.Second, "/readyz to report the database lost", func() bool { return statusOf(c, "http://"+n.listen+"/readyz") == http.StatusServiceUnavailable })
+		k := procTargets(n.listen)[0]
+		d, _ := loadgen.NewDelivery(k, procEvents[k.Provider], loadgen.NewUUID(), k.Secret, time.Now())
+		if status, a, err := post(c, k.URL, d); err != nil || status != http.StatusServiceUnavailable {
+			t.Errorf("delivery with the database down: status %d %+v (%v), want 503", status, a, err)
+		}
+	}
+	down := acks()
+	db.Start()
+	for _, n := range nodes {
+		waitUntil(t, 60*time.Second, "/readyz to recover", func() bool { return statusOf(c, "http://"+n.listen+"/readyz") == http.StatusOK })
+	}
+	waitUntil(t, 60*time.Second, "100 acknowledged deliveries after the restart", func() bool { return acks() >= down+100 })
+	cancel()
+	load.Wait()
+	t.Logf("%d deliveries acknowledged, %d of them after the database restarted", len(got), len(got)-down)
+	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
+	checkArchived(t, nodes[0], got)
+}
+
+// statusOf GETs url and returns the status, 0 on a transport error.
+func statusOf(c *http.Client, url string) int {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
