@@ -73,6 +73,9 @@ func adminTarget(cfgPath, url, token string) (string, string, error) {
 		if err != nil {
 			return "", "", fmt.Errorf("--config: %w", err)
 		}
+		if cfg.Store.Backend == backendPostgres {
+			return "", "", errPostgresBackup
+		}
 		if url == "" {
 			url = cfg.adminURL()
 		}
@@ -85,6 +88,10 @@ func adminTarget(cfgPath, url, token string) (string, string, error) {
 	}
 	return strings.TrimRight(url, "/"), token, nil
 }
+
+// errPostgresBackup is porch backup's answer for a config on PostgreSQL,
+// whose backups are the database's.
+var errPostgresBackup = errors.New("--config: store.backend is postgres: porch keeps everything in the database; back it up with PostgreSQL's tools, e.g. pg_dump --format=custom --file porch.dump \"$PORCH_DATABASE_URL\", or your provider's point-in-time recovery")
 
 // backupHTTP streams GET /api/v1/backup into w.
 func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {

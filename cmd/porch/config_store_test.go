@@ -127,3 +127,13 @@ func TestStoreIsRestartOnly(t *testing.T) {
 		t.Fatalf("restart required %v, merged store %+v", keys, merged.Store)
 	}
 }
+
+// porch backup of a config on PostgreSQL points at pg_dump rather than
+// pretend to back the database up.
+func TestBackupPostgresSaysPgDump(t *testing.T) {
+	path := storeConfig(t, postgresBlock("postgres://porch:hunter2@/porch?host=/nonexistent-porch-dir"))
+	code, _, stderr := runCmd("backup", "--config", path, "--out", filepath.Join(t.TempDir(), "b"))
+	if code != 2 || !strings.Contains(stderr, "pg_dump") || strings.Contains(stderr, "hunter2") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
