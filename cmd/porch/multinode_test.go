@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,12 +86,30 @@ func TestMultiNodeSameDeliveryRaced(t *testing.T) {
 }
 
 // kill -9 one node under load: every delivery either node acknowledged
-// reaches the destination, through the survivor, and stays archived.
+// reaches the destination, through the survivor, and stays archived. The
+// destination is slow to answer, so the killed node dies holding claims
+// on attempts in flight, which the survivor retakes when their leases
+// pass.
 func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 	bin := buildPorch(t)
 	url := pgtest.URL(t)
 	sink := loadgen.NewSink()
-	dest := httptest.NewServer(sink)
+	var inflight, lost atomic.Int64
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inflight.Add(1)
+		defer inflight.Add(-1)
+		body, err := io.ReadAll(r.Body) // read first: net/http then notices a sender that goes away
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		time.Sleep(50 * time.Millisecond) // an app that takes its time
+		if r.Context().Err() != nil {
+			lost.Add(1)
+			return // the sender died before it could be answered: not delivered
+		}
+		sink.ServeHTTP(w, r)
+	}))
 	defer dest.Close()
 	nodes := startNodes(t, bin, url, dest.URL, 2)
 
@@ -111,7 +132,9 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 		defer mu.Unlock()
 		return len(got) >= 300
 	})
+	atKill := inflight.Load()
 	nodes[0].kill9() // its senders now get refused connections
+	t.Logf("%d forwards in flight when one node was killed", atKill)
 	waitUntil(t, 30*time.Second, "100 more acknowledged deliveries", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -119,9 +142,12 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 	})
 	cancel()
 	load.Wait()
-	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL", len(got))
+	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL; %d forwards cut off by the kill", len(got), lost.Load())
 	// The survivor takes the dead node's claims once their leases pass.
 	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
+	if lost.Load() == 0 {
+		t.Error("the kill cut off no forward in flight: the survivor's retaking of leases went untested")
+	}
 	checkArchived(t, nodes[1], got)
 }
 
