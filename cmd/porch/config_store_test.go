@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/porchgw/porch/inbox/postgres"
 	"github.com/porchgw/porch/inbox/postgres/pgtest"
 )
 
@@ -92,12 +94,13 @@ func TestMigrateRefusesBadger(t *testing.T) {
 // check-config reports the schema current.
 func TestMigrateThenCheck(t *testing.T) {
 	path := storeConfig(t, postgresBlock(pgtest.URL(t)))
+	latest := postgres.SchemaVersion()
 	code, _, stderr := runCmd("check-config", "--config", path)
-	if code != 0 || !strings.Contains(stderr, "schema version 0, this porch needs 1: run porch migrate") {
+	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version 0, this porch needs %d: run porch migrate", latest)) {
 		t.Fatalf("check-config before migrate: exit %d, stderr:\n%s", code, stderr)
 	}
 	code, stdout, stderr := runCmd("migrate", "--config", path)
-	if code != 0 || !strings.Contains(stdout, "schema migrated from version 0 to 1") {
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("schema migrated from version 0 to %d", latest)) {
 		t.Fatalf("migrate: exit %d, stdout %s, stderr %s", code, stdout, stderr)
 	}
 	code, stdout, _ = runCmd("migrate", "--config", path)
@@ -105,7 +108,7 @@ func TestMigrateThenCheck(t *testing.T) {
 		t.Fatalf("second migrate: exit %d, stdout %s", code, stdout)
 	}
 	code, _, stderr = runCmd("check-config", "--config", path)
-	if code != 0 || !strings.Contains(stderr, "schema version 1 is current") {
+	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version %d is current", latest)) {
 		t.Fatalf("check-config after migrate: exit %d, stderr:\n%s", code, stderr)
 	}
 }
