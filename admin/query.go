@@ -63,10 +63,10 @@ func eventIDVar(r *http.Request) string {
 // parseRange reads since, until and limit (1..inbox.MaxListLimit; 0 when
 // absent) from v, as every listing takes them.
 func parseRange(v url.Values) (since, until time.Time, limit int, err error) {
-	if since, err = parseTime(v.Get("since")); err != nil {
+	if since, err = ParseTime(v.Get("since")); err != nil {
 		return since, until, 0, fmt.Errorf("%w: since: %v", ErrInvalidQuery, err)
 	}
-	if until, err = parseTime(v.Get("until")); err != nil {
+	if until, err = ParseTime(v.Get("until")); err != nil {
 		return since, until, 0, fmt.Errorf("%w: until: %v", ErrInvalidQuery, err)
 	}
 	if s := v.Get("limit"); s != "" {
@@ -119,7 +119,10 @@ func parseDays(v url.Values, q *inbox.Query) error {
 // send.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
 
-func parseTime(s string) (time.Time, error) {
+// ParseTime reads a since or until value as the admin API takes it; the
+// empty string is the zero time. The CLI checks its flags with it, so a
+// typo fails before any request is made.
+func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, nil

@@ -10,7 +10,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
+
+	"github.com/porchgw/porch/admin"
 )
 
 // newFlags builds a command's flag set. --help prints the usage line and
@@ -173,23 +174,11 @@ func badFlag(stderr io.Writer, cmd, name, format string, a ...any) int {
 	return 2
 }
 
-// timeLayouts are the forms the admin API takes for since and until (RFC
-// 3339, or a date or local date-time read as UTC); the commands check them
-// first so that a typo exits 2 naming the flag instead of failing on the
-// server.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"}
-
-// checkTime is nil when s is empty or in one of timeLayouts.
+// checkTime is nil when s is empty or a time the admin API takes for
+// since and until.
 func checkTime(s string) error {
-	if s == "" {
-		return nil
-	}
-	for _, l := range timeLayouts {
-		if _, err := time.Parse(l, strings.TrimSpace(s)); err == nil {
-			return nil
-		}
-	}
-	return fmt.Errorf("%q is not a time (use RFC 3339, e.g. 2026-11-23T09:00:00Z, or a date, 2026-11-23)", s)
+	_, err := admin.ParseTime(s)
+	return err
 }
 
 // checkURLFlag is nil when s is an absolute http or https URL.
