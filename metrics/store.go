@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"time"
 
 	"github.com/porchgw/porch/inbox"
@@ -76,16 +77,8 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	if size, err := c.store.DiskSize(); err == nil {
-		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(size))
-	} else {
-		c.errors.Inc()
-	}
-	if free, err := c.store.FreeBytes(); err == nil {
-		ch <- prometheus.MustNewConstMetric(c.free, prometheus.GaugeValue, float64(free))
-	} else {
-		c.errors.Inc()
-	}
+	c.gauge(ch, c.size, c.store.DiskSize)
+	c.gauge(ch, c.free, c.store.FreeBytes)
 	ready := 1.0
 	if c.store.Ready() != nil {
 		ready = 0
@@ -93,6 +86,19 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, ready)
 	c.collectOutbox(ch)
 	c.errors.Collect(ch)
+}
+
+// gauge reports what read returns as d. A value the store engine cannot
+// tell (free bytes on PostgreSQL, whose disk is the database server's) is
+// left out rather than counted as an error.
+func (c *storeCollector) gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, read func() (int64, error)) {
+	v, err := read()
+	switch {
+	case err == nil:
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
+	case !errors.Is(err, inbox.ErrUnsupported):
+		c.errors.Inc()
+	}
 }
 
 // collectOutbox reports the backlog of every destination with forwards

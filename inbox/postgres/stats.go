@@ -59,5 +59,5 @@ var errBackup = errors.New("back up the database with pg_dump, e.g. " +
 // Backup does not write a backup: PostgreSQL's own tools make them. It
 // returns an error wrapping inbox.ErrUnsupported that names them.
 func (db *DB) Backup(io.Writer) error {
-	return fmt.Errorf("backup: %w: %w", errBackup, inbox.ErrUnsupported)
+	return fmt.Errorf("%w: %w", errBackup, inbox.ErrUnsupported)
 }
