@@ -13,6 +13,10 @@
 // and replays; leadership (Lead), by which one node at a time runs a
 // singleton job such as retention; and retention itself (Prune).
 //
+// Baseline is not part of the store: it is the least a durable receiver
+// on PostgreSQL does per batch, in a schema of its own, for porch bench
+// to measure beside porch.
+//
 // It and its test helper pgtest are the only packages that import pgx.
 // It imports inbox for the domain types and must not import gateway,
 // forward or cmd.
