@@ -17,7 +17,11 @@ func TestDurableBaseline(t *testing.T) {
 		{Source: "k", Provider: "koji", Secret: "ks"},
 		{Source: "g", Provider: "gather", Secret: "gs"},
 	}
-	d, err := startDurable(dir, targets)
+	store, err := openBadgerDurable(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := startDurable(store, targets)
 	if err != nil {
 		t.Fatal(err)
 	}

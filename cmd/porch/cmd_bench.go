@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porchgw/porch/inbox/postgres"
 	"github.com/porchgw/porch/loadgen"
 )
 
@@ -26,7 +27,8 @@ type benchOptions struct {
 	dup, bad                  float64
 	json                      bool
 	baseline                  baselineFlag
-	dataDir                   string // the config's data_dir: the durable baseline writes beside it
+	dataDir                   string      // the config's data_dir: the Badger durable baseline writes beside it
+	store                     StoreConfig // the config's store: on postgres, the durable baseline writes there
 }
 
 // baselineFlag is --baseline: which references to measure after porch.
@@ -96,7 +98,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Float64Var(&o.bad, "bad", 0.05, "fraction of requests signed with a wrong secret")
 	fs.StringVar(&o.sink, "sink", "", "also run a destination on ADDR (answers 200) and report forwarding")
 	fs.DurationVar(&o.drain, "drain", 15*time.Second, "with --sink: how long to wait after the load for the last forwards")
-	fs.Var(&o.baseline, "baseline", "also measure a reference in the same run and report porch's throughput as a ratio of it: http (a bare net/http handler; the default), durable (a minimal verifying receiver that group-commits into Badger with fsync, in a temporary directory beside data_dir), or all")
+	fs.Var(&o.baseline, "baseline", "also measure a reference in the same run and report porch's throughput as a ratio of it: http (a bare net/http handler; the default), durable (a minimal verifying receiver that group-commits into Badger with fsync, in a temporary directory beside data_dir; with store.backend postgres, into tables in a temporary schema of the configured database), or all")
 	fs.IntVar(&o.pid, "pid", 0, "gateway process id for RSS sampling (default: the local process listening on the URL's port)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	if code, ok := parseFlags(fs, joinBaselineValue(args)); !ok {
@@ -144,7 +146,7 @@ func benchTargets(o *benchOptions, stderr io.Writer) ([]*loadgen.Target, string,
 	if err != nil {
 		return fail("--config: %v", err)
 	}
-	o.dataDir = cfg.DataDir
+	o.dataDir, o.store = cfg.DataDir, cfg.Store
 	base := strings.TrimSuffix(o.url, "/")
 	if base == "" {
 		base = cfg.selfURL()
@@ -167,9 +169,11 @@ type benchReport struct {
 	Porch    loadgen.Report  `json:"porch"`
 	Baseline *loadgen.Report `json:"baseline,omitempty"`
 	Ratio    float64         `json:"ratio_to_baseline,omitempty"`
-	// Durable is the durable baseline's run (--baseline durable), and
-	// DurableRatio porch's throughput as a ratio of it.
+	// Durable is the durable baseline's run (--baseline durable), into
+	// DurableStore (badger or postgres, as the config's store.backend),
+	// and DurableRatio porch's throughput as a ratio of it.
 	Durable      *loadgen.Report     `json:"durable,omitempty"`
+	DurableStore string              `json:"durable_store,omitempty"`
 	DurableRatio float64             `json:"ratio_to_durable,omitempty"`
 	PID          int                 `json:"pid,omitempty"`
 	RSSPeak      *loadgen.RSS        `json:"rss_peak,omitempty"`
@@ -271,7 +275,7 @@ func bench(ctx context.Context, o benchOptions, targets []*loadgen.Target, base 
 		}
 	}
 	if o.baseline.durable {
-		if err := runDurable(ctx, cfg, o.dataDir, rep); err != nil {
+		if err := runDurable(ctx, cfg, o, rep); err != nil {
 			return nil, err
 		}
 	}
@@ -348,26 +352,42 @@ func runBaseline(ctx context.Context, cfg loadgen.Config, rep *benchReport) erro
 	return nil
 }
 
-// runDurable measures the durable baseline with the same load, its store
-// in a temporary directory beside dataDir (so on the same filesystem),
+// runDurable measures the durable baseline with the same load. On a
+// PostgreSQL config its tables are in a temporary schema of the
+// configured database; otherwise its Badger store is in a temporary
+// directory beside data_dir (so on the same filesystem). Either is
 // removed afterwards.
-func runDurable(ctx context.Context, cfg loadgen.Config, dataDir string, rep *benchReport) error {
-	parent := filepath.Dir(filepath.Clean(dataDir))
-	dir, err := os.MkdirTemp(parent, ".porch-bench-durable-")
-	if err != nil {
-		return fmt.Errorf("durable baseline: a temporary directory beside data_dir %s: %w", dataDir, err)
+func runDurable(ctx context.Context, cfg loadgen.Config, o benchOptions, rep *benchReport) error {
+	var store durableStore
+	if o.store.Backend == backendPostgres {
+		b, err := postgres.OpenBaseline(ctx, o.store.URL)
+		if err != nil {
+			return err
+		}
+		store = postgresDurable{b}
+	} else {
+		parent := filepath.Dir(filepath.Clean(o.dataDir))
+		dir, err := os.MkdirTemp(parent, ".porch-bench-durable-")
+		if err != nil {
+			return fmt.Errorf("durable baseline: a temporary directory beside data_dir %s: %w", o.dataDir, err)
+		}
+		defer os.RemoveAll(dir)
+		if store, err = openBadgerDurable(dir); err != nil {
+			return err
+		}
 	}
-	defer os.RemoveAll(dir)
-	d, err := startDurable(dir, cfg.Targets)
+	d, err := startDurable(store, cfg.Targets)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
 	r, err := runAt(ctx, cfg, d.URL())
+	if cerr := d.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
-	rep.Durable = &r
+	rep.Durable, rep.DurableStore = &r, store.name()
 	if r.Throughput > 0 {
 		rep.DurableRatio = rep.Porch.Throughput / r.Throughput
 	}

@@ -38,7 +38,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 		row(tw, "baseline", *r.Baseline)
 	}
 	if r.Durable != nil {
-		row(tw, "durable", *r.Durable)
+		row(tw, r.durableName(), *r.Durable)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nnew events %d, duplicates answered %d\n", r.Porch.NewEvents, r.Porch.Duplicates)
@@ -46,7 +46,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 		fmt.Fprintf(w, "porch / bare net/http throughput: %.2f\n", r.Ratio)
 	}
 	if r.Durable != nil {
-		fmt.Fprintf(w, "porch / durable baseline throughput: %.2f\n", r.DurableRatio)
+		fmt.Fprintf(w, "porch / %s baseline throughput: %.2f\n", r.durableName(), r.DurableRatio)
 	}
 	if p := r.RSSPeak; p != nil {
 		fmt.Fprintf(w, "gateway RSS peak: %.1f MiB (anon %.1f MiB, file-backed %.1f MiB; pid %d)\n",
@@ -67,6 +67,15 @@ func (r *benchReport) writeTable(w io.Writer) {
 	if r.Porch.FirstError != "" {
 		fmt.Fprintf(w, "first unexpected answer: %s\n", r.Porch.FirstError)
 	}
+}
+
+// durableName names the durable baseline that ran: "durable (badger)"
+// or "durable (postgres)".
+func (r *benchReport) durableName() string {
+	if r.DurableStore == "" {
+		return "durable"
+	}
+	return "durable (" + r.DurableStore + ")"
 }
 
 func row(w io.Writer, name string, r loadgen.Report) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/porchgw/porch/inbox/postgres/pgtest"
 )
 
 // TestBenchAgainstAGatewayInThisProcess runs `porch bench` with its sink
@@ -89,9 +91,57 @@ func TestBenchDurableBaseline(t *testing.T) {
 	if d.NewEvents == 0 || d.Duplicates == 0 || d.Status[http.StatusUnauthorized] == 0 {
 		t.Errorf("durable: %d new, %d duplicates, status %v: want some of each", d.NewEvents, d.Duplicates, d.Status)
 	}
+	if r.DurableStore != "badger" {
+		t.Errorf("durable_store %q, want badger", r.DurableStore)
+	}
 	left, _ := filepath.Glob(filepath.Join(dir, ".porch-bench-durable-*"))
 	if len(left) != 0 {
 		t.Errorf("temporary stores left behind: %v", left)
+	}
+}
+
+// TestBenchDurableBaselineOnPostgres runs `porch bench --baseline durable`
+// against a real gateway on PostgreSQL: the baseline that runs is the
+// PostgreSQL one, it answers the load as porch does, its report says
+// which it was, and dropping its schema succeeded (bench fails otherwise).
+// Nothing is written beside data_dir.
+func TestBenchDurableBaselineOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	dir := t.TempDir()
+	yaml := forwardConfig(filepath.Join(dir, "data"), "http://"+freeAddr(t)+"/hook") + postgresBlock(url)
+	cfg := writeProcConfig(t, dir, yaml)
+	m, _ := startMain(t, yaml)
+
+	var out, errOut bytes.Buffer
+	code := runBench(context.Background(), []string{
+		"--config", cfg, "--url", "http://" + m.Gateway.Addr(), "--count", "300", "--concurrency", "8",
+		"--baseline", "durable", "--json",
+	}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	var r benchReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if r.DurableStore != "postgres" {
+		t.Errorf("durable_store %q, want postgres", r.DurableStore)
+	}
+	d := r.Durable
+	if d == nil || d.Requests != 300 || d.Errors != 0 || d.Wrong != 0 || r.DurableRatio <= 0 {
+		t.Fatalf("durable %+v, ratio %v: want 300 requests answered as porch answers them", d, r.DurableRatio)
+	}
+	if d.NewEvents == 0 || d.Duplicates == 0 || d.Status[http.StatusUnauthorized] == 0 {
+		t.Errorf("durable: %d new, %d duplicates, status %v: want some of each", d.NewEvents, d.Duplicates, d.Status)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".porch-bench-durable-*"))
+	if len(left) != 0 {
+		t.Errorf("a Badger baseline ran beside data_dir: %v", left)
+	}
+	var table bytes.Buffer
+	r.writeTable(&table)
+	if !strings.Contains(table.String(), "durable (postgres)") {
+		t.Errorf("the table does not name the PostgreSQL baseline:\n%s", table.String())
 	}
 }
 
