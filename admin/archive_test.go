@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
 )
@@ -24,7 +26,7 @@ const (
 // adminEnv is a real admin listener on 127.0.0.1:0 over a real inbox in
 // a TempDir.
 type adminEnv struct {
-	db    *inbox.DB
+	db    *badger.DB
 	admin *admin.Server
 	base  string
 	ids   []string // archived events, oldest first
@@ -35,7 +37,7 @@ type adminOpt func(*admin.Config)
 
 func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 	t.Helper()
-	return startAdminStore(t, inbox.Options{}, func(_ *inbox.DB, c *admin.Config) {
+	return startAdminStore(t, badger.Options{}, func(_ *badger.DB, c *admin.Config) {
 		for _, o := range opts {
 			o(c)
 		}
@@ -44,10 +46,10 @@ func startAdmin(t *testing.T, opts ...adminOpt) *adminEnv {
 
 // startAdminStore is startAdmin with the store's options (Dir is always a
 // TempDir) and a hook that configures the listener with the store at hand.
-func startAdminStore(t *testing.T, opt inbox.Options, configure func(*inbox.DB, *admin.Config)) *adminEnv {
+func startAdminStore(t *testing.T, opt badger.Options, configure func(*badger.DB, *admin.Config)) *adminEnv {
 	t.Helper()
 	opt.Dir = t.TempDir()
-	db, err := inbox.Open(opt)
+	db, err := badger.Open(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,20 +115,10 @@ func (env *adminEnv) accept(t *testing.T, i int) string {
 // forwarder would after a permanent failure.
 func (env *adminEnv) deadLetter(t *testing.T, id string) {
 	t.Helper()
-	pending, err := env.db.Pending()
-	if err != nil {
+	a := &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Number: 1, Status: 410, Error: "status 410"}
+	if err := env.db.DeadLetter(queuedDelivery(t, env.db, id, "app"), a, "HTTP 410 from destination"); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range pending {
-		if d.EventID == id {
-			a := &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Number: 1, Status: 410, Error: "status 410"}
-			if err := env.db.DeadLetter(d, a, "HTTP 410 from destination"); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-	}
-	t.Fatalf("no pending delivery of %s", id)
 }
 
 // replays counts the replay requests in id's delivery history.

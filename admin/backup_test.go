@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
 )
@@ -17,7 +19,7 @@ import (
 // startOpsAdmin runs an admin listener with backup and reload hooks.
 func startOpsAdmin(t *testing.T, cfg admin.Config) string {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{})
+	db, err := badger.Open(badger.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

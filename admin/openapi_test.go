@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
 	"go.yaml.in/yaml/v3"
@@ -120,7 +122,7 @@ func isAPIRoute(route string) bool {
 // documented, and so does a documented route that is gone.
 func TestOpenAPICoversEveryAdminRoute(t *testing.T) {
 	doc := loadOpenAPI(t)
-	env := startFullAdmin(t, inbox.Options{})
+	env := startFullAdmin(t, badger.Options{})
 	var registered []string
 	for _, r := range admin.Routes(env.admin) {
 		if isAPIRoute(r) {
@@ -250,7 +252,7 @@ func TestOpenAPIDocumentIsWellFormed(t *testing.T) {
 // document too.
 func TestOpenAPIRolesAreEnforced(t *testing.T) {
 	doc := loadOpenAPI(t)
-	env := startFullAdmin(t, inbox.Options{})
+	env := startFullAdmin(t, badger.Options{})
 	id := env.ids[0]
 	for _, route := range doc.operations() {
 		method, p, _ := strings.Cut(route, " ")
@@ -282,7 +284,7 @@ func TestOpenAPIRolesAreEnforced(t *testing.T) {
 // answers.
 func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 	doc := loadOpenAPI(t)
-	env := startFullAdmin(t, inbox.Options{})
+	env := startFullAdmin(t, badger.Options{})
 	id := env.ids[1]
 	// Give id a duplicate sighting, a dead letter and then a replay, so
 	// that its detail has every section filled in.

@@ -5,15 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
-	"github.com/porchgw/porch/inbox"
 )
 
 // TestAdminReadyzFollowsTheStore: /readyz on the admin listener needs no
 // token and answers as the ingest listener's does, 200 while the store
 // takes deliveries and 503 once it does not, while /healthz stays 200.
 func TestAdminReadyzFollowsTheStore(t *testing.T) {
-	env := startAdminStore(t, inbox.Options{}, func(db *inbox.DB, c *admin.Config) { c.Ready = db.Ready })
+	env := startAdminStore(t, badger.Options{}, func(db *badger.DB, c *admin.Config) { c.Ready = db.Ready })
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		if resp, body := env.do(t, method, "/readyz", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s /readyz with the store open = %d %s, want 200", method, resp.StatusCode, body)

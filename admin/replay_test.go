@@ -150,10 +150,7 @@ func TestAPIReplayOneEvent(t *testing.T) {
 	if dead := env.deadIDs(t, ""); len(dead) != 0 {
 		t.Errorf("still dead after replay: %v", dead)
 	}
-	pending, err := env.db.Pending()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pending := queued(t, env.db)
 	if !slices.ContainsFunc(pending, func(d inbox.Delivery) bool { return d.EventID == id }) {
 		t.Error("replayed event is not queued")
 	}

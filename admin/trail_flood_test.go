@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
-	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 )
 
@@ -43,7 +44,7 @@ func TestSearchesCannotPushExportsOffTheTrail(t *testing.T) {
 	// The store's clock stands still, so every drop falls in one warning
 	// interval whatever the machine's speed.
 	frozen := time.Now()
-	env := startFullAdmin(t, inbox.Options{TrailSearchSize: capacity, Logger: log, Now: func() time.Time { return frozen }},
+	env := startFullAdmin(t, badger.Options{TrailSearchSize: capacity, Logger: log, Now: func() time.Time { return frozen }},
 		func(c *admin.Config) { c.ReadRate = -1 }) // the searches come from a script
 	id := env.ids[2]
 	env.deadLetter(t, env.ids[4])

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
-	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/metrics"
 )
 
@@ -20,9 +21,9 @@ type trailRoute struct {
 }
 
 // startFullAdmin runs an admin listener with every optional route on.
-func startFullAdmin(t *testing.T, opt inbox.Options, opts ...adminOpt) *adminEnv {
+func startFullAdmin(t *testing.T, opt badger.Options, opts ...adminOpt) *adminEnv {
 	t.Helper()
-	return startAdminStore(t, opt, func(db *inbox.DB, c *admin.Config) {
+	return startAdminStore(t, opt, func(db *badger.DB, c *admin.Config) {
 		for _, o := range opts {
 			o(c)
 		}
@@ -40,7 +41,7 @@ func startFullAdmin(t *testing.T, opt inbox.Options, opts ...adminOpt) *adminEnv
 // access trail. The table must name every route: one added without a row
 // fails here until someone decides what it records.
 func TestEveryAdminRouteIsTrailed(t *testing.T) {
-	env := startFullAdmin(t, inbox.Options{})
+	env := startFullAdmin(t, badger.Options{})
 	id := env.ids[1]
 	env.deadLetter(t, env.ids[3])
 	const reason = `{"reason":"route walk"}`
@@ -115,7 +116,7 @@ func TestEveryAdminRouteIsTrailed(t *testing.T) {
 	}
 }
 
-func newestSeq(t *testing.T, db *inbox.DB) uint64 {
+func newestSeq(t *testing.T, db *badger.DB) uint64 {
 	t.Helper()
 	list, err := db.AccessTrail(0, 1)
 	if err != nil {

@@ -6,7 +6,7 @@
 // deliveries missed during an outage.
 //
 // It stores what it fetched, and the poller's high-water mark, through
-// small consumer-defined interfaces that *inbox.DB implements. The poller
+// small consumer-defined interfaces that every inbox.Store implements. The poller
 // builds and keys the deliveries it recreates through a RecreateFunc it is
 // given (cmd/porch passes the code that builds and keys real ones), so
 // no copy of those rules lives here. It must not

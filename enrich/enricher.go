@@ -24,7 +24,7 @@ import (
 // kept failing).
 const HeaderEnrichment = "X-Porch-Enrichment"
 
-// Store keeps enrichment records; *inbox.DB implements it. Both methods
+// Store keeps enrichment records; every inbox.Store implements it. Both methods
 // are safe for concurrent use.
 type Store interface {
 	// Enrichment returns event id's record, or an error wrapping

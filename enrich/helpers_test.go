@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
@@ -23,7 +25,7 @@ const (
 type harness struct {
 	t     *testing.T
 	clk   *vclock
-	db    *inbox.DB
+	db    *badger.DB
 	api   *fakeAPI
 	en    *enrich.Enricher
 	logs  *bytes.Buffer
@@ -40,7 +42,7 @@ func newHarness(t *testing.T, provider string, tweak func(*enrich.Config)) *harn
 		key = gatherKey
 	}
 	h.api = newFakeAPI(t, provider, key, h.clk.Now)
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir(), Now: h.clk.Now})
+	db, err := badger.Open(badger.Options{Dir: t.TempDir(), Now: h.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

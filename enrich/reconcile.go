@@ -16,7 +16,7 @@ import (
 const EventCompleted = "candidate_interview.completed"
 
 // ReconcileStore is what reconciliation needs of the archive;
-// *inbox.DB implements it. All methods are safe for concurrent use.
+// every inbox.Store implements it. All methods are safe for concurrent use.
 type ReconcileStore interface {
 	// Accept archives, chains and queues ev, or records it as a sighting
 	// of the event already holding one of its dedup keys.
@@ -40,7 +40,7 @@ type ReconcileConfig struct {
 	Lookback time.Duration
 	// MaxAge is the dedup window: interviews completed longer ago are
 	// never recreated, as their delivery's dedup key may have expired.
-	// Default the store's default dedup window (inbox.DefaultOptions).
+	// Default the store's default dedup window (inbox.DefaultDedupWindow).
 	MaxAge time.Duration
 	// Route names the destinations of a recreated event, as the gateway
 	// does for a delivery. Required.
@@ -110,7 +110,7 @@ func (e *Enricher) NewReconciler(cfg ReconcileConfig, store ReconcileStore) (*Re
 		cfg.Lookback = DefaultLookback
 	}
 	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = inbox.DefaultOptions().DedupWindow
+		cfg.MaxAge = inbox.DefaultDedupWindow
 	}
 	if len(cfg.Statuses) == 0 {
 		cfg.Statuses = []string{"new_response"}

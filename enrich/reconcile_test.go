@@ -132,9 +132,8 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 	if err != nil || n != 220 {
 		t.Fatalf("RunOnce = %d, %v; want 220 created", n, err)
 	}
-	pending, _ := h.db.Pending()
-	if len(pending) != 230 {
-		t.Fatalf("%d events queued, want 230 (10 real + 220 reconciled)", len(pending))
+	if n := depth(t, h.db); n != 230 {
+		t.Fatalf("%d events queued, want 230 (10 real + 220 reconciled)", n)
 	}
 	for i, it := range completed {
 		id, err := h.db.LookupDedup("src", completedKey(t, it))
@@ -173,8 +172,8 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 	if n, err := r.RunOnce(context.Background()); err != nil || n != 0 {
 		t.Fatalf("second run = %d, %v; want 0", n, err)
 	}
-	if pending, _ := h.db.Pending(); len(pending) != 230 {
-		t.Fatalf("%d events queued after the second run, want 230", len(pending))
+	if n := depth(t, h.db); n != 230 {
+		t.Fatalf("%d events queued after the second run, want 230", n)
 	}
 }
 
@@ -188,7 +187,7 @@ func TestReconciledEventIsEnriched(t *testing.T) {
 	if n, err := r.RunOnce(context.Background()); n != 1 || err != nil {
 		t.Fatalf("RunOnce = %d, %v", n, err)
 	}
-	pending, _ := h.db.Pending()
+	pending := queued(t, h.db)
 	ev, err := h.db.Event(pending[0].EventID)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -15,7 +17,7 @@ import (
 // failFirstAck fails the first Ack without recording it, as a store
 // that cannot write would.
 type failFirstAck struct {
-	*inbox.DB
+	*badger.DB
 	failed atomic.Bool
 }
 

@@ -16,8 +16,8 @@ import (
 
 // Source is where the Dispatcher finds work: it claims due outbox
 // entries, gives back the claims of attempts it did not make, waits for
-// new entries, and reads the archived events. *inbox.DB implements it
-// (the contract is inbox.Outbox).
+// new entries, and reads the archived events. Every inbox.Store
+// implements it (the contract is inbox.Outbox).
 type Source interface {
 	// Claim returns due entries that may start, at most want[dest] per
 	// destination, each the head of its interview for its destination,
@@ -31,7 +31,7 @@ type Source interface {
 	EventWithBody(id string) (*inbox.Event, error)
 }
 
-var _ Source = (*inbox.DB)(nil)
+var _ Source = inbox.Store(nil)
 
 // Settler records attempt outcomes durably.
 type Settler interface {

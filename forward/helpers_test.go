@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -81,13 +83,13 @@ func status(code int) func(int, hit, http.ResponseWriter) {
 	return func(_ int, _ hit, w http.ResponseWriter) { w.WriteHeader(code) }
 }
 
-func openDB(t testing.TB, dir string, c *clock) *inbox.DB {
+func openDB(t testing.TB, dir string, c *clock) *badger.DB {
 	t.Helper()
-	opt := inbox.Options{Dir: dir}
+	opt := badger.Options{Dir: dir}
 	if c != nil {
 		opt.Now = c.Now
 	}
-	db, err := inbox.Open(opt)
+	db, err := badger.Open(opt)
 	if err != nil {
 		t.Fatalf("open inbox: %v", err)
 	}
@@ -96,7 +98,7 @@ func openDB(t testing.TB, dir string, c *clock) *inbox.DB {
 }
 
 // accept stores an event for interview with body, queued for dests.
-func accept(t testing.TB, db *inbox.DB, interview, body string, dests ...string) string {
+func accept(t testing.TB, db *badger.DB, interview, body string, dests ...string) string {
 	t.Helper()
 	sum := sha256.Sum256([]byte(body))
 	h := hex.EncodeToString(sum[:])
@@ -116,7 +118,7 @@ func accept(t testing.TB, db *inbox.DB, interview, body string, dests ...string)
 }
 
 // acceptN stores n small events spread over interviews, queued for "app".
-func acceptN(t testing.TB, db *inbox.DB, n, interviews int) {
+func acceptN(t testing.TB, db *badger.DB, n, interviews int) {
 	t.Helper()
 	for i := range n {
 		accept(t, db, fmt.Sprint("iv-", i%interviews), fmt.Sprintf(`{"n":%d}`, i), "app")
@@ -133,7 +135,7 @@ func testDest(name, url string) Destination {
 }
 
 // start runs a Dispatcher over db until the test ends (or stop is called).
-func start(t testing.TB, db *inbox.DB, c *clock, dests ...Destination) (*Dispatcher, func()) {
+func start(t testing.TB, db *badger.DB, c *clock, dests ...Destination) (*Dispatcher, func()) {
 	t.Helper()
 	cfg := Config{Destinations: dests, Poll: 10 * time.Millisecond, HTTPRetries: -1,
 		Backoff: func(b BackoffConfig, n int, ra time.Duration) time.Duration {
@@ -145,7 +147,7 @@ func start(t testing.TB, db *inbox.DB, c *clock, dests ...Destination) (*Dispatc
 	return startCfg(t, db, cfg)
 }
 
-func startCfg(t testing.TB, db *inbox.DB, cfg Config) (*Dispatcher, func()) {
+func startCfg(t testing.TB, db *badger.DB, cfg Config) (*Dispatcher, func()) {
 	t.Helper()
 	d, err := New(cfg, db, db, nil)
 	if err != nil {
@@ -175,7 +177,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // state returns the delivery state of id to dest.
-func state(t testing.TB, db *inbox.DB, id, dest string) inbox.DeliveryState {
+func state(t testing.TB, db *badger.DB, id, dest string) inbox.DeliveryState {
 	t.Helper()
 	sts, err := db.Deliveries(id)
 	if err != nil {
@@ -189,7 +191,7 @@ func state(t testing.TB, db *inbox.DB, id, dest string) inbox.DeliveryState {
 	return inbox.DeliveryState{}
 }
 
-func attempts(t testing.TB, db *inbox.DB, id string) []inbox.Attempt {
+func attempts(t testing.TB, db *badger.DB, id string) []inbox.Attempt {
 	t.Helper()
 	as, err := db.Attempts(id)
 	if err != nil {
@@ -200,7 +202,7 @@ func attempts(t testing.TB, db *inbox.DB, id string) []inbox.Attempt {
 
 // settled waits until id's delivery to dest is no longer pending with
 // fewer than n attempts recorded.
-func waitAttempts(t testing.TB, db *inbox.DB, id string, n int) []inbox.Attempt {
+func waitAttempts(t testing.TB, db *badger.DB, id string, n int) []inbox.Attempt {
 	t.Helper()
 	var as []inbox.Attempt
 	waitFor(t, "attempt records", func() bool { as = attempts(t, db, id); return len(as) >= n })

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/porchgw/porch/inbox"
@@ -16,7 +18,7 @@ import (
 
 // acceptEvent stores ev (its body in ev.Body) queued for dests, filling
 // in what every event needs.
-func acceptEvent(t testing.TB, db *inbox.DB, ev *inbox.Event, dests ...string) string {
+func acceptEvent(t testing.TB, db *badger.DB, ev *inbox.Event, dests ...string) string {
 	t.Helper()
 	sum := sha256.Sum256(ev.Body)
 	h := hex.EncodeToString(sum[:])
@@ -43,7 +45,7 @@ func breakerFailures(d *Dispatcher, dest string) (int, bool) {
 // tamperSource serves the real archive but lets a test edit the events
 // it hands out, to reach data the gateway would never store.
 type tamperSource struct {
-	*inbox.DB
+	*badger.DB
 	edit func(*inbox.Event)
 }
 

@@ -85,7 +85,7 @@ func TestOutcomes(t *testing.T) {
 				if st.Status != inbox.DeliveryPending || st.NextAt.Before(c.Now().Add(tt.nextAfter)) || !a.NextAt.Equal(st.NextAt) {
 					t.Errorf("state = %+v (now %v), want next at >= now+%v", st, c.Now(), tt.nextAfter)
 				}
-				if p, _ := db.Pending(); len(p) != 1 || p[0].Attempts != 1 {
+				if p := queued(t, db); len(p) != 1 || p[0].Attempts != 1 {
 					t.Errorf("outbox = %+v", p)
 				}
 			}
@@ -149,8 +149,8 @@ func TestMaxAttemptsDeadLetters(t *testing.T) {
 	if err != nil || len(dls) != 1 || dls[0].Attempts != 3 || !strings.Contains(dls[0].Reason, "max attempts") {
 		t.Fatalf("dead letters = %+v, %v", dls, err)
 	}
-	if p, _ := db.Pending(); len(p) != 0 {
-		t.Errorf("outbox still holds %+v", p)
+	if n := depth(t, db); n != 0 {
+		t.Errorf("outbox still holds %d entries", n)
 	}
 }
 

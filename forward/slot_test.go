@@ -6,12 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 )
 
 // slowAcks holds every Ack until release is closed.
 type slowAcks struct {
-	*inbox.DB
+	*badger.DB
 	release chan struct{}
 	mu      sync.Mutex
 	waiting int

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )
@@ -55,7 +56,7 @@ func newIngestBench(b *testing.B, provider string) (http.Handler, func() *http.R
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	log.SetFormatter(&logrus.JSONFormatter{})
-	db, err := inbox.Open(inbox.Options{Dir: b.TempDir(), Logger: log})
+	db, err := badger.Open(badger.Options{Dir: b.TempDir(), Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}

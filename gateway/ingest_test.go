@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/sender"
@@ -62,9 +64,9 @@ func post(t *testing.T, url string, body []byte, h http.Header) (*http.Response,
 	return resp, m
 }
 
-func openInbox(t *testing.T) *inbox.DB {
+func openInbox(t *testing.T) *badger.DB {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()})
+	db, err := badger.Open(badger.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +115,7 @@ func TestAuthenticUnparseableBodyIsQuarantined(t *testing.T) {
 	if ev.Status != inbox.StatusQuarantined || len(ev.Destinations) != 0 {
 		t.Errorf("status %s destinations %v; want quarantined, none", ev.Status, ev.Destinations)
 	}
-	if p, _ := db.Pending(); len(p) != 0 {
+	if st, _ := db.OutboxStats(); len(st) != 0 {
 		t.Errorf("quarantined event was queued")
 	}
 }

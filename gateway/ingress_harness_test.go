@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/gateway"
-	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/sender"
 )
 
@@ -18,9 +19,9 @@ const kojiSecret = "test-koji-secret"
 
 // startGateway runs a real ingest listener on 127.0.0.1:0 over a real
 // store in a temp dir until the test ends.
-func startGateway(t *testing.T, cfg gateway.Config) (*gateway.Server, *inbox.DB) {
+func startGateway(t *testing.T, cfg gateway.Config) (*gateway.Server, *badger.DB) {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()})
+	db, err := badger.Open(badger.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

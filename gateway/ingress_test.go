@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 )
@@ -144,7 +146,7 @@ func TestRateLimit429(t *testing.T) {
 
 // waitRejection waits until the rejection log (written in the
 // background) holds an entry that matches, and returns it.
-func waitRejection(t *testing.T, db *inbox.DB, match func(inbox.Rejection) bool) inbox.Rejection {
+func waitRejection(t *testing.T, db *badger.DB, match func(inbox.Rejection) bool) inbox.Rejection {
 	t.Helper()
 	var found inbox.Rejection
 	waitFor(t, "a matching rejection logged", func() bool {

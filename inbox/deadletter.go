@@ -2,17 +2,9 @@ package inbox
 
 import (
 	"errors"
-	"fmt"
 	"path"
-	"slices"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
-)
-
-// pfxDead holds dead letters: deliveries that got a permanent failure or
-// ran out of attempts. They stay until replayed.
-const pfxDead = "x/" // x/<id>/<destination> → DeadLetter (JSON)
+) // x/<id>/<destination> → DeadLetter (JSON)
 
 // ErrNotForwardable means the event cannot be queued: it is quarantined,
 // or the destination is not one it was accepted for.
@@ -63,135 +55,8 @@ func (f DeadLetterFilter) Match(dl *DeadLetter) bool {
 	return f.Until.IsZero() || dl.At.Before(f.Until)
 }
 
-func deadKey(id, dest string) []byte { return []byte(pfxDead + id + "/" + dest) }
-
-func putDeadLetter(txn *badger.Txn, d *Delivery, a *Attempt, reason string) error {
-	var ev Event
-	if err := getJSON(txn, eventKey(d.EventID), &ev); err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	dl := DeadLetter{
-		EventID: d.EventID, Destination: d.Destination, Source: ev.Source, Type: ev.Type,
-		InterviewID: d.InterviewID, ReceivedAt: ev.ReceivedAt, At: a.At, Reason: reason,
-		Attempts: d.Total, LastStatus: a.Status,
-	}
-	return putJSON(txn, deadKey(d.EventID, d.Destination), dl)
-}
-
-// DeadLetters lists the dead letters f selects, oldest event first.
-func (db *DB) DeadLetters(f DeadLetterFilter) ([]DeadLetter, error) {
-	var out []DeadLetter
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		return scanJSON(txn, pfxDead, func(dl *DeadLetter) error {
-			if f.Match(dl) && (f.Limit <= 0 || len(out) < f.Limit) {
-				out = append(out, *dl)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dead letters: %w", err)
-	}
-	return out, nil
-}
-
 // ReplayRequest says who asks for a replay and why.
 type ReplayRequest struct {
 	By     string // token fingerprint
 	Reason string
-}
-
-// Replay queues event id again, keeping its id, for destination dest or,
-// when dest is empty, every destination it was accepted for. A
-// destination whose delivery is still pending is left as it is. It
-// returns the destinations queued; the request is recorded in each one's
-// history and the store is synced before Replay returns.
-func (db *DB) Replay(id, dest string, r ReplayRequest) ([]string, error) {
-	var queued []string
-	var now time.Time
-	err := db.settle(func(txn *badger.Txn) error {
-		queued = queued[:0]
-		now = db.opt.Now()
-		// The refusals below come before anything is written: untouched,
-		// so they do not spoil a settle batch.
-		var ev Event
-		if err := getJSON(txn, eventKey(id), &ev); err != nil {
-			return untouched{fmt.Errorf("event %s: %w", id, err)}
-		}
-		if ev.Status == StatusQuarantined {
-			return untouched{fmt.Errorf("event %s is quarantined: %w", id, ErrNotForwardable)}
-		}
-		dests := ev.Destinations
-		if dest != "" {
-			if !slices.Contains(dests, dest) {
-				return untouched{fmt.Errorf("event %s has no destination %q: %w", id, dest, ErrNotForwardable)}
-			}
-			dests = []string{dest}
-		}
-		for _, ds := range dests {
-			ok, err := db.requeue(txn, &ev, ds, r, now)
-			if err != nil {
-				return err
-			}
-			if ok {
-				queued = append(queued, ds)
-			}
-		}
-		return nil
-	})
-	if !now.IsZero() {
-		// Even after an error: a failed commit may have been applied.
-		db.floor.lower(now)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(queued) > 0 {
-		// The commit was synced (SyncWrites): the entries are durable.
-		db.signalWake()
-	}
-	return queued, nil
-}
-
-// requeue stages one destination of a replay, due at now; false when it
-// is pending.
-func (db *DB) requeue(txn *badger.Txn, ev *Event, dest string, r ReplayRequest, now time.Time) (bool, error) {
-	var st DeliveryState
-	err := getJSON(txn, deliveryKey(ev.ID, dest), &st)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return false, err
-	}
-	if err == nil && st.Status == DeliveryPending {
-		return false, nil
-	}
-	if err := txn.Delete(deadKey(ev.ID, dest)); err != nil {
-		return false, fmt.Errorf("replay: %w", err)
-	}
-	d := Delivery{EventID: ev.ID, Destination: dest, InterviewID: ev.InterviewID, Seq: ev.Seq, Total: st.Attempts, DueAt: now}
-	a := Attempt{Kind: AttemptReplay, At: now, Outcome: OutcomeQueued, By: r.By, Reason: r.Reason}
-	if err := recordAttempt(txn, ev.ID, dest, a); err != nil {
-		return false, err
-	}
-	return true, queue(txn, &d, now)
-}
-
-// ReplayDead replays every dead letter f selects (f.Limit caps how many)
-// and returns how many destinations were queued.
-func (db *DB) ReplayDead(f DeadLetterFilter, r ReplayRequest) (int, error) {
-	dls, err := db.DeadLetters(f)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, dl := range dls {
-		q, err := db.Replay(dl.EventID, dl.Destination, r)
-		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotForwardable) {
-			continue // removed or changed since it was listed: nothing to replay
-		}
-		if err != nil {
-			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
-		}
-		n += len(q)
-	}
-	return n, nil
 }

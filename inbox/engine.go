@@ -1,8 +1,14 @@
 package inbox
 
+import "time"
+
 // Functions every store engine applies to an event the same way, so that
 // an event archived by one engine reads, hashes and deduplicates as it
 // would in another.
+
+// DefaultDedupWindow is how long an engine remembers a dedup key unless
+// configured otherwise.
+const DefaultDedupWindow = 168 * time.Hour
 
 // Prepare puts a new event in the form the archive stores and hashes:
 // source, type and interview id with invalid UTF-8 replaced as JSON

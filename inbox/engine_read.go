@@ -24,8 +24,8 @@ func FoldCase(s string) string { return foldCase(s) }
 // FoldCase of the id itself for what lies beyond.
 func FoldInterview(s string) string {
 	s = foldCase(s)
-	if len(s) > maxKeyPart {
-		n := maxKeyPart
+	if len(s) > MaxKeyPart {
+		n := MaxKeyPart
 		for n > 0 && !utf8.RuneStart(s[n]) {
 			n--
 		}

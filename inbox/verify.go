@@ -2,15 +2,11 @@ package inbox
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-
-	"github.com/dgraph-io/badger/v4"
 )
 
 // Break names the first link of the archive chain that does not hold.
@@ -100,76 +96,6 @@ func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
-
-// Verify recomputes the archive chain from the retention checkpoint (or
-// genesis) to the head: every event's seq and prev_hash follow its
-// predecessor, its raw body hashes to its body_sha256, and its metadata
-// hashes to its hash; and the last event is the recorded chain head. It
-// stops at the first break and names it. An error means the check could
-// not run, not that the chain is broken.
-func (db *DB) Verify(ctx context.Context) (VerifyReport, error) {
-	for attempt := 0; ; attempt++ {
-		rep, cp, err := db.verifyOnce(ctx)
-		if err != nil || rep.OK || attempt == 2 {
-			return rep, err
-		}
-		// Retention may have removed events under a running check: that
-		// is no break if the checkpoint moved. Check again from it.
-		var now chainHead
-		err = db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, []byte(keyCheckpoint), &now) })
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return VerifyReport{}, fmt.Errorf("verify: %w", err)
-		}
-		if now.Seq == cp.Seq {
-			return rep, nil
-		}
-	}
-}
-
-// verifyOnce is one pass of Verify, and the checkpoint it started from.
-func (db *DB) verifyOnce(ctx context.Context) (VerifyReport, chainHead, error) {
-	var cp, head chainHead
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		if err := getJSON(txn, []byte(keyCheckpoint), &cp); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if err := getJSON(txn, []byte(keyHead), &head); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return VerifyReport{}, cp, fmt.Errorf("verify: %w", err)
-	}
-	start := cp
-	if start.Hash == "" {
-		start.Hash = GenesisHash
-	}
-	c := newChainCheck(start.Seq, start.Hash)
-	err = db.Export(ctx, IDTime(cp.ID), zeroTime, func(r Record) error {
-		if r.Seq <= cp.Seq {
-			return nil // the checkpoint's own millisecond
-		}
-		if c.next(r.Event, r.Body, 0) != nil {
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return VerifyReport{}, cp, fmt.Errorf("verify: %w", err)
-	}
-	rep := c.report()
-	// The head is written in the same transaction as its event, so an
-	// archive whose newest events were deleted stops short of it.
-	if rep.OK && head.Seq > rep.LastSeq {
-		rep.OK = false
-		rep.Broken = &Break{ID: head.ID, Seq: head.Seq,
-			Problem: fmt.Sprintf("chain ends at seq %d but the recorded head is seq %d: newest events are missing", rep.LastSeq, head.Seq)}
-	}
-	return rep, cp, nil
-}
-
-var errStop = errors.New("stop")
 
 // VerifyExport checks an NDJSON export (as written by the export API)
 // without the server: the chain from the first record's prev_hash to the

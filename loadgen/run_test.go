@@ -10,15 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/gateway"
-	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/loadgen"
 )
 
 // startGateway runs the real ingest listener over a real store.
 func startGateway(t *testing.T) string {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()}) // not in-memory: that mode caps values at 1 KiB
+	db, err := badger.Open(badger.Options{Dir: t.TempDir()}) // not in-memory: that mode caps values at 1 KiB
 	if err != nil {
 		t.Fatal(err)
 	}

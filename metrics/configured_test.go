@@ -3,7 +3,8 @@ package metrics_test
 import (
 	"testing"
 
-	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/metrics"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -40,7 +41,7 @@ func wantZero(t *testing.T, fams map[string]*dto.MetricFamily, all []series) {
 // an alert reads exists at 0 for each configured source and destination,
 // and a later SetConfigured (a reload) adds the new ones.
 func TestConfiguredSeriesStartAtZero(t *testing.T) {
-	db, err := inbox.Open(inbox.Options{})
+	db, err := badger.Open(badger.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

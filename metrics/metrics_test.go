@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
@@ -26,7 +28,7 @@ const secret = "metrics-secret"
 // stack is a real store, ingest listener and admin listener wired to one
 // metrics registry the way cmd/porch wires them.
 type stack struct {
-	db     *inbox.DB
+	db     *badger.DB
 	ingest string
 	admin  string
 	reg    *metrics.Registry
@@ -35,7 +37,7 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	db, err := inbox.Open(inbox.Options{Dir: t.TempDir()})
+	db, err := badger.Open(badger.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // Settler records the outcome of forward attempts in the store. It has the
-// method set of forward.Settler (which *inbox.DB implements), so
+// method set of forward.Settler (which every inbox.Store implements), so
 // SettlerWith can sit between the dispatcher and the store without either
 // package knowing about metrics.
 type Settler interface {
@@ -16,7 +16,7 @@ type Settler interface {
 	DeadLetter(d inbox.Delivery, a *inbox.Attempt, reason string) error
 }
 
-var _ Settler = (*inbox.DB)(nil)
+var _ Settler = inbox.Store(nil)
 
 // SettlerWith wraps next so that every settled forward attempt is counted
 // (porch_forward_attempts_total, porch_forward_duration_seconds) and every

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/metrics"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -14,7 +16,7 @@ import (
 // TestSettlerCountsSettledAttempts drives a real store's outbox through
 // retry, dead letter and ack via the metrics decorator.
 func TestSettlerCountsSettledAttempts(t *testing.T) {
-	db, err := inbox.Open(inbox.Options{})
+	db, err := badger.Open(badger.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +30,9 @@ func TestSettlerCountsSettledAttempts(t *testing.T) {
 	}
 	reg := metrics.New()
 	set := reg.SettlerWith(db)
-	pending, err := db.Pending()
-	if err != nil || len(pending) != 2 {
-		t.Fatalf("pending = %v, %v", pending, err)
+	pending := queued(t, db)
+	if len(pending) != 2 {
+		t.Fatalf("pending = %v", pending)
 	}
 	attempt := func(status int) *inbox.Attempt {
 		return &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Number: 1, Status: status, LatencyMS: 40}
@@ -41,7 +43,7 @@ func TestSettlerCountsSettledAttempts(t *testing.T) {
 	if err := set.DeadLetter(pending[1], attempt(400), "permanent failure"); err != nil {
 		t.Fatal(err)
 	}
-	pending, _ = db.Pending()
+	pending = queued(t, db)
 	if err := set.Ack(pending[0], *attempt(200)); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Store is what the store collector reads at each scrape. *inbox.DB
-// implements it; both methods are called concurrently and must be cheap.
+// Store is what the store collector reads at each scrape. Every
+// inbox.Store implements it; both methods are called concurrently and must be cheap.
 type Store interface {
 	DiskSize() (int64, error)
 	FreeBytes() (int64, error)
@@ -17,7 +17,7 @@ type Store interface {
 	OutboxStats() (map[string]inbox.OutboxStat, error)
 }
 
-var _ Store = (*inbox.DB)(nil)
+var _ Store = inbox.Store(nil)
 
 // storeCollector reads the store's size and backlog when scraped.
 type storeCollector struct {

@@ -14,7 +14,7 @@ type trailCollector struct {
 
 // NewTrailCollector exports porch_access_trail_dropped_total{class}: the
 // access-trail entries each class dropped to stay within its bound
-// (inbox.DB.TrailDropped has the shape of dropped). A rising sensitive
+// (inbox.Trail.TrailDropped has the shape of dropped). A rising sensitive
 // class means records of exports or raw reads are being lost.
 func NewTrailCollector(dropped func() map[string]uint64) prometheus.Collector {
 	return &trailCollector{dropped: dropped, desc: prometheus.NewDesc(Namespace+"_access_trail_dropped_total",

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porchgw/porch/inbox"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 )
 
 // TestAdminErrorsSayWhatToDo runs the admin commands against the real
@@ -58,12 +58,12 @@ func TestAdminErrorsSayWhatToDo(t *testing.T) {
 // would, and runs serve, backup --data-dir and restore on it.
 func TestDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
-	db, err := inbox.Open(inbox.Options{Dir: dir})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = inbox.Open(inbox.Options{Dir: dir})
+	_, err = inboxbadger.Open(inboxbadger.Options{Dir: dir})
 	if err == nil {
 		t.Fatal("a second Open of a data directory in use succeeded")
 	}

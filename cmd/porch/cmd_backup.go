@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/porchgw/porch/inbox"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 )
 
 func init() {
@@ -124,7 +124,7 @@ func backupDir(dir string, w io.Writer) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
 	}
-	db, err := inbox.Open(inbox.Options{Dir: dir})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir})
 	if err != nil {
 		return dataDirError(dir, err, "back up through it instead, with --config or --admin-url")
 	}
@@ -185,11 +185,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	defer f.Close()
-	if err := inbox.Restore(*dataDir, f); err != nil {
+	if err := inboxbadger.Restore(*dataDir, f); err != nil {
 		// A store in use is not empty either; say which it is.
 		err = dataDirError(*dataDir, err, "stop it, then restore into a new, empty directory")
 		fmt.Fprintf(stderr, "porch restore: %v\n", err)
-		if errors.Is(err, inbox.ErrNotEmpty) {
+		if errors.Is(err, inboxbadger.ErrNotEmpty) {
 			return 2
 		}
 		return 1

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/sender"
@@ -48,7 +50,7 @@ func TestBackupThroughAdminAPIAndRestore(t *testing.T) {
 		t.Fatalf("restore into a non-empty dir: exit %d, want 2", code)
 	}
 
-	db, err := inbox.Open(inbox.Options{Dir: restored})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: restored})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func TestBackupWrongTokenLeavesNoFile(t *testing.T) {
 func TestBackupFromStoppedDataDir(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	db, err := inbox.Open(inbox.Options{Dir: data})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: data})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestBackupFromStoppedDataDir(t *testing.T) {
 	if code := run(context.Background(), []string{"restore", "--in", out, "--data-dir", restored}, &stdout, &stderr); code != 0 {
 		t.Fatalf("restore exit %d: %s", code, stderr.String())
 	}
-	rdb, err := inbox.Open(inbox.Options{Dir: restored})
+	rdb, err := inboxbadger.Open(inboxbadger.Options{Dir: restored})
 	if err != nil {
 		t.Fatal(err)
 	}

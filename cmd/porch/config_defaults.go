@@ -4,10 +4,11 @@ import (
 	"path/filepath"
 	"time"
 
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
-	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/sender"
 )
 
@@ -21,9 +22,9 @@ const (
 // DefaultConfig returns the configuration used for every key the file omits.
 // It has no sources, so on its own it does not validate.
 // Values a package owns come from its defaults (gateway.DefaultConfig,
-// inbox.DefaultOptions); the rest are the file's own.
+// inboxbadger.DefaultOptions); the rest are the file's own.
 func DefaultConfig() *Config {
-	g, o := gateway.DefaultConfig(), inbox.DefaultOptions()
+	g, o := gateway.DefaultConfig(), inboxbadger.DefaultOptions()
 	return &Config{
 		Listen:      g.Listen,
 		AdminListen: "127.0.0.1:8081",

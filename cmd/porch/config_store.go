@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
+
 	"github.com/sirupsen/logrus"
 
 	"github.com/porchgw/porch/inbox"
@@ -15,7 +17,7 @@ import (
 // Both engines are whole stores: serve runs on either.
 var (
 	_ inbox.Store = (*postgres.DB)(nil)
-	_ inbox.Store = (*inbox.DB)(nil)
+	_ inbox.Store = (*inboxbadger.DB)(nil)
 )
 
 // Store backends accepted in store.backend.
@@ -95,7 +97,7 @@ func openStore(c *Config, log logrus.FieldLogger) (inbox.Store, error) {
 			Logger: log,
 		})
 	}
-	db, err := inbox.Open(inbox.Options{
+	db, err := inboxbadger.Open(inboxbadger.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
 		RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
 		TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,

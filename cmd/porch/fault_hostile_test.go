@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/loadgen"
 )
@@ -246,7 +248,7 @@ func TestFaultHeaderFloodKeepsStoreBounded(t *testing.T) {
 	}
 	<-p.exited
 
-	db, err := inbox.Open(inbox.Options{Dir: data, RejectedLogBytes: logLimit})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: data, RejectedLogBytes: logLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porchgw/porch/inbox/badger"
+
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -20,7 +22,7 @@ import (
 func BenchmarkAccept32(b *testing.B) {
 	body := []byte(`{"event":"interview.completed","data":{"note":"` + strings.Repeat("x", 1500) + `"}}`)
 	b.Run("badger", func(b *testing.B) {
-		db, err := inbox.Open(inbox.Options{Dir: b.TempDir()})
+		db, err := badger.Open(badger.Options{Dir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,47 @@
+package badger_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox/badger"
+
+	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
+)
+
+// The Badger engine passes the store conformance suite.
+func TestConformance(t *testing.T) {
+	inboxtest.Run(t, func(t *testing.T) inboxtest.Engine {
+		dir := t.TempDir()
+		open := func(t *testing.T, opt badger.Options) inboxtest.Store {
+			opt.Dir = dir
+			db, err := badger.Open(opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}
+		return inboxtest.Engine{
+			Open: func(t *testing.T) inboxtest.Store { return open(t, badger.Options{}) },
+			OpenBounded: func(t *testing.T, b inboxtest.Bounds) inboxtest.Store {
+				return open(t, badger.Options{RejectedLogSize: b.RejectedLogSize, RejectedLogBytes: b.RejectedLogBytes,
+					TrailLogSize: b.TrailLogSize, TrailSearchSize: b.TrailSearchSize})
+			},
+			Tamper: func(s inboxtest.Store, id string) error {
+				return s.(*badger.DB).RewriteForTest("b/"+id, func(b []byte) []byte { return append(b, '!') })
+			},
+			Export: func(s inboxtest.Store) ([]inbox.Record, error) {
+				var recs []inbox.Record
+				err := s.Export(context.Background(), time.Time{}, time.Time{}, func(r inbox.Record) error {
+					recs = append(recs, r)
+					return nil
+				})
+				return recs, err
+			},
+			Pending:  func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*badger.DB).Pending() },
+			Features: inboxtest.Features{MultiNode: false},
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package badger
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/porchgw/porch/inbox"
+)
+
+// A store written before key parts were bounded holds a long interview
+// id, type and dedup key whole. Such an event must still be found by
+// search, still hold its dedup key, and leave no index entry behind
+// when retention removes it.
+func TestLongKeysOfOlderStores(t *testing.T) {
+	db := openTest(t)
+	long := strings.Repeat("y", 1000)
+	ev := &inbox.Event{
+		Source: "koji", Provider: "koji", Type: "t." + long, InterviewID: "a/" + long,
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now().Add(-time.Hour),
+		Body: []byte("{}"), DedupKeys: []string{"k:" + long},
+	}
+	res, err := db.Accept(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the event's keys in the form older stores wrote.
+	old := legacyIndexKeys(ev)
+	lk, ok := legacyDedupKey(ev.Source, ev.DedupKeys[0])
+	if len(old) != 2 || !ok {
+		t.Fatalf("legacy keys: %d index, dedup %v", len(old), ok)
+	}
+	err = db.bdb.Update(func(txn *badger.Txn) error {
+		for _, k := range append(indexKeys(ev)[:1], indexKeys(ev)[2], dedupKey(ev.Source, ev.DedupKeys[0])) {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range old {
+			if err := txn.Set(k, nil); err != nil {
+				return err
+			}
+		}
+		db.dedup.add(lk)
+		return txn.Set(lk, []byte(res.ID))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, q := range []inbox.Query{{InterviewID: ev.InterviewID}, {Source: "koji", Type: ev.Type}, {Source: "koji"}} {
+		if p, err := db.List(q); err != nil || len(p.Events) != 1 || p.Events[0].ID != res.ID {
+			t.Errorf("search %.40q/%.40q: %d events, %v", q.Type, q.InterviewID, len(p.Events), err)
+		}
+	}
+	again := *ev
+	again.Body = []byte(`{"again":1}`)
+	dup, err := db.Accept(context.Background(), &again)
+	if err != nil || !dup.Duplicate || dup.ID != res.ID {
+		t.Errorf("repeat = %+v, %v; want duplicate of %s", dup, err, res.ID)
+	}
+	if id, err := db.LookupDedup(ev.Source, ev.DedupKeys[0]); err != nil || id != res.ID {
+		t.Errorf("LookupDedup = %q, %v", id, err)
+	}
+
+	if rep, err := db.Prune(time.Now()); err != nil || rep.Removed != 1 {
+		t.Fatalf("prune = %+v, %v", rep, err)
+	}
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		for _, k := range old {
+			if _, err := txn.Get(k); !errors.Is(err, badger.ErrKeyNotFound) {
+				t.Errorf("index key %.40q left after prune: %v", k, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
