@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 const (

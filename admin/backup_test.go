@@ -10,10 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // startOpsAdmin runs an admin listener with backup and reload hooks.

@@ -5,9 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/admin"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // TestAdminReadyzFollowsTheStore: /readyz on the admin listener needs no

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/admin"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/sirupsen/logrus"
 )
 

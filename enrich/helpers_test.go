@@ -9,10 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/sirupsen/logrus"
 )
 

@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 const testSecret = "whsec_ZGV2LWZvcndhcmQtc2VjcmV0LWtleQ==" // "dev-forward-secret-key"

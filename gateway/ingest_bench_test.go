@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )

@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/sender"
 	"github.com/sirupsen/logrus"
 )

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/sender"
 )
 

@@ -5,8 +5,8 @@ import (
 	"unicode/utf8"
 )
 
-// Functions and types that let another engine read, search and check the
-// archive exactly as this one does.
+// Functions and types that let every engine read, search and check the
+// archive the same way.
 
 // MaxRecentSightings bounds the duplicate deliveries Sightings lists.
 const MaxRecentSightings = maxRecentSightings

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/loadgen"
 )
 

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/metrics"
 	dto "github.com/prometheus/client_model/go"
 )

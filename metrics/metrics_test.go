@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/metrics"
 	"github.com/porchgw/porch/sender"
 	"github.com/prometheus/client_golang/prometheus/testutil"

@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	inboxbadger "github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/sender"
 )
 

@@ -4,11 +4,10 @@ import (
 	"path/filepath"
 	"time"
 
-	inboxbadger "github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/gateway"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/sender"
 )
 
@@ -22,7 +21,7 @@ const (
 // DefaultConfig returns the configuration used for every key the file omits.
 // It has no sources, so on its own it does not validate.
 // Values a package owns come from its defaults (gateway.DefaultConfig,
-// inboxbadger.DefaultOptions); the rest are the file's own.
+// the Badger engine's DefaultOptions); the rest are the file's own.
 func DefaultConfig() *Config {
 	g, o := gateway.DefaultConfig(), inboxbadger.DefaultOptions()
 	return &Config{

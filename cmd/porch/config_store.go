@@ -6,11 +6,10 @@ import (
 	"io"
 	"time"
 
-	inboxbadger "github.com/porchgw/porch/inbox/badger"
-
 	"github.com/sirupsen/logrus"
 
 	"github.com/porchgw/porch/inbox"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/inbox/postgres"
 )
 

@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	inboxbadger "github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	inboxbadger "github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/loadgen"
 )
 

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // TestBackupRestoreKeepsEveryEvent takes an online backup while deliveries

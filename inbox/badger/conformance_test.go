@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/inbox/inboxtest"
 )
 

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // asJSON is s as a JSON round trip returns it: invalid UTF-8 replaced.

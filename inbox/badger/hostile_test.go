@@ -7,9 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // acceptAll accepts evs from one goroutine each, released together so

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // TestSettleTwiceConcurrently: settlements arriving together share a

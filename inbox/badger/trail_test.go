@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 // trailActions is the trail's actions, newest first.
@@ -66,19 +65,5 @@ func TestTrailClassesAreBoundedApart(t *testing.T) {
 	}
 	if got := db.TrailDropped(); got[inbox.TrailSearch] != 2 || got[inbox.TrailSensitive] != 1 {
 		t.Errorf("dropped since reopen = %v", got)
-	}
-}
-
-func TestTrailClass(t *testing.T) {
-	for action, want := range map[string]string{
-		"search": inbox.TrailSearch, "verify": inbox.TrailSearch, "rejections": inbox.TrailSearch,
-		"view": inbox.TrailSensitive, "raw": inbox.TrailSensitive, "download": inbox.TrailSensitive,
-		"export": inbox.TrailSensitive, "deadletters": inbox.TrailSensitive, "replay": inbox.TrailSensitive,
-		"backup": inbox.TrailSensitive, "reload": inbox.TrailSensitive, "trail": inbox.TrailSensitive,
-		"debug": inbox.TrailSensitive, "": inbox.TrailSensitive, "something new": inbox.TrailSensitive,
-	} {
-		if got := inbox.TrailClass(action); got != want {
-			t.Errorf("TrailClass(%q) = %q, want %q", action, got, want)
-		}
 	}
 }

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porchgw/porch/inbox/badger"
-
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/badger"
 )
 
 func exportAll(t *testing.T, db *badger.DB, since time.Time) []byte {
