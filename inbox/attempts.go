@@ -2,7 +2,7 @@ package inbox
 
 import (
 	"time"
-) // at/<id>/<destination>/<n 8 bytes BE> → Attempt (JSON)
+)
 
 // Attempt kinds.
 const (

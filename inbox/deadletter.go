@@ -4,7 +4,7 @@ import (
 	"errors"
 	"path"
 	"time"
-) // x/<id>/<destination> → DeadLetter (JSON)
+)
 
 // ErrNotForwardable means the event cannot be queued: it is quarantined,
 // or the destination is not one it was accepted for.

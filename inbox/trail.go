@@ -7,11 +7,11 @@ import (
 // Trail classes, as TrailClass names them.
 const (
 	// TrailSearch entries (searches, chain checks, rejection-log reads)
-	// are bounded by Options.TrailSearchSize.
+	// are bounded by the engine's TrailSearchSize option.
 	TrailSearch = "search"
 	// TrailSensitive entries (everything else: event views, raw reads,
 	// downloads, exports, dead letters, replays, backups, reloads) are
-	// bounded by Options.TrailLogSize.
+	// bounded by the engine's TrailLogSize option.
 	TrailSensitive = "sensitive"
 )
 

@@ -10,7 +10,7 @@ import (
 
 // pfxAttempt holds the delivery history of every event: one record per
 // attempt, replay request or durable deferral, in the order they happened.
-const pfxAttempt = "at/"
+const pfxAttempt = "at/" // at/<id>/<destination>/<n 8 bytes BE> → Attempt (JSON)
 
 func attemptPrefix(id, dest string) string { return pfxAttempt + id + "/" + dest + "/" }
 

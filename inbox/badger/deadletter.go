@@ -12,7 +12,7 @@ import (
 
 // pfxDead holds dead letters: deliveries that got a permanent failure or
 // ran out of attempts. They stay until replayed.
-const pfxDead = "x/"
+const pfxDead = "x/" // x/<id>/<destination> → DeadLetter (JSON)
 
 func deadKey(id, dest string) []byte { return []byte(pfxDead + id + "/" + dest) }
 

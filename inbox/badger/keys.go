@@ -33,7 +33,7 @@ func sightingsKey(id string) []byte {
 
 // dedupKey is d/<source>/<key>. The source is escaped like an index
 // component, so the first "/" ends it; the key is kept as given (older
-// stores hold it so) unless boundPart must replace it with its hash.
+// stores hold it so) unless inbox.BoundKey must replace it with its hash.
 func dedupKey(source, key string) []byte {
 	return []byte(pfxDedup + keyPart(source) + "/" + inbox.BoundKey(key))
 }
@@ -49,7 +49,7 @@ func escapePart(s string) string {
 // keyPart escapes "/" (and "%") in one component of a key, so that a
 // prefix scan for interview "a" cannot also match interview "a/b", and
 // hashes a component longer than inbox.MaxKeyPart. Escaping never produces
-// hashMark ("%" becomes "%25"), so the two forms cannot meet.
+// "%#" ("%" becomes "%25"), so the two forms cannot meet.
 func keyPart(s string) string {
 	if len(s) > inbox.MaxKeyPart {
 		return inbox.BoundKey(s)
@@ -58,7 +58,7 @@ func keyPart(s string) string {
 }
 
 // Stores written before key parts were bounded hold a long part whole
-// (escaped, in index keys), and a dedup key that begins with hashMark
+// (escaped, in index keys), and a dedup key that begins with "%#"
 // as it is. The legacy functions give those forms, so that such keys
 // are still found and removed; ok is false when no such key can exist:
 // the parts are short, or the key would be over Badger's limit.

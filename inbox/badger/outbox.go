@@ -30,7 +30,7 @@ func outboxKey(due time.Time, id, dest string) []byte {
 func deliveryKey(id, dest string) []byte { return []byte(pfxDelivery + id + "/" + dest) }
 
 // orderPrefix is oq/<destination>/<interview>/. The interview id is
-// bounded (boundPart), not escaped, so keys already stored keep their
+// bounded (inbox.BoundKey), not escaped, so keys already stored keep their
 // form; isHead reads only keys exactly one 8-byte seq longer than the
 // prefix, so the keys of interview "a/b" never pass for those of "a".
 func orderPrefix(dest, interview string) string {
