@@ -49,7 +49,7 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.DedupWindow <= 0 {
-		o.DedupWindow = 168 * time.Hour
+		o.DedupWindow = inbox.DefaultDedupWindow
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 256

@@ -2,11 +2,11 @@
 // may share one database. It owns the schema (numbered SQL migrations
 // embedded in the binary, applied under an advisory lock) and the accept
 // path: dedup, archive, hash chain and outbox rows written in one
-// transaction per group-committed batch, with the same outcomes as
-// inbox.DB.Accept. It also serves the archive's readers (events, bodies,
-// sightings, searches, exports, chain checks), the access trail, the
-// rejection log, enrichment records and reconciliation marks, each as
-// inbox.DB does.
+// transaction per group-committed batch, with the same outcomes as the
+// Badger engine's Accept. It also serves the archive's readers (events,
+// bodies, sightings, searches, exports, chain checks), the access trail,
+// the rejection log, enrichment records and reconciliation marks, each
+// as the Badger engine does.
 //
 // It also owns forwarding's side of the store (inbox.Outbox): the outbox
 // that every node claims from, delivery states and history, dead letters

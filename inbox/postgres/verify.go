@@ -11,7 +11,7 @@ import (
 var errStop = errors.New("stop")
 
 // Verify recomputes the archive chain from the retention checkpoint (or
-// genesis) to the head, in seq order, as inbox.DB.Verify does: every
+// genesis) to the head, in seq order, as the Badger engine's Verify does: every
 // event's seq and prev_hash follow its predecessor, its raw body hashes
 // to its body_sha256, its metadata to its hash, and the chain reaches
 // the recorded head. It stops at the first break and names it. An error
