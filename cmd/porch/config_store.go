@@ -74,7 +74,7 @@ func reportStore(ctx context.Context, c *Config, w io.Writer) bool {
 	case st.Current > st.Latest:
 		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d is newer than this porch's (%d): upgrade porch\n", at, st.Current, st.Latest)
 	default:
-		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d, this porch needs %d: run porch migrate\n", at, st.Current, st.Latest)
+		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d, this porch needs %d: porch serve applies it at start, or run porch migrate first\n", at, st.Current, st.Latest)
 	}
 	return true
 }
@@ -87,14 +87,23 @@ const openTimeout = 30 * time.Second
 // or the PostgreSQL database (migrated to this porch's schema first).
 func openStore(c *Config, log logrus.FieldLogger) (inbox.Store, error) {
 	if c.Store.Backend == backendPostgres {
+		release, err := lockDir(c.DataDir)
+		if err != nil {
+			return nil, dataDirError(c.DataDir, err, "give each node its own data_dir")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 		defer cancel()
-		return postgres.Open(ctx, c.Store.URL, postgres.Options{
+		db, err := postgres.Open(ctx, c.Store.URL, postgres.Options{
 			DedupWindow: c.Dedup.Window, Retention: c.Archive.Retention,
 			RejectedLogSize: c.Archive.RejectedLogSize, RejectedLogBytes: c.Archive.RejectedLogBytes,
 			TrailLogSize: c.Archive.AccessTrailSize, TrailSearchSize: c.Archive.AccessTrailSearchSize,
 			Logger: log,
 		})
+		if err != nil {
+			release()
+			return nil, err
+		}
+		return &lockedStore{Store: db, release: release}, nil
 	}
 	db, err := inboxbadger.Open(inboxbadger.Options{
 		Dir: c.DataDir, DedupWindow: c.Dedup.Window, MaxBodyBytes: int(c.Limits.MaxBodyBytes),
@@ -106,4 +115,15 @@ func openStore(c *Config, log logrus.FieldLogger) (inbox.Store, error) {
 		return nil, dataDirError(c.DataDir, err, "stop it first, or give this config its own data_dir")
 	}
 	return db, nil
+}
+
+// lockedStore is a store that holds data_dir's lock until it is closed.
+type lockedStore struct {
+	inbox.Store
+	release func()
+}
+
+func (s *lockedStore) Close() error {
+	defer s.release()
+	return s.Store.Close()
 }

@@ -96,7 +96,7 @@ func TestMigrateThenCheck(t *testing.T) {
 	path := storeConfig(t, postgresBlock(pgtest.URL(t)))
 	latest := postgres.SchemaVersion()
 	code, _, stderr := runCmd("check-config", "--config", path)
-	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version 0, this porch needs %d: run porch migrate", latest)) {
+	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version 0, this porch needs %d: porch serve applies it at start, or run porch migrate first", latest)) {
 		t.Fatalf("check-config before migrate: exit %d, stderr:\n%s", code, stderr)
 	}
 	code, stdout, stderr := runCmd("migrate", "--config", path)

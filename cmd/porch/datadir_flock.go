@@ -23,3 +23,21 @@ func dirLocked(dir string) bool {
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return false
 }
+
+// lockDir creates dir if need be and holds its lock (the flock Badger
+// takes on its directory) until release: on PostgreSQL, where no store
+// lives in data_dir, it keeps two porch processes from sharing one.
+func lockDir(dir string) (release func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
+}

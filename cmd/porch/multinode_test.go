@@ -224,3 +224,17 @@ func statusOf(c *http.Client, url string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Each node needs a data_dir of its own even on PostgreSQL (it holds the
+// node's ACME cache): a second porch on the same one refuses to start.
+func TestMultiNodeSharedDataDirRefused(t *testing.T) {
+	url := pgtest.URL(t)
+	dir := t.TempDir()
+	yaml := testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:1/") + postgresBlock(url)
+	startMain(t, yaml)
+	path := writeProcConfig(t, dir, yaml)
+	code, _, stderr := runCmd("serve", "--config", path)
+	if code != 1 || !strings.Contains(stderr, "another porch is using") {
+		t.Fatalf("second porch on one data_dir: exit %d, stderr:\n%s", code, stderr)
+	}
+}
