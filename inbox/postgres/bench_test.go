@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,18 +34,28 @@ func BenchmarkAccept32(b *testing.B) {
 		db := mustOpen(b, testURL(b), Options{})
 		benchAccept(b, db, body)
 	})
+	b.Run("floor", func(b *testing.B) {
+		benchAccept(b, openFloor(b, testURL(b)), body)
+	})
 }
 
 type acceptor interface {
 	Accept(context.Context, *inbox.Event) (inbox.Result, error)
 }
 
+// benchAccept reports acks/s and the 99th percentile of an ack's
+// latency besides ns/op.
 func benchAccept(b *testing.B, s acceptor, body []byte) {
 	sum := sha256.Sum256(body)
 	var n atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	start := time.Now()
 	b.ReportAllocs()
 	b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
 		for pb.Next() {
 			i := n.Add(1)
 			ev := &inbox.Event{
@@ -53,9 +65,15 @@ func benchAccept(b *testing.B, s acceptor, body []byte) {
 				BodySHA256: hex.EncodeToString(sum[:]), BodySize: len(body), Body: body,
 				DedupKeys: []string{fmt.Sprint("koji/interview.completed/iv-", i)}, Destinations: []string{"app"},
 			}
+			t0 := time.Now()
 			if _, err := s.Accept(context.Background(), ev); err != nil {
 				b.Fatal(err)
 			}
+			mine = append(mine, time.Since(t0))
 		}
 	})
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "acks/s")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
