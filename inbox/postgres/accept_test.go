@@ -236,3 +236,31 @@ func TestConnectionLostMidBatch(t *testing.T) {
 		t.Fatalf("chain holds %d events, want 1", n)
 	}
 }
+
+// A dedup key insert meeting a stored key is told apart from other
+// refusals: it sends the batch back to its lookup instead of failing it.
+func TestKeyHeldIsTheDedupPrimaryKey(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, testURL(t), Options{})
+	res, err := db.Accept(ctx, event(1, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	try := func(key, eventID string) error {
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		ref := refOf("koji", key)
+		_, err = tx.Exec(ctx, insertDedup, []string{"koji"}, [][]byte{ref.hash[:]}, []string{key}, []string{eventID},
+			[]time.Time{time.Now().Add(time.Hour)})
+		return err
+	}
+	if err := try("k1", res.ID); !keyHeld(err) {
+		t.Fatalf("same key again: %v, want a held key", err)
+	}
+	if err := try("k2", "no-such-event"); err == nil || keyHeld(err) {
+		t.Fatalf("unknown event: %v, want another refusal", err)
+	}
+}

@@ -106,24 +106,22 @@ func refOf(source, key string) dedupRef {
 	return dedupRef{source: source, hash: sha256.Sum256([]byte(key))}
 }
 
-// tryBatch is one go at a batch: lock the chain head, look up every
-// dedup key of the batch, then send all writes in one pipeline and
-// commit.
+// tryBatch is one go at a batch, in two round trips on one connection:
+// the first begins the transaction, locks the chain head and looks up
+// every dedup key of the batch; the second sends all writes and the
+// COMMIT. An error anywhere in the second makes the server skip the rest
+// of it, COMMIT included, so nothing of a failed batch is committed.
 func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback(context.Background())
-	var head chainHead
-	err = tx.QueryRow(ctx, `SELECT seq, hash, event_id FROM chain_head FOR UPDATE`).Scan(&head.seq, &head.hash, &head.id)
-	if err != nil {
-		return nil, fmt.Errorf("lock chain head: %w", err)
-	}
+	defer conn.Release() // the pool drops a connection still in a transaction
+	defer rollback(ctx, conn.Conn())
 	now := db.opt.Now()
-	held, err := holders(ctx, tx, reqs, now)
+	head, held, expired, err := lockAndLookup(ctx, conn.Conn(), reqs, now)
 	if err != nil {
 		return nil, err
 	}
@@ -131,17 +129,15 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := r.batch()
+	b := r.batch(expired)
 	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, event_id = $3`, int64(head.seq), head.hash, head.id)
 	queued := len(r.obEvent) > 0
 	if queued {
 		b.Queue(notifySQL, db.channel) // wakes every node's dispatcher at COMMIT
 	}
-	if err := r.send(ctx, tx, b); err != nil {
+	b.Queue(`COMMIT`)
+	if err := send(ctx, conn.Conn(), b); err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
 	}
 	if queued {
 		db.signalWake()
@@ -149,11 +145,32 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	return st, nil
 }
 
-// holders returns the event holding each dedup key of reqs that is still
-// in the window. The lookup is one primary-key probe per key (LATERAL),
-// whatever the planner's statistics say about a table that starts empty
-// and grows by thousands of rows a minute.
-func holders(ctx context.Context, tx pgx.Tx, reqs []*acceptReq, now time.Time) (map[dedupRef]string, error) {
+// rollback ends a transaction a failed batch left open, so the
+// connection goes back to the pool; a connection that cannot answer is
+// dropped by the pool instead.
+func rollback(ctx context.Context, conn *pgx.Conn) {
+	if pc := conn.PgConn(); !pc.IsClosed() && pc.TxStatus() != 'I' {
+		conn.Exec(ctx, `ROLLBACK`)
+	}
+}
+
+// holdersSQL finds the stored row of each dedup key, live or expired,
+// by one primary-key probe per key (LATERAL), whatever the planner's
+// statistics say about a table that starts empty and grows by thousands
+// of rows a minute.
+const holdersSQL = `
+SELECT d.source, d.key_hash, d.event_id, d.expires_at > $3
+FROM unnest($1::text[], $2::bytea[]) AS k (source, key_hash)
+CROSS JOIN LATERAL (
+  SELECT source, key_hash, event_id, expires_at FROM dedup_keys
+  WHERE source = k.source AND key_hash = k.key_hash) AS d`
+
+// lockAndLookup begins the batch's transaction, locks the chain head and
+// returns it, with the event holding each dedup key of reqs that is in
+// the window and the keys stored but out of it, all in one round trip.
+// The lookup runs after the lock is granted, so it sees every batch
+// committed before.
+func lockAndLookup(ctx context.Context, conn *pgx.Conn, reqs []*acceptReq, now time.Time) (head chainHead, held map[dedupRef]string, expired []dedupRef, err error) {
 	var sources []string
 	var hashes [][]byte
 	for _, req := range reqs {
@@ -162,32 +179,48 @@ func holders(ctx context.Context, tx pgx.Tx, reqs []*acceptReq, now time.Time) (
 			sources, hashes = append(sources, r.source), append(hashes, r.hash[:])
 		}
 	}
-	held := make(map[dedupRef]string)
-	if len(sources) == 0 {
-		return held, nil
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SELECT seq, hash, event_id FROM chain_head FOR UPDATE`)
+	if len(sources) > 0 {
+		b.Queue(holdersSQL, sources, hashes, now)
 	}
-	rows, err := tx.Query(ctx, `
-SELECT d.source, d.key_hash, d.event_id
-FROM unnest($1::text[], $2::bytea[]) AS k (source, key_hash)
-CROSS JOIN LATERAL (
-  SELECT source, key_hash, event_id FROM dedup_keys
-  WHERE source = k.source AND key_hash = k.key_hash AND expires_at > $3) AS d`, sources, hashes, now)
-	if err != nil {
-		return nil, fmt.Errorf("dedup lookup: %w", err)
+	br := conn.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return head, nil, nil, fmt.Errorf("begin: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r dedupRef
-		var h []byte
-		var id string
-		if err := rows.Scan(&r.source, &h, &id); err != nil {
-			return nil, fmt.Errorf("dedup lookup: %w", err)
+	if err := br.QueryRow().Scan(&head.seq, &head.hash, &head.id); err != nil {
+		return head, nil, nil, fmt.Errorf("lock chain head: %w", err)
+	}
+	held = make(map[dedupRef]string)
+	if len(sources) > 0 {
+		rows, err := br.Query()
+		if err != nil {
+			return head, nil, nil, fmt.Errorf("dedup lookup: %w", err)
 		}
-		copy(r.hash[:], h)
-		held[r] = id
+		defer rows.Close()
+		for rows.Next() {
+			var r dedupRef
+			var h []byte
+			var id string
+			var live bool
+			if err := rows.Scan(&r.source, &h, &id, &live); err != nil {
+				return head, nil, nil, fmt.Errorf("dedup lookup: %w", err)
+			}
+			copy(r.hash[:], h)
+			if live {
+				held[r] = id
+			} else {
+				expired = append(expired, r)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return head, nil, nil, fmt.Errorf("dedup lookup: %w", err)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("dedup lookup: %w", err)
+	if err := br.Close(); err != nil {
+		return head, nil, nil, fmt.Errorf("dedup lookup: %w", err)
 	}
-	return held, nil
+	return head, held, expired, nil
 }

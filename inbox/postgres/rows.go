@@ -3,10 +3,12 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -23,14 +25,15 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[
   $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::json[],
   $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[], $24::text[])`
 
-	// insertDedup claims keys, or takes over those whose window has
-	// passed; it changes no row for a key still held, which the caller
-	// detects by counting.
+	// dropExpired deletes stored keys whose window has passed, so that
+	// insertDedup may claim them again.
+	dropExpired = `DELETE FROM dedup_keys
+WHERE (source, key_hash) IN (SELECT * FROM unnest($1::text[], $2::bytea[])) AND expires_at <= $3`
+
+	// insertDedup claims keys. A key still held, by an event the batch's
+	// lookup did not see, fails it on the primary key: see keyHeld.
 	insertDedup = `INSERT INTO dedup_keys (source, key_hash, key, event_id, expires_at)
-SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::timestamptz[])
-ON CONFLICT (source, key_hash) DO UPDATE
-  SET key = excluded.key, event_id = excluded.event_id, expires_at = excluded.expires_at
-  WHERE dedup_keys.expires_at <= $6`
+SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::timestamptz[])`
 
 	insertOutbox = `INSERT INTO outbox (event_id, destination, interview_id, seq, due_at)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
@@ -109,16 +112,24 @@ func (r *rows) addSighting(id string, dup *inbox.Event, key string) {
 	r.siSHA = append(r.siSHA, noNUL(dup.BodySHA256))
 }
 
-// batch queues the inserts that have rows, in one pipeline.
-func (r *rows) batch() *pgx.Batch {
+// batch queues the inserts that have rows, in one pipeline, after the
+// deletion of the expired keys the batch's lookup found.
+func (r *rows) batch(expired []dedupRef) *pgx.Batch {
 	b := &pgx.Batch{}
+	if len(expired) > 0 {
+		sources, hashes := make([]string, len(expired)), make([][]byte, len(expired))
+		for i, ref := range expired {
+			sources[i], hashes[i] = ref.source, ref.hash[:]
+		}
+		b.Queue(dropExpired, sources, hashes, r.now)
+	}
 	if len(r.id) > 0 {
 		b.Queue(insertEvents, r.seq, r.id, r.source, r.provider, r.typ, r.interview, r.status, r.reason, r.origin,
 			r.receivedAt, r.receivedNs, r.remote, r.request, r.headers, r.contentType, r.sha, r.size,
 			r.verification, r.keys, r.dests, r.prev, r.hash, r.body, r.fold)
 	}
 	if len(r.dkKey) > 0 {
-		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires, r.now)
+		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires)
 	}
 	if len(r.obEvent) > 0 {
 		b.Queue(insertOutbox, r.obEvent, r.obDest, r.obInterview, r.obSeq, r.obDue)
@@ -129,20 +140,27 @@ func (r *rows) batch() *pgx.Batch {
 	return b
 }
 
-// send sends b in one pipeline and reads every result. When the dedup
-// insert changed fewer rows than it had keys, a key was held in the
-// window by an event the lookup did not see.
-func (r *rows) send(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	br := tx.SendBatch(ctx, b)
+// send sends b in one pipeline and reads every result.
+func send(ctx context.Context, conn *pgx.Conn, b *pgx.Batch) error {
+	br := conn.SendBatch(ctx, b)
 	defer br.Close()
 	for _, qq := range b.QueuedQueries {
-		ct, err := br.Exec()
-		if err != nil {
+		if _, err := br.Exec(); err != nil {
+			if keyHeld(err) {
+				return errKeyHeld
+			}
+			if qq.SQL == `COMMIT` {
+				return fmt.Errorf("commit: %w", err)
+			}
 			return fmt.Errorf("write batch: %w", err)
-		}
-		if qq.SQL == insertDedup && ct.RowsAffected() != int64(len(r.dkKey)) {
-			return errKeyHeld
 		}
 	}
 	return br.Close()
+}
+
+// keyHeld reports whether err is insertDedup meeting a key held in the
+// window by an event the batch's lookup did not see.
+func keyHeld(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.TableName == "dedup_keys"
 }
