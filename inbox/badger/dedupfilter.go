@@ -8,9 +8,9 @@ import (
 )
 
 // dedupFilter remembers, approximately, every dedup key the store holds,
-// so that the accept writer can skip Badger's lookup of a key it has
-// certainly never stored. Most deliveries are new, and that lookup (every
-// memtable, then a table per level) was 5 % of the gateway's CPU per ack.
+// so that the accept writer can skip Badger's lookup (every memtable, then
+// a table per level) of a key it has certainly never stored. Most
+// deliveries are new, so this buys ingest throughput and a lower ack p99.
 //
 // It is a Bloom filter in stages: a key it has been given always answers
 // "maybe", a key it has not answers "no" except for about one in two

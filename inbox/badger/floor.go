@@ -9,8 +9,9 @@ import (
 // outboxFloor keeps Claim from re-reading the outbox's deleted past:
 // settled entries leave tombstones at the head of o/ (keys sort by due
 // time) that every scan would step over until compaction, thousands per
-// scan under load. The floor is a due time at or before every live
-// entry, claimed or not; Claim starts there instead of at the beginning.
+// scan under load, enough to make forwarding fall behind ingest. The
+// floor is a due time at or before every live entry, claimed or not;
+// Claim starts there instead of at the beginning.
 //
 // Writers lower it after each commit that queues an entry (lower). The
 // scanner reads it before its snapshot (start) and afterwards raises it
