@@ -8,8 +8,12 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// logTimeFormat stamps each line to the millisecond with its zone offset.
+const logTimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
 // newLogger builds the one logger the program uses; packages get it as a
-// FieldLogger. level is debug|info|warn|error, format json|text.
+// FieldLogger. level is debug|info|warn|error, format json|text. JSON
+// lines carry "time", "level" and "msg" beside the entry's fields.
 func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
 	l := logrus.New()
 	l.SetOutput(w)
@@ -20,7 +24,7 @@ func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
 	l.SetLevel(lv)
 	switch format {
 	case "json", "":
-		l.SetFormatter(&jsonFormatter{timeFormat: logTimeFormat}) // logformat.go
+		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: logTimeFormat})
 	case "text":
 		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
 	default:
