@@ -36,9 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
 		return 2
 	}
-	lw := newLogWriter(stderr) // logging.go: lines are written off the request path
-	defer lw.Close()
-	log, err := newLogger(lw, cfg.Log.Level, cfg.Log.Format)
+	log, err := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	if err != nil {
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
@@ -47,7 +45,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
 	}
 	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
-	ctx, stop := signalContext(ctx, log, lw.Flush)
+	ctx, stop := signalContext(ctx, log)
 	defer stop()
 	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath, AllowDevSecrets: *allowDev}
 	if err := m.Open(); err != nil {
@@ -64,8 +62,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // signalContext ends ctx on the first SIGINT or SIGTERM, so the gateway
 // drains; a second signal exits at once (nothing acknowledged is lost:
-// it is all on disk already), after flush has written out the log.
-func signalContext(parent context.Context, log logrus.FieldLogger, flush func()) (context.Context, func()) {
+// it is all on disk already).
+func signalContext(parent context.Context, log logrus.FieldLogger) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -79,7 +77,6 @@ func signalContext(parent context.Context, log logrus.FieldLogger, flush func())
 		}
 		s := <-sigs
 		log.WithField("signal", s.String()).Warn("second signal: exiting now")
-		flush()
 		os.Exit(1)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
