@@ -23,6 +23,10 @@ type Delivery struct {
 	// Failures is how many attempts in a row failed since (re)queueing;
 	// it drives the backoff.
 	Failures int `json:"failures,omitempty"`
+	// Claim identifies the claim that returned this delivery, in a form
+	// the engine defines; settling and releasing carry it back so the
+	// engine acts only while that claim is still the entry's latest.
+	Claim string `json:"-"`
 }
 
 // DeliveryState is where one event's forward to one destination stands.

@@ -70,6 +70,14 @@ type Outbox interface {
 	Wake() <-chan struct{}
 	// EventWithBody returns the event with its Body, for forwarding.
 	EventWithBody(id string) (*Event, error)
+	// Ack, Retry and DeadLetter record an attempt's outcome for d as
+	// Claim returned it. They act only while d's claim is the entry's
+	// latest (it may have lapsed, if no other claim took the entry
+	// since); a settle or Release from a claim another has since taken
+	// changes nothing the new claim holds and fails with an error
+	// wrapping ErrNotFound, as a settle of an entry settled already does.
+	// Such an Ack may still record its attempt in the history: the
+	// event was sent.
 	Ack(d Delivery, a Attempt) error
 	Retry(d Delivery, next time.Time, a *Attempt) error
 	DeadLetter(d Delivery, a *Attempt, reason string) error

@@ -202,7 +202,7 @@ func Open(opt Options) (*DB, error) {
 		linger:    acceptLinger,
 		rejectCh:  make(chan *inbox.Rejection, 1024),
 		wake:      make(chan struct{}, 1),
-		claims:    claims{m: map[string]time.Time{}},
+		claims:    claims{m: map[string]claim{}},
 		entropy:   ulid.Monotonic(rand.Reader, 0),
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),

@@ -42,11 +42,12 @@ func TestClaimSeesEntriesQueuedBelowTheFloor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := dueAll(t, db, far); len(got) != 5 {
-		t.Fatalf("after 15 acks: due %d, want 5", len(got))
+	left := dueAll(t, db, far)
+	if len(left) != 5 || left[4].EventID != due[19].EventID {
+		t.Fatalf("after 15 acks: due %v, want 5, last %s", left, due[19].EventID)
 	}
-	// Move one to long before everything else.
-	if err := db.Retry(due[19], time.Unix(1, 0), nil); err != nil {
+	// Move one to long before everything else, under its latest claim.
+	if err := db.Retry(left[4], time.Unix(1, 0), nil); err != nil {
 		t.Fatal(err)
 	}
 	got := dueAll(t, db, far)

@@ -151,7 +151,7 @@ func (db *DB) Claim(now time.Time, want map[string]int, lease time.Duration) (du
 	db.floor.finish(first, seen)
 	db.claims.forget(now)
 	for i := range due {
-		db.claims.m[claimKey(due[i].EventID, due[i].Destination)] = now.Add(lease)
+		db.claims.take(&due[i], now.Add(lease))
 	}
 	return due, next, nil
 }

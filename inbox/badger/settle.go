@@ -100,7 +100,11 @@ func (db *DB) DeadLetter(d0 inbox.Delivery, a0 *inbox.Attempt, reason string) er
 
 // settleClaimed runs fn through the settle writer and then ends d's
 // claim, unless recording failed for another reason than a missing entry.
+// A claim another claim has taken since settles nothing.
 func (db *DB) settleClaimed(d *inbox.Delivery, fn func(txn *badger.Txn) error) error {
+	if db.claims.retaken(d) {
+		return fmt.Errorf("outbox %s/%s: claimed again since: %w", d.EventID, d.Destination, inbox.ErrNotFound)
+	}
 	err := db.settle(fn)
 	if err == nil || errors.Is(err, inbox.ErrNotFound) {
 		db.claims.drop(d)

@@ -196,6 +196,60 @@ func testClaimLeaseLapses(t *testing.T, e Engine) {
 	}
 }
 
+// A settle from a lapsed, retaken claim does not undo the new claim: a
+// late Ack does not remove the entry (the interview's next event stays
+// behind it), a late Retry or Release does not free it, and the new
+// claim settles. A lapsed claim nobody took since still settles. With
+// Features.MultiNode the new claim is another node's.
+func testClaimRetakenFenced(t *testing.T, e Engine) {
+	a := openOutbox(t, e)
+	b := a
+	if e.Features.MultiNode {
+		b = openOutbox(t, e)
+	}
+	x := mustAccept(t, a, delivery(1, "fence-x")).ID
+	y := mustAccept(t, a, delivery(1, "fence-y")).ID
+	now, app := later(), map[string]int{"app": 10}
+	old := mustClaim(t, a, now, app, time.Minute)
+	if len(old) != 1 || old[0].EventID != x {
+		t.Fatalf("first claim: %v, want %s", ids(old), x)
+	}
+	// a's attempt outlives its lease; b takes the entry again.
+	at := now.Add(2 * time.Minute)
+	cur := mustClaim(t, b, at, app, time.Minute)
+	if len(cur) != 1 || cur[0].EventID != x {
+		t.Fatalf("after the lease: %v, want %s", ids(cur), x)
+	}
+	if err := a.Ack(old[0], sent(now)); !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("late ack: got %v, want ErrNotFound", err)
+	}
+	if got := mustClaim(t, b, at, app, time.Minute); len(got) != 0 {
+		t.Fatalf("after the late ack: %v, want none (%s is still claimed, %s behind it)", ids(got), x, y)
+	}
+	if err := a.Retry(old[0], now, nil); !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("late retry: got %v, want ErrNotFound", err)
+	}
+	a.Release(old[0])
+	if got := mustClaim(t, b, at, app, time.Minute); len(got) != 0 {
+		t.Fatalf("after a late retry and release: %v, want none", ids(got))
+	}
+	if err := b.Ack(cur[0], sent(at)); err != nil {
+		t.Fatalf("ack of the new claim: %v", err)
+	}
+	head := mustClaim(t, b, at, app, time.Minute)
+	if len(head) != 1 || head[0].EventID != y {
+		t.Fatalf("after the new claim's ack: %v, want %s", ids(head), y)
+	}
+	// Its lease passes and nobody takes it: its settle still counts.
+	mustClaim(t, a, at.Add(5*time.Minute), map[string]int{"audit": 1}, time.Minute)
+	if err := b.Ack(head[0], sent(at)); err != nil {
+		t.Fatalf("ack of a lapsed claim nobody took: %v", err)
+	}
+	if got := mustClaim(t, a, at.Add(5*time.Minute), app, time.Minute); len(got) != 0 {
+		t.Fatalf("after every ack: %v, want none", ids(got))
+	}
+}
+
 // Claimers running at once (two nodes with Features.MultiNode) never
 // get the same delivery while its claim holds, an entry settled is never
 // handed out again, and each interview's events go in order.

@@ -89,6 +89,7 @@ var cases = []struct {
 	{"ClaimInterviewOrder", testClaimInterviewOrder},
 	{"ClaimDeadLetter", testClaimDeadLetter},
 	{"ClaimLeaseLapses", testClaimLeaseLapses},
+	{"ClaimRetakenFenced", testClaimRetakenFenced},
 	{"ConcurrentClaimers", testConcurrentClaimers},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,10 +40,10 @@ FROM (
     FOR UPDATE SKIP LOCKED) AS c
 ) AS pick
 WHERE o.event_id = pick.event_id AND o.destination = pick.destination
-RETURNING ` + deliveryCols + `)
+RETURNING ` + deliveryCols + `, o.lease_until)
 SELECT * FROM claimed ORDER BY due_at, seq, destination`
 
-// deliveryCols are the columns scanDelivery reads.
+// deliveryCols are the columns scanClaimed reads before the lease end.
 const deliveryCols = `o.event_id, o.destination, o.interview_id, o.seq, o.attempts, o.total, o.due_at, o.failures`
 
 // nextSQL is the earliest time after $1 at which an outbox row becomes
@@ -91,33 +92,74 @@ func (db *DB) Claim(now time.Time, want map[string]int, lease time.Duration) (du
 	if len(dests) == 0 {
 		return nil, next, nil
 	}
-	rows, err := db.pool.Query(ctx, claimSQL, dests, counts, now, db.node, now.Add(lease))
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("claim: %w", err)
+	until := now.Add(lease)
+	rows, err := db.pool.Query(ctx, claimSQL, dests, counts, now, db.node, until)
+	if err == nil {
+		due, err = pgx.CollectRows(rows, scanClaimed)
 	}
-	due, err = pgx.CollectRows(rows, scanDelivery)
 	if err != nil {
+		db.unclaim(until)
 		return nil, time.Time{}, fmt.Errorf("claim: %w", err)
 	}
 	return due, next, nil
 }
 
-func scanDelivery(row pgx.CollectableRow) (inbox.Delivery, error) {
+// unclaim clears, best effort, the leases a failed Claim call took
+// until until: the call may have committed before failing to return its
+// rows, and nobody would work them until the lease passed.
+func (db *DB) unclaim(until time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	_, err := db.pool.Exec(ctx, `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+WHERE lease_owner = $1 AND lease_until = $2`, db.node, until)
+	if err != nil {
+		db.log.WithField("error", err.Error()).Warn("claim failed; its leases will run out instead")
+	}
+}
+
+// scanClaimed reads a delivery claimSQL returned, with its claim token.
+func scanClaimed(row pgx.CollectableRow) (inbox.Delivery, error) {
 	var d inbox.Delivery
 	var seq int64
-	err := row.Scan(&d.EventID, &d.Destination, &d.InterviewID, &seq, &d.Attempts, &d.Total, &d.DueAt, &d.Failures)
-	d.Seq = uint64(seq)
+	var until time.Time
+	err := row.Scan(&d.EventID, &d.Destination, &d.InterviewID, &seq, &d.Attempts, &d.Total, &d.DueAt, &d.Failures, &until)
+	d.Seq, d.Claim = uint64(seq), claimToken(until)
 	return d, err
 }
 
+// A claim's token is the lease end it wrote, in microseconds (the
+// column's precision). The row's lease_owner and lease_until name its
+// latest claim: a later claim, by this node or another, only takes the
+// row once the lease passed, and writes a later end. So a settle that
+// matches both acts only for the latest claim, lapsed or not, and a
+// retaken claim's late settle matches nothing (fencing).
+func claimToken(until time.Time) string { return strconv.FormatInt(until.UnixMicro(), 10) }
+
+// claimUntil is the lease end token names; nil (matching no row) when
+// it names none.
+func claimUntil(token string) *time.Time {
+	n, err := strconv.ParseInt(token, 10, 64)
+	if err != nil {
+		return nil
+	}
+	t := time.UnixMicro(n)
+	return &t
+}
+
+// claimMatch is the condition that the outbox row ($1 event, $2
+// destination) is still held by the claim named by $3 (node) and $4
+// (claimUntil).
+const claimMatch = `event_id = $1 AND destination = $2 AND lease_owner = $3 AND lease_until = $4`
+
 // Release gives back a claim of this node without recording an attempt:
-// the delivery is due again at once, for any node, which it wakes.
+// the delivery is due again at once, for any node, which it wakes. A
+// claim another has taken since is left alone.
 func (db *DB) Release(d inbox.Delivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		ct, err := tx.Exec(ctx, `UPDATE outbox SET lease_owner = NULL, lease_until = NULL
-WHERE event_id = $1 AND destination = $2 AND lease_owner = $3`, d.EventID, d.Destination, db.node)
+		ct, err := tx.Exec(ctx, `UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE `+claimMatch,
+			d.EventID, d.Destination, db.node, claimUntil(d.Claim))
 		if err != nil || ct.RowsAffected() == 0 {
 			return err
 		}

@@ -370,3 +370,86 @@ func TestReplayDead(t *testing.T) {
 		t.Fatalf("claimed after replay: %v", ids(requeued))
 	}
 }
+
+// A node whose lease lapsed while it sent, and whose delivery another
+// node claimed since, settles nothing of the new claim: its late Retry
+// due at once does not free the row for a third node, and its late Ack
+// records the send in the history but leaves the row, so the
+// interview's next event waits and the new claim's Ack is the one that
+// settles.
+func TestLateSettleOfRetakenClaim(t *testing.T) {
+	url := testURL(t)
+	a, b, c := mustOpen(t, url, Options{}), mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	x := queueEvent(t, a, "iv-late", "app")
+	y := queueEvent(t, a, "iv-late", "app")
+	const lease = time.Minute
+	now := time.Now()
+	app := map[string]int{"app": 10}
+	old, _ := mustClaim(t, a, now, app, lease)
+	sameIDs(t, "node a", old, x+"/app")
+	at := now.Add(2 * lease)
+	cur, _ := mustClaim(t, b, at, app, lease)
+	sameIDs(t, "node b after a's lease", cur, x+"/app")
+
+	err := a.Retry(old[0], at, &inbox.Attempt{Kind: inbox.AttemptSend, At: now, Status: 503})
+	if !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("late retry: got %v, want ErrNotFound", err)
+	}
+	due, _ := mustClaim(t, c, at, app, lease)
+	sameIDs(t, "node c after the late retry", due)
+
+	if err := a.Ack(old[0], inbox.Attempt{Kind: inbox.AttemptSend, At: now, Status: 200}); !errors.Is(err, inbox.ErrNotFound) {
+		t.Fatalf("late ack: got %v, want ErrNotFound", err)
+	}
+	hist, err := a.Attempts(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) == 0 || hist[len(hist)-1].Outcome != inbox.OutcomeDelivered {
+		t.Fatalf("history after the late ack: %+v, want its send last", hist)
+	}
+	due, _ = mustClaim(t, c, at, app, lease)
+	sameIDs(t, "node c after the late ack", due)
+
+	if err := b.Ack(cur[0], inbox.Attempt{Kind: inbox.AttemptSend, At: at, Status: 200}); err != nil {
+		t.Fatalf("ack of the new claim: %v", err)
+	}
+	if st := mustDeliveries(t, a, x); len(st) != 1 || st[0].Status != inbox.DeliveryDelivered {
+		t.Fatalf("delivery state: %+v, want delivered", st)
+	}
+	due, _ = mustClaim(t, c, at, app, lease)
+	sameIDs(t, "node c after the new claim's ack", due, y+"/app")
+}
+
+// Settling the head of an interview wakes every node: the next event of
+// the interview is due now.
+func TestAckOfInterviewHeadWakes(t *testing.T) {
+	url := testURL(t)
+	a, b := mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	waitWake := func(what string) {
+		t.Helper()
+		select {
+		case <-b.Wake():
+		case <-t.Context().Done():
+			t.Fatalf("node b never woke after %s", what)
+		}
+	}
+	waitWake("its listener connected")
+	queueEvent(t, a, "iv-head", "app", "crm")
+	waitWake("an accept on node a")
+	queueEvent(t, a, "iv-head", "app", "crm")
+	waitWake("a second accept on node a")
+	now := time.Now()
+	due, _ := mustClaim(t, a, now, map[string]int{"app": 1, "crm": 1}, time.Hour)
+	if len(due) != 2 {
+		t.Fatalf("claim: %v, want the head for app and crm", ids(due))
+	}
+	if err := a.Ack(due[0], inbox.Attempt{Kind: inbox.AttemptSend, At: now, Status: 200}); err != nil {
+		t.Fatal(err)
+	}
+	waitWake("an ack of an interview's head")
+	if err := a.DeadLetter(due[1], nil, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	waitWake("a dead letter of an interview's head")
+}

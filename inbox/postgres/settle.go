@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,22 +13,51 @@ import (
 
 // The settle calls below are how the forwarder records an outcome. Each
 // is one transaction: the outbox row, the delivery state and the history
-// change together, and the row's lease is cleared. They fail with an
-// error wrapping inbox.ErrNotFound when the outbox row is gone or was
-// moved (settled already, by this node or another whose claim followed
-// an expired lease), matching the row by event, destination and due
-// time as Claim returned them.
+// change together, and the row's lease is cleared. They match the row
+// only while d's claim is its latest (claimMatch), and fail with an
+// error wrapping inbox.ErrNotFound when it is gone or another claim took
+// it since (after this one's lease passed): that claim is left whole.
 
-// Ack records a successful attempt and removes d from the outbox.
+// Ack records a successful attempt and removes d from the outbox. When
+// another claim took the row since, the attempt is still appended to the
+// history (the event was sent) but the row, its state and its order are
+// left to the new claim, and Ack fails with an error wrapping
+// inbox.ErrNotFound.
 func (db *DB) Ack(d inbox.Delivery, a inbox.Attempt) error {
-	return db.settle(func(ctx context.Context, tx pgx.Tx) error {
-		if err := takeOutbox(ctx, tx, &d); err != nil {
+	lost := false
+	err := db.settle(func(ctx context.Context, tx pgx.Tx) error {
+		a.Outcome = inbox.OutcomeDelivered
+		err := db.takeOutbox(ctx, tx, &d)
+		if errors.Is(err, inbox.ErrNotFound) {
+			lost = true
+			return db.recordLost(ctx, tx, &d, a)
+		}
+		if err != nil {
 			return err
 		}
 		d.Total++
-		a.Outcome = inbox.OutcomeDelivered
 		return db.finish(ctx, tx, &d, &a, inbox.DeliveryDelivered, "")
 	})
+	if err == nil && lost {
+		err = fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, inbox.ErrNotFound)
+	}
+	return err
+}
+
+// recordLost appends a, the attempt of a claim another claim took since,
+// to the history of d, when d's outbox row is still there: locking it
+// keeps the history's numbering one writer at a time.
+func (db *DB) recordLost(ctx context.Context, tx pgx.Tx, d *inbox.Delivery, a inbox.Attempt) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM outbox WHERE event_id = $1 AND destination = $2 FOR UPDATE`,
+		d.EventID, d.Destination).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, err)
+	}
+	return recordAttempt(ctx, tx, d.EventID, d.Destination, a)
 }
 
 // Retry moves d to next and clears its lease. With a non-nil attempt it
@@ -37,26 +67,29 @@ func (db *DB) Retry(d inbox.Delivery, next time.Time, a *inbox.Attempt) error {
 	return db.settle(func(ctx context.Context, tx pgx.Tx) error {
 		now := db.opt.Now()
 		last := ""
+		var cp inbox.Attempt
 		if a != nil {
-			cp := *a
+			cp = *a
 			cp.Outcome, cp.NextAt = inbox.OutcomeRetry, next
 			d.Attempts++
 			d.Total++
 			d.Failures++
 			last = noNUL(attemptError(&cp))
-			if err := recordAttempt(ctx, tx, d.EventID, d.Destination, cp); err != nil {
-				return err
-			}
 		}
-		ct, err := tx.Exec(ctx, `UPDATE outbox SET due_at = $4, attempts = $5, total = $6, failures = $7,
-  last_error = CASE WHEN $8 THEN $9 ELSE last_error END, updated_at = $10, lease_owner = NULL, lease_until = NULL
-WHERE event_id = $1 AND destination = $2 AND due_at = $3`,
-			d.EventID, d.Destination, d.DueAt, next, d.Attempts, d.Total, d.Failures, a != nil, last, now)
+		ct, err := tx.Exec(ctx, `UPDATE outbox SET due_at = $5, attempts = $6, total = $7, failures = $8,
+  last_error = CASE WHEN $9 THEN $10 ELSE last_error END, updated_at = $11, lease_owner = NULL, lease_until = NULL
+WHERE `+claimMatch,
+			d.EventID, d.Destination, db.node, claimUntil(d.Claim), next, d.Attempts, d.Total, d.Failures, a != nil, last, now)
 		if err != nil {
 			return fmt.Errorf("retry %s/%s: %w", d.EventID, d.Destination, err)
 		}
 		if ct.RowsAffected() == 0 {
 			return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, inbox.ErrNotFound)
+		}
+		if a != nil {
+			if err := recordAttempt(ctx, tx, d.EventID, d.Destination, cp); err != nil {
+				return err
+			}
 		}
 		if next.After(now) {
 			return nil
@@ -70,7 +103,7 @@ WHERE event_id = $1 AND destination = $2 AND due_at = $3`,
 // reason. a is the last attempt, nil when none was made for this reason.
 func (db *DB) DeadLetter(d inbox.Delivery, a0 *inbox.Attempt, reason string) error {
 	return db.settle(func(ctx context.Context, tx pgx.Tx) error {
-		if err := takeOutbox(ctx, tx, &d); err != nil {
+		if err := db.takeOutbox(ctx, tx, &d); err != nil {
 			return err
 		}
 		var a inbox.Attempt
@@ -106,15 +139,22 @@ func (db *DB) settle(fn func(ctx context.Context, tx pgx.Tx) error) error {
 }
 
 // takeOutbox deletes d's outbox row, failing with inbox.ErrNotFound when
-// it is no longer there as d knew it.
-func takeOutbox(ctx context.Context, tx pgx.Tx, d *inbox.Delivery) error {
-	ct, err := tx.Exec(ctx, `DELETE FROM outbox WHERE event_id = $1 AND destination = $2 AND due_at = $3`,
-		d.EventID, d.Destination, d.DueAt)
+// it is gone or held by another claim than d's. Removing the head of an
+// interview makes its next event due, so every node is woken.
+func (db *DB) takeOutbox(ctx context.Context, tx pgx.Tx, d *inbox.Delivery) error {
+	ct, err := tx.Exec(ctx, `DELETE FROM outbox WHERE `+claimMatch,
+		d.EventID, d.Destination, db.node, claimUntil(d.Claim))
 	if err != nil {
 		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, err)
 	}
 	if ct.RowsAffected() == 0 {
 		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, inbox.ErrNotFound)
+	}
+	if d.InterviewID == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, notifySQL, db.channel); err != nil {
+		return fmt.Errorf("outbox %s/%s: %w", d.EventID, d.Destination, err)
 	}
 	return nil
 }
