@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,5 +128,104 @@ func TestUnknownDestinationLeftQueued(t *testing.T) {
 	}
 	if n := len(s.Hits()); n != 1 {
 		t.Errorf("sink got %d requests, want 1", n)
+	}
+}
+
+// TestSlowPrepareDoesNotOutliveTheClaim: an attempt whose preparation
+// ran past what its claim's lease allows is postponed unsent, since
+// another node may claim the delivery before its request would end.
+func TestSlowPrepareDoesNotOutliveTheClaim(t *testing.T) {
+	c := newClock()
+	s := newSink(t, nil)
+	db := openDB(t, t.TempDir(), c)
+	id := accept(t, db, "iv-1", `{"a":1}`, "app")
+	var calls atomic.Int32
+	cfg := Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1, Now: c.Now,
+		Prepare: func(ctx context.Context, _ *inbox.Event) (PrepareResult, error) {
+			if calls.Add(1) == 1 {
+				c.Advance(settleAllowance)
+			}
+			return PrepareResult{}, nil
+		}}
+	startCfg(t, db, cfg)
+	waitFor(t, "the attempt postponed or sent", func() bool {
+		return len(s.Hits()) > 0 || state(t, db, id, "app").NextAt.After(c.Now())
+	})
+	if n := len(s.Hits()); n != 0 {
+		t.Fatalf("sink got %d requests, want none", n)
+	}
+	if n := len(attempts(t, db, id)); n != 0 {
+		t.Fatalf("%d attempts recorded, want none", n)
+	}
+}
+
+// stallSource is a Source whose Claim calls after the first block until
+// resume is closed, announcing on stalled that one does, and then claim
+// nothing: the scheduler is held in a pass, and has not seen its
+// context end.
+type stallSource struct {
+	*badger.DB
+	calls   atomic.Int32
+	stalled chan struct{}
+	resume  chan struct{}
+	gaveUp  chan struct{} // closed by the first Release or Retry
+	once    sync.Once
+}
+
+func (s *stallSource) Claim(now time.Time, want map[string]int, lease time.Duration) ([]inbox.Delivery, time.Time, error) {
+	if s.calls.Add(1) >= 2 {
+		if s.calls.Load() == 2 {
+			close(s.stalled)
+		}
+		<-s.resume
+		return nil, time.Time{}, nil
+	}
+	return s.DB.Claim(now, want, lease)
+}
+
+func (s *stallSource) Release(d inbox.Delivery) {
+	s.DB.Release(d)
+	s.once.Do(func() { close(s.gaveUp) })
+}
+
+func (s *stallSource) Retry(d inbox.Delivery, next time.Time, a *inbox.Attempt) error {
+	err := s.DB.Retry(d, next, a)
+	s.once.Do(func() { close(s.gaveUp) })
+	return err
+}
+
+// TestShutdownFailedPrepareReleases: a preparation that fails because
+// shutdown ended its context gives the claim back at once, rather than
+// postponing the delivery as a failure, even before the scheduler has
+// seen the shutdown.
+func TestShutdownFailedPrepareReleases(t *testing.T) {
+	c := newClock()
+	s := newSink(t, nil)
+	db := openDB(t, t.TempDir(), c)
+	id := accept(t, db, "iv-1", `{"a":1}`, "app")
+	src := &stallSource{DB: db, stalled: make(chan struct{}), resume: make(chan struct{}), gaveUp: make(chan struct{})}
+	entered := make(chan struct{})
+	cfg := Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1, Now: c.Now,
+		Prepare: func(ctx context.Context, _ *inbox.Event) (PrepareResult, error) {
+			close(entered)
+			<-ctx.Done()
+			return PrepareResult{}, ctx.Err()
+		}}
+	d, err := New(cfg, src, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = d.Run(ctx); close(done) }()
+	<-entered
+	<-src.stalled
+	cancel()
+	<-src.gaveUp
+	close(src.resume)
+	<-done
+	due, _, err := db.Claim(c.Now(), map[string]int{"app": 1}, time.Minute)
+	if err != nil || len(due) != 1 || due[0].EventID != id {
+		t.Fatalf("claim after stop = %+v, %v; want %s, released", due, err, id)
 	}
 }

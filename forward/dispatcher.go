@@ -188,7 +188,7 @@ func (d *Dispatcher) pass(ctx context.Context) time.Duration {
 		if ds := d.start(dl, now); ds != nil {
 			started++
 			d.wg.Add(1)
-			go d.work(ctx, ds, dl)
+			go d.work(ctx, ds, dl, now)
 		}
 	}
 	asked := 0

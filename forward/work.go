@@ -10,8 +10,8 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// work makes one attempt of dl to ds and settles it.
-func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
+// work makes one attempt of dl, claimed at claimed, to ds and settles it.
+func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery, claimed time.Time) {
 	defer d.wg.Done()
 	// The request slot goes back as soon as the request is over, before
 	// its outcome is written; the claim on dl stays until the outcome is
@@ -28,8 +28,13 @@ func (d *Dispatcher) work(ctx context.Context, ds *dest, dl inbox.Delivery) {
 	if !ok {
 		return // settled, or given back
 	}
-	if d.stopping.Load() {
+	if d.stopping.Load() || ctx.Err() != nil {
 		d.src.Release(dl)
+		return
+	}
+	if d.cfg.Now().After(claimed.Add(prepareAllowance)) {
+		log.Warn("preparing the attempt took longer than its claim allows; attempt postponed")
+		d.defer_(ctx, dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
 		return
 	}
 	// The attempt outlives ctx: on shutdown it finishes within its budget.
@@ -63,10 +68,16 @@ func (d *Dispatcher) budget(ds *dest) time.Duration {
 // settleAllowance is what a claim's lease allows beyond the attempt's
 // budget: loading and preparing the event before it, and recording the
 // outcome after. It is also how much later than need be a surviving node
-// retakes a dead node's claims. A claim that lapses while its attempt
-// still runs (a slow enrichment fetch) may be sent by another node too:
-// forwarding is at least once.
+// retakes a dead node's claims.
 const settleAllowance = 10 * time.Second
+
+// prepareAllowance is the part of settleAllowance for loading and
+// preparing the event. Prepare runs under this deadline, and an attempt
+// whose preparation ran past it (a slow archive read) is postponed
+// unsent, so every request starts early enough for the lease to cover
+// its budget and its outcome's recording, and no other node can claim
+// the delivery while it is sent.
+const prepareAllowance = settleAllowance / 2
 
 // classify says whether r delivered its event or failed for good.
 func (d *Dispatcher) classify(r response) (delivered, permanent bool) {
@@ -85,20 +96,22 @@ func (d *Dispatcher) prepare(ctx context.Context, ds *dest, dl inbox.Delivery, l
 	}
 	if err != nil {
 		log.WithError(err).Error("reading the event failed")
-		d.defer_(dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
+		d.defer_(ctx, dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
 		return nil, nil, false
 	}
 	body := ev.Body
 	var prep PrepareResult
 	if d.cfg.Prepare != nil {
-		prep, err = d.cfg.Prepare(ctx, ev)
+		pctx, cancel := context.WithTimeout(ctx, prepareAllowance)
+		prep, err = d.cfg.Prepare(pctx, ev)
+		cancel()
 		if err != nil {
 			log.WithError(err).Warn("prepare failed; attempt postponed")
-			d.defer_(dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
+			d.defer_(ctx, dl, d.cfg.Now().Add(d.cfg.Backoff(ds.cfg.Backoff, dl.Failures+1, 0)), log)
 			return nil, nil, false
 		}
 		if now := d.cfg.Now(); prep.WaitUntil.After(now) {
-			d.defer_(dl, prep.WaitUntil, log)
+			d.defer_(ctx, dl, prep.WaitUntil, log)
 			return nil, nil, false
 		}
 	}
@@ -124,9 +137,10 @@ func (d *Dispatcher) unbuildable(dl inbox.Delivery, err error, log logrus.FieldL
 }
 
 // defer_ postpones dl to next without spending an attempt; when
-// stopping it gives the claim back instead.
-func (d *Dispatcher) defer_(dl inbox.Delivery, next time.Time, log logrus.FieldLogger) {
-	if d.stopping.Load() {
+// stopping (ctx ended: a failure may be the shutdown's doing) it gives
+// the claim back instead.
+func (d *Dispatcher) defer_(ctx context.Context, dl inbox.Delivery, next time.Time, log logrus.FieldLogger) {
+	if d.stopping.Load() || ctx.Err() != nil {
 		d.src.Release(dl)
 		return
 	}
