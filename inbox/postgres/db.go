@@ -97,6 +97,7 @@ type DB struct {
 	node, scope, channel string
 	wake                 chan struct{} // 1-buffered: "the outbox has entries due"
 	leadEvery            time.Duration // how often Lead tries for a lock, and checks it holds
+	leadIdle             time.Duration // how long a lock's session may be silent before the server ends it
 
 	acceptCh  chan *acceptReq
 	closing   chan struct{} // closed when Close begins
@@ -149,6 +150,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		channel:   channelName(scope),
 		wake:      make(chan struct{}, 1),
 		leadEvery: defaultLeadEvery,
+		leadIdle:  defaultLeadIdle,
 		acceptCh:  make(chan *acceptReq, 4*opt.MaxBatch),
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),

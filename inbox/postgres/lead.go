@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +15,13 @@ import (
 // lock, and how often the leader checks that its lock's connection is
 // alive: a dead leader is replaced within about twice this.
 const defaultLeadEvery = 3 * time.Second
+
+// defaultLeadIdle is how long the server lets a lock's session sit
+// silent before it ends the session, releasing the lock: its node, when
+// alive, speaks every leadEvery, so a node that stopped (a hung
+// process, a host or network gone without closing) loses leadership
+// within this.
+const defaultLeadIdle = 4 * defaultLeadEvery
 
 // lockKey is the advisory lock key of name, in the engine's schema.
 func (db *DB) lockKey(name string) int64 {
@@ -60,6 +68,12 @@ func (db *DB) leadOnce(ctx context.Context, key int64, fn func(ctx context.Conte
 		return err
 	}
 	defer conn.Close(context.Background())
+	// idle_session_timeout is PostgreSQL 14's; older servers rely on the
+	// connection's keepalives alone.
+	if _, err := conn.Exec(ctx, `SELECT set_config('idle_session_timeout', $1, false)`,
+		strconv.FormatInt(db.leadIdle.Milliseconds(), 10)); err != nil {
+		db.log.WithField("error", err.Error()).Debug("lead: the server does not end silent sessions")
+	}
 	for {
 		var got bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {

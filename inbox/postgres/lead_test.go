@@ -123,6 +123,26 @@ WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objs
 	l.await(t, "no leader once Lead's context ended", func(m map[int]bool) bool { return !m[0] && !m[1] })
 }
 
+// A leader whose lock's session falls silent (its node hung, or its
+// host is gone) loses the lock to the server's idle timeout, and the
+// other node takes over without waiting for the connection to be
+// noticed dead.
+func TestSilentLeaderLosesLock(t *testing.T) {
+	url := testURL(t)
+	a, b := mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	a.leadEvery, a.leadIdle = time.Hour, 300*time.Millisecond // a never checks its lock again
+	b.leadEvery = 20 * time.Millisecond
+	l := &leader{leading: map[int]bool{}, changed: make(chan struct{}, 1)}
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	wg.Go(func() { _ = a.Lead(ctx, "sweep", l.fn(0)) })
+	l.await(t, "node a to lead", only(0))
+	wg.Go(func() { _ = b.Lead(ctx, "sweep", l.fn(1)) })
+	l.await(t, "node b to take the silent leader's lock", func(m map[int]bool) bool { return m[1] })
+}
+
 // Lead on a closed DB refuses at once.
 func TestLeadClosed(t *testing.T) {
 	db := mustOpen(t, testURL(t), Options{})

@@ -23,9 +23,19 @@ const pruneBatch = 200
 // there. It stops at the first old event with a delivery still pending
 // (HeldBy) and resumes there on a later pass, once it is settled.
 func (db *DB) Prune(cutoff time.Time) (inbox.PruneReport, error) {
+	return db.prune(db.ctx, cutoff)
+}
+
+// prune is Prune under ctx: it stops between batches, and its batch in
+// flight fails, once ctx ends (a node that lost leadership for retention
+// prunes no further).
+func (db *DB) prune(ctx context.Context, cutoff time.Time) (inbox.PruneReport, error) {
 	var rep inbox.PruneReport
 	for {
-		n, err := db.pruneOnce(cutoff, &rep)
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("prune: %w", err)
+		}
+		n, err := db.pruneOnce(ctx, cutoff, &rep)
 		if err != nil {
 			return rep, fmt.Errorf("prune: %w", err)
 		}
@@ -37,8 +47,8 @@ func (db *DB) Prune(cutoff time.Time) (inbox.PruneReport, error) {
 }
 
 // pruneOnce removes up to pruneBatch events in one transaction.
-func (db *DB) pruneOnce(cutoff time.Time, rep *inbox.PruneReport) (int, error) {
-	ctx, cancel := context.WithTimeout(db.ctx, opTimeout)
+func (db *DB) pruneOnce(ctx context.Context, cutoff time.Time, rep *inbox.PruneReport) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	removed := 0
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
@@ -142,15 +152,18 @@ func (db *DB) Checkpoint() (seq uint64, hash string, err error) {
 
 // retentionLoop prunes events older than Options.Retention, at once and
 // then every Options.RetentionInterval, on whichever node leads for
-// "retention", until Close.
+// "retention", until Close. A pass stops as soon as this node no longer
+// leads.
 func (db *DB) retentionLoop() {
 	defer db.wg.Done()
 	db.Lead(db.ctx, "retention", func(ctx context.Context) error {
 		t := time.NewTicker(db.opt.RetentionInterval)
 		defer t.Stop()
 		for {
-			rep, err := db.Prune(db.opt.Now().Add(-db.opt.Retention))
+			rep, err := db.prune(ctx, db.opt.Now().Add(-db.opt.Retention))
 			switch {
+			case ctx.Err() != nil:
+				return nil
 			case err != nil:
 				db.log.WithField("error", err.Error()).Warn("archive retention pass failed")
 			case rep.Removed > 0 || rep.HeldBy != "":

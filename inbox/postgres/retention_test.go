@@ -118,3 +118,23 @@ func TestRetentionLoop(t *testing.T) {
 		return err == nil && seq == ev.Seq
 	})
 }
+
+// A pass whose context has ended (its node no longer leads for
+// retention) removes nothing.
+func TestPruneStopsWithItsContext(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	old := time.Now().Add(-48 * time.Hour)
+	for i := range 3 {
+		acceptAt(t, db, old.Add(time.Duration(i)*time.Second))
+	}
+	settleAll(t, db, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if rep, err := db.prune(ctx, time.Now().Add(-time.Hour)); err == nil || rep.Removed != 0 {
+		t.Fatalf("prune with its context ended: %+v, %v; want an error and nothing removed", rep, err)
+	}
+	rep, err := db.prune(context.Background(), time.Now().Add(-time.Hour))
+	if err != nil || rep.Removed != 3 {
+		t.Fatalf("prune: %+v, %v; want 3 removed", rep, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,11 +89,33 @@ func (db *DB) listenOnce(ctx context.Context) error {
 
 // dedicatedConn opens a connection outside the pool, configured as the
 // pool's are, for a session that must outlive any one query: a listener,
-// or an advisory lock.
+// or an advisory lock. Such a session sits idle for long, so both ends
+// probe it with TCP keepalives (settings the URL names win): a peer that
+// vanished without closing (a dead host, a cut network) is noticed
+// within about half a minute, not the system's default two hours, and
+// the server then ends the session and releases its locks.
 func (db *DB) dedicatedConn(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	cfg := db.pool.Config().ConnConfig.Copy()
+	for k, v := range sessionKeepalives {
+		if _, ok := cfg.RuntimeParams[k]; !ok {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	d := &net.Dialer{KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3}}
+	cfg.DialFunc = d.DialContext
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	return conn, nil
+}
+
+// sessionKeepalives are the server's side of dedicatedConn's probes
+// (seconds, and milliseconds for tcp_user_timeout); sessions over a Unix
+// socket ignore them.
+var sessionKeepalives = map[string]string{
+	"tcp_keepalives_idle":     "5",
+	"tcp_keepalives_interval": "5",
+	"tcp_keepalives_count":    "3",
+	"tcp_user_timeout":        "20000",
 }
