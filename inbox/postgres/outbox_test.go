@@ -453,3 +453,32 @@ func TestAckOfInterviewHeadWakes(t *testing.T) {
 	}
 	waitWake("a dead letter of an interview's head")
 }
+
+// A Claim that fails after its leases were written (here, a row it
+// cannot read back) clears them, so the rows go to the next claim rather
+// than wait out a lease nobody works.
+func TestFailedClaimClearsItsLeases(t *testing.T) {
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	x := queueEvent(t, db, "", "app")
+	y := queueEvent(t, db, "", "app")
+	admin := connect(t, url)
+	if _, err := admin.Exec(context.Background(), `UPDATE outbox SET due_at = '-infinity' WHERE event_id = $1`, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Claim(time.Now(), map[string]int{"app": 10}, time.Hour); err == nil {
+		t.Fatal("claim of an unreadable row: no error")
+	}
+	var leased int
+	if err := admin.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL`).Scan(&leased); err != nil {
+		t.Fatal(err)
+	}
+	if leased != 0 {
+		t.Fatalf("%d rows leased after the failed claim, want none", leased)
+	}
+	if _, err := admin.Exec(context.Background(), `UPDATE outbox SET due_at = now() WHERE event_id = $1`, x); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := mustClaim(t, db, time.Now(), map[string]int{"app": 10}, time.Hour)
+	sameIDs(t, "the next claim", due, y+"/app", x+"/app") // x is due later now
+}
