@@ -34,10 +34,11 @@
 // per-destination counts and the circuits. The store returns only the head
 // of each interview's queue for a destination, so an interview's events
 // reach a destination in order. A claim's lease covers the attempt's whole
-// budget plus ten seconds to prepare it and record its outcome; an outcome
-// that cannot be recorded leaves its entry claimed until the lease
-// passes, and an attempt not made (shutdown) gives its claim back with
-// Release. Entries for a destination not configured are never claimed:
+// budget plus ten seconds to prepare it and record its outcome (an
+// attempt whose preparation overran its share is postponed unsent); an
+// outcome that cannot be recorded leaves its entry claimed until the
+// lease passes, and an attempt not made (shutdown) gives its claim back
+// with Release. Entries for a destination not configured are never claimed:
 // they stay queued, and are reported at start and on each reload.
 //
 // A destination's defaults (DefaultDestination) and the rules it must

@@ -176,7 +176,7 @@ func (d *Dispatcher) settleErr(dl inbox.Delivery, log logrus.FieldLogger, err er
 	switch {
 	case err == nil:
 	case errors.Is(err, inbox.ErrNotFound):
-		log.Warn("outbox entry already settled")
+		log.Warn("outbox entry already settled, or claimed again since its lease passed")
 	default:
 		msg := err.Error()
 		if len(msg) > 200 { // store errors can quote whole values

@@ -44,7 +44,10 @@
 // by the time each node passes to Claim, not the server's clock: nodes
 // must keep their clocks in sync (NTP). A delivery may still go out
 // twice (a node that outlives its lease, or dies after sending but
-// before settling): forwarding is at least once. The deliveries of one
+// before settling): forwarding is at least once. Settles and releases
+// are fenced: each claim's token is its owner and lease end, so one from
+// a claim another has retaken since changes nothing of the new claim.
+// The deliveries of one
 // interview to one destination go one at a time, in seq order, whichever
 // nodes claim them.
 //
@@ -53,7 +56,8 @@
 // and each node listens on a connection of its own that reconnects, so
 // Wake fires on every node. Lead holds a session-level advisory lock,
 // keyed by the schema and the job's name, on a connection of its own: if
-// that connection dies the server releases the lock and another node
+// that connection dies, or falls silent (TCP keepalives and
+// idle_session_timeout), the server releases the lock and another node
 // takes over. Retention removes a prefix of the chain in seq order and
 // records the newest removed link in chain_checkpoint in the same
 // transaction; an event's dedup keys, sightings, delivery states,
