@@ -155,15 +155,17 @@ func rollback(ctx context.Context, conn *pgx.Conn) {
 }
 
 // holdersSQL finds the stored row of each dedup key, live or expired,
-// by one primary-key probe per key (LATERAL), whatever the planner's
-// statistics say about a table that starts empty and grows by thousands
-// of rows a minute.
+// by one primary-key probe per key, whatever the planner's statistics
+// say about a table that starts empty and grows by thousands of rows a
+// minute. OFFSET 0 keeps the LATERAL subquery a subquery: pulled up into
+// a plain join, it was planned as a hash join over a sequential scan of
+// the whole table, once per batch.
 const holdersSQL = `
 SELECT d.source, d.key_hash, d.event_id, d.expires_at > $3
 FROM unnest($1::text[], $2::bytea[]) AS k (source, key_hash)
 CROSS JOIN LATERAL (
   SELECT source, key_hash, event_id, expires_at FROM dedup_keys
-  WHERE source = k.source AND key_hash = k.key_hash) AS d`
+  WHERE source = k.source AND key_hash = k.key_hash OFFSET 0) AS d`
 
 // lockAndLookup begins the batch's transaction, locks the chain head and
 // returns it, with the event holding each dedup key of reqs that is in
