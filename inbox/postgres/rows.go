@@ -35,9 +35,10 @@ WHERE (source, key_hash) IN (SELECT * FROM unnest($1::text[], $2::bytea[])) AND 
 	insertDedup = `INSERT INTO dedup_keys (source, key_hash, key, event_id, expires_at)
 SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::timestamptz[])`
 
+	// insertOutbox is a plain insert: each row is a new event's, and
+	// addEvent lists each destination once.
 	insertOutbox = `INSERT INTO outbox (event_id, destination, interview_id, seq, due_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
-ON CONFLICT DO NOTHING`
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])`
 
 	insertSightings = `INSERT INTO sightings (event_id, at, remote_addr, request_id, body_sha256, dedup_key)
 SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])`
