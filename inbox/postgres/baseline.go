@@ -115,7 +115,9 @@ func (b *Baseline) Store(ctx context.Context, keys []string, bodies [][]byte) ([
 		}
 	}
 	got := make(map[string]Stored, len(uniq))
-	rows, _ := b.pool.Query(ctx, b.store, uniq, ubodies)
+	// Planned on every call (QueryExecModeExec): a plan cached while the
+	// table was empty would scan it whole, ever slower as it fills.
+	rows, _ := b.pool.Query(ctx, b.store, pgx.QueryExecModeExec, uniq, ubodies)
 	var k string
 	var s Stored
 	if _, err := pgx.ForEachRow(rows, []any{&k, &s.ID, &s.Duplicate}, func() error {
@@ -133,7 +135,7 @@ func (b *Baseline) Store(ctx context.Context, keys []string, bodies [][]byte) ([
 				missing = append(missing, k)
 			}
 		}
-		rows, _ := b.pool.Query(ctx, b.lookup, missing)
+		rows, _ := b.pool.Query(ctx, b.lookup, pgx.QueryExecModeExec, missing)
 		if _, err := pgx.ForEachRow(rows, []any{&k, &s.ID}, func() error {
 			got[k] = Stored{ID: s.ID, Duplicate: true}
 			return nil
