@@ -239,30 +239,14 @@ func Open(opt Options) (*DB, error) {
 // rewrites, in the tree (TestSmallRecordsStayInTheTree).
 const valueThreshold = 384
 
-// badgerOptions tunes Badger for a small edge box: small memtables and
-// caches keep memory modest. Values over valueThreshold (bodies and event
-// records) go to the value log, written once and never again, and the
-// LSM tree keeps only keys, pointers and small records (outbox entries,
-// delivery states, dedup claims). With bodies in the tree every flush and
-// compaction rewrote them, and table building was most of the heap:
-// moving them out halved the CPU per delivery.
-// SyncWrites makes every commit fsync its write-ahead log and value log
-// before it becomes visible; the writer goroutine commits one transaction
-// per batch, so deliveries still share one sync.
-//
-// The tables are not compressed and are small (4 MiB memtables, 1 MiB
-// base tables). What held the collector back under sustained load was
-// Badger's table builders: it pools up to eight, each keeping buffers the
-// size of the largest table it built, and compression needs a second copy
-// of every block (and a block cache and decompression buffers to read
-// them). With 8 MiB memtables and compressed 2 MiB tables the pool held
-// 34 MB of a heap limited to about 90 MB (60 MB later in a run with
-// compression off at those sizes), the collector ran about 80 times a
-// second, and in 40 s runs with forwarding the outbox rose all run. The
-// tree holds only keys and small records, so compression saved little
-// disk. Smaller memtables also cap a transaction at about 6,500 entries
-// (15 % of a memtable): the accept writer and retention split a batch
-// that is too big.
+// badgerOptions tunes Badger for a small edge box. Values over
+// valueThreshold (bodies, event records) go to the value log, written once,
+// so flushes and compactions rewrite only keys and small records; small
+// uncompressed tables (4 MiB memtables, 1 MiB base tables) keep Badger's
+// table builders, the largest part of its heap, small enough for the
+// memory limit. SyncWrites makes each commit, one per batch, fsync before
+// it is visible. A transaction then holds at most about 6,500 entries: the
+// accept writer and retention split bigger batches.
 func badgerOptions(opt Options) badger.Options {
 	bo := badger.DefaultOptions(opt.Dir).WithValueThreshold(valueThreshold).WithMemTableSize(4 << 20)
 	if opt.Dir == "" {
