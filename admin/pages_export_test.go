@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 // exported reads an NDJSON export: the event ids, in order.
@@ -224,7 +225,7 @@ func TestPageEventSignedTimeAndTook(t *testing.T) {
 		"2.5s":    {LatencyMS: 2_500, LatencyUS: 2_500_000},
 	}
 	for want, a := range took {
-		d := queued(t, env.db)[0] // each dead letter lets the next of its interview start
+		d := inboxtest.Queued(t, env.db)[0] // each dead letter lets the next of its interview start
 		a.Kind, a.At, a.Number, a.Status, a.Error = inbox.AttemptSend, time.Now(), 1, 410, "status 410"
 		if err := env.db.DeadLetter(d, a, "HTTP 410 from destination"); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 func (env *adminEnv) deadIDs(t *testing.T, query string, opts ...reqOpt) []string {
@@ -150,7 +151,7 @@ func TestAPIReplayOneEvent(t *testing.T) {
 	if dead := env.deadIDs(t, ""); len(dead) != 0 {
 		t.Errorf("still dead after replay: %v", dead)
 	}
-	pending := queued(t, env.db)
+	pending := inboxtest.Queued(t, env.db)
 	if !slices.ContainsFunc(pending, func(d inbox.Delivery) bool { return d.EventID == id }) {
 		t.Error("replayed event is not queued")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/porchgw/porch/enrich"
 	"github.com/porchgw/porch/gateway"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 	"github.com/porchgw/porch/sender"
 )
 
@@ -132,7 +133,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 	if err != nil || n != 220 {
 		t.Fatalf("RunOnce = %d, %v; want 220 created", n, err)
 	}
-	if n := depth(t, h.db); n != 230 {
+	if n := inboxtest.Depth(t, h.db); n != 230 {
 		t.Fatalf("%d events queued, want 230 (10 real + 220 reconciled)", n)
 	}
 	for i, it := range completed {
@@ -172,7 +173,7 @@ func TestReconcileFillsExactlyTheMissingEvents(t *testing.T) {
 	if n, err := r.RunOnce(context.Background()); err != nil || n != 0 {
 		t.Fatalf("second run = %d, %v; want 0", n, err)
 	}
-	if n := depth(t, h.db); n != 230 {
+	if n := inboxtest.Depth(t, h.db); n != 230 {
 		t.Fatalf("%d events queued after the second run, want 230", n)
 	}
 }
@@ -187,7 +188,7 @@ func TestReconciledEventIsEnriched(t *testing.T) {
 	if n, err := r.RunOnce(context.Background()); n != 1 || err != nil {
 		t.Fatalf("RunOnce = %d, %v", n, err)
 	}
-	pending := queued(t, h.db)
+	pending := inboxtest.Queued(t, h.db)
 	ev, err := h.db.Event(pending[0].EventID)
 	if err != nil {
 		t.Fatal(err)

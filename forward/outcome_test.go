@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 // TestOutcomes sends one event to a destination that fails in one way
@@ -85,7 +86,7 @@ func TestOutcomes(t *testing.T) {
 				if st.Status != inbox.DeliveryPending || st.NextAt.Before(c.Now().Add(tt.nextAfter)) || !a.NextAt.Equal(st.NextAt) {
 					t.Errorf("state = %+v (now %v), want next at >= now+%v", st, c.Now(), tt.nextAfter)
 				}
-				if p := queued(t, db); len(p) != 1 || p[0].Attempts != 1 {
+				if p := inboxtest.Queued(t, db); len(p) != 1 || p[0].Attempts != 1 {
 					t.Errorf("outbox = %+v", p)
 				}
 			}
@@ -149,7 +150,7 @@ func TestMaxAttemptsDeadLetters(t *testing.T) {
 	if err != nil || len(dls) != 1 || dls[0].Attempts != 3 || !strings.Contains(dls[0].Reason, "max attempts") {
 		t.Fatalf("dead letters = %+v, %v", dls, err)
 	}
-	if n := depth(t, db); n != 0 {
+	if n := inboxtest.Depth(t, db); n != 0 {
 		t.Errorf("outbox still holds %d entries", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/inbox/badger"
+	"github.com/porchgw/porch/inbox/inboxtest"
 	"github.com/porchgw/porch/metrics"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -29,7 +30,7 @@ func TestSettlerCountsSettledAttempts(t *testing.T) {
 	}
 	reg := metrics.New()
 	set := reg.SettlerWith(db)
-	pending := queued(t, db)
+	pending := inboxtest.Queued(t, db)
 	if len(pending) != 2 {
 		t.Fatalf("pending = %v", pending)
 	}
@@ -42,7 +43,7 @@ func TestSettlerCountsSettledAttempts(t *testing.T) {
 	if err := set.DeadLetter(pending[1], attempt(400), "permanent failure"); err != nil {
 		t.Fatal(err)
 	}
-	pending = queued(t, db)
+	pending = inboxtest.Queued(t, db)
 	if err := set.Ack(pending[0], *attempt(200)); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
-	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 	"github.com/porchgw/porch/sender"
 )
 
@@ -177,7 +177,7 @@ func TestServeAcceptsDedupsAndSurvivesRestart(t *testing.T) {
 	if _, err := m2.DB.Event(g.ID); err != nil {
 		t.Errorf("gather event lost in restart: %v", err)
 	}
-	if n := outboxDepth(t, m2.DB); n != 3 { // koji → app + koji-only, gather → app
+	if n := inboxtest.Depth(t, m2.DB); n != 3 { // koji → app + koji-only, gather → app
 		t.Errorf("outbox entries after restart = %d, want 3", n)
 	}
 }
@@ -219,7 +219,7 @@ func TestServeRefusals(t *testing.T) {
 	if resp.StatusCode != 405 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("GET /in/koji = %d %s, want 405 JSON", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	if n := outboxDepth(t, m.DB); n != 0 {
+	if n := inboxtest.Depth(t, m.DB); n != 0 {
 		t.Errorf("refused deliveries queued %d forwards", n)
 	}
 	waitUntil(t, 30*time.Second, "four refusals in the rejection log (written in the background)", func() bool {
@@ -257,22 +257,7 @@ func TestServeConcurrentIdenticalDeliveries(t *testing.T) {
 	if len(ids) != 1 || fresh != 1 {
 		t.Errorf("ids %v, fresh %d: want one id, one fresh", ids, fresh)
 	}
-	if n := outboxDepth(t, m.DB); n != 2 {
+	if n := inboxtest.Depth(t, m.DB); n != 2 {
 		t.Errorf("outbox entries = %d, want one per destination (2)", n)
 	}
-}
-
-// outboxDepth is how many forwards the store holds pending, over all
-// destinations.
-func outboxDepth(t *testing.T, s inbox.Store) int {
-	t.Helper()
-	stats, err := s.OutboxStats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, st := range stats {
-		n += st.Depth
-	}
-	return n
 }

@@ -7,4 +7,8 @@
 // It imports inbox and the standard library only; engines import it from
 // their tests. Where engines legitimately differ, Features says so and the
 // suite reports the case it does not run, naming the feature.
+//
+// Tests of the store's consumers (forward, admin, enrich, metrics, cmd)
+// also read the outbox through it (Queued, Depth), as the forwarder and
+// metrics do, rather than each keeping a copy.
 package inboxtest
