@@ -1,7 +1,9 @@
 // Package inboxtest is the conformance suite every store engine must
-// pass: one table of accept behaviours (new and duplicate deliveries,
+// pass: one table of behaviours (accepting new and duplicate deliveries,
 // batch isolation, quarantine, chain continuity, concurrent writers and
-// nodes, reopening) run against an engine through a constructor, the way
+// nodes, reopening; the archive's reads, searches, exports and tamper
+// checks; the trail and log bounds; the outbox's claims, leases, order
+// and fencing) run against an engine through a constructor, the way
 // watermill's pub/sub tests run against every pub/sub.
 //
 // It imports inbox and the standard library only; engines import it from
