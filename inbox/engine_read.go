@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -58,3 +59,16 @@ func (c *ChainCheck) Next(e *Event, body []byte) *Break { return c.c.next(e, bod
 
 // Report is the outcome so far.
 func (c *ChainCheck) Report() VerifyReport { return c.c.report() }
+
+// ReportTo is Report for a walk that should have reached the recorded
+// head (headSeq, headID): the head is written with its events, so a chain
+// that stops short of it lost its newest events.
+func (c *ChainCheck) ReportTo(headSeq uint64, headID string) VerifyReport {
+	rep := c.Report()
+	if rep.OK && headSeq > rep.LastSeq {
+		rep.OK = false
+		rep.Broken = &Break{ID: headID, Seq: headSeq,
+			Problem: fmt.Sprintf("chain ends at seq %d but the recorded head is seq %d: newest events are missing", rep.LastSeq, headSeq)}
+	}
+	return rep
+}
