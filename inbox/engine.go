@@ -1,6 +1,8 @@
 package inbox
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -41,4 +43,68 @@ func quarantineUnindexable(ev *Event) {
 	}
 	ev.Status, ev.Destinations = StatusQuarantined, nil
 	ev.QuarantineReason = fmt.Sprintf("interview id or event type longer than %d bytes", MaxKeyPart)
+}
+
+// Answer is what an engine's group-commit writer sends back for one
+// Accept: the outcome once its batch is committed, or why it is not.
+type Answer struct {
+	Result Result
+	Err    error
+}
+
+// AwaitAnswer waits, once an Accept's request is queued, for the writer's
+// answer on done (1-buffered). When ctx ends first the delivery is not
+// known to be durable (ErrNotDurable); when the writer stopped (closed
+// stopped) before answering, the store is closed (ErrClosed). An answer
+// that arrives at the same moment as either is preferred.
+func AwaitAnswer(ctx context.Context, done <-chan Answer, stopped <-chan struct{}) (Result, error) {
+	select {
+	case a := <-done:
+		return a.Result, a.Err
+	case <-ctx.Done():
+		if a, ok := answered(done); ok {
+			return a.Result, a.Err
+		}
+		return Result{}, fmt.Errorf("accept: waiting for commit: %w", ErrNotDurable)
+	case <-stopped:
+		if a, ok := answered(done); ok {
+			return a.Result, a.Err
+		}
+		return Result{}, ErrClosed
+	}
+}
+
+func answered(done <-chan Answer) (Answer, bool) {
+	select {
+	case a := <-done:
+		return a, true
+	default:
+		return Answer{}, false
+	}
+}
+
+// ReplayDead replays, through s, every dead letter f selects (f.Limit caps
+// how many) and returns how many destinations were queued. A dead letter
+// removed or changed since it was listed is skipped. Engines implement
+// Outbox.ReplayDead with it.
+func ReplayDead(s interface {
+	DeadLetters(f DeadLetterFilter) ([]DeadLetter, error)
+	Replay(id, dest string, r ReplayRequest) ([]string, error)
+}, f DeadLetterFilter, r ReplayRequest) (int, error) {
+	dls, err := s.DeadLetters(f)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, dl := range dls {
+		q, err := s.Replay(dl.EventID, dl.Destination, r)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotForwardable) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
+		}
+		n += len(q)
+	}
+	return n, nil
 }

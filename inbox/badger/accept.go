@@ -16,13 +16,8 @@ import (
 type acceptReq struct {
 	ctx  context.Context
 	ev   *inbox.Event
-	done chan acceptRes
+	done chan inbox.Answer
 	size int64 // room taken in db.queued, given back once the writer is done with it
-}
-
-type acceptRes struct {
-	r   inbox.Result
-	err error
 }
 
 // Accept archives ev and queues it for its destinations, or, when one of
@@ -50,7 +45,7 @@ func (db *DB) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
 		return inbox.Result{}, inbox.ErrClosed
 	default:
 	}
-	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan acceptRes, 1), size: min(max(int64(len(ev.Body)), 1), db.queuedMax)}
+	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan inbox.Answer, 1), size: min(max(int64(len(ev.Body)), 1), db.queuedMax)}
 	// A caller that gives up leaves its request queued until the writer
 	// reaches it, body and all: the room it takes bounds what a stalled
 	// disk can make the queue hold.
@@ -66,27 +61,7 @@ func (db *DB) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
 		db.queued.Release(req.size)
 		return inbox.Result{}, inbox.ErrClosed
 	}
-	select {
-	case res := <-req.done:
-		return res.r, res.err
-	case <-ctx.Done():
-		// The answer may have arrived at the same moment: prefer it.
-		select {
-		case res := <-req.done:
-			return res.r, res.err
-		default:
-		}
-		return inbox.Result{}, fmt.Errorf("accept: waiting for commit: %w", inbox.ErrNotDurable)
-	case <-db.stopped:
-		// Close raced with the send: the writer is gone and will not
-		// read req, unless it already answered.
-		select {
-		case res := <-req.done:
-			return res.r, res.err
-		default:
-		}
-		return inbox.Result{}, inbox.ErrClosed
-	}
+	return inbox.AwaitAnswer(ctx, req.done, db.stopped)
 }
 
 // dequeued gives back the queue room of requests the writer is done with.
@@ -170,7 +145,7 @@ func (db *DB) commit(batch []*acceptReq) {
 	live := make([]*acceptReq, 0, len(batch))
 	for _, req := range batch {
 		if req.ctx.Err() != nil {
-			req.done <- acceptRes{err: fmt.Errorf("accept: withdrawn: %w", inbox.ErrNotDurable)}
+			req.done <- inbox.Answer{Err: fmt.Errorf("accept: withdrawn: %w", inbox.ErrNotDurable)}
 			continue
 		}
 		live = append(live, req)
@@ -180,7 +155,7 @@ func (db *DB) commit(batch []*acceptReq) {
 
 func replyAll(reqs []*acceptReq, err error) {
 	for _, req := range reqs {
-		req.done <- acceptRes{err: err}
+		req.done <- inbox.Answer{Err: err}
 	}
 }
 
@@ -288,7 +263,7 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 		db.signalWake()
 	}
 	for i, req := range reqs {
-		req.done <- acceptRes{r: results[i]}
+		req.done <- inbox.Answer{Result: results[i]}
 	}
 	return false
 }
@@ -305,7 +280,7 @@ func (db *DB) failOne(txn *badger.Txn, reqs []*acceptReq, i int, err error) {
 		return
 	}
 	db.log.WithField("error", firstLine(err)).Error("accept: delivery refused by the store; committing its batch without it")
-	reqs[i].done <- acceptRes{err: fmt.Errorf("accept: %w: %s", inbox.ErrNotDurable, firstLine(err))}
+	reqs[i].done <- inbox.Answer{Err: fmt.Errorf("accept: %w: %s", inbox.ErrNotDurable, firstLine(err))}
 	db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
 }
 

@@ -123,20 +123,5 @@ func (db *DB) requeue(txn *badger.Txn, ev *inbox.Event, dest string, r inbox.Rep
 // ReplayDead replays every dead letter f selects (f.Limit caps how many)
 // and returns how many destinations were queued.
 func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error) {
-	dls, err := db.DeadLetters(f)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, dl := range dls {
-		q, err := db.Replay(dl.EventID, dl.Destination, r)
-		if errors.Is(err, inbox.ErrNotFound) || errors.Is(err, inbox.ErrNotForwardable) {
-			continue // removed or changed since it was listed: nothing to replay
-		}
-		if err != nil {
-			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
-		}
-		n += len(q)
-	}
-	return n, nil
+	return inbox.ReplayDead(db, f, r)
 }

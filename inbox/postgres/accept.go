@@ -10,12 +10,7 @@ import (
 type acceptReq struct {
 	ctx  context.Context
 	ev   *inbox.Event
-	done chan acceptRes
-}
-
-type acceptRes struct {
-	r   inbox.Result
-	err error
+	done chan inbox.Answer
 }
 
 // Accept archives ev and queues it for its destinations, or, when one of
@@ -41,7 +36,7 @@ func (db *DB) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
 		return inbox.Result{}, inbox.ErrClosed
 	default:
 	}
-	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan acceptRes, 1)}
+	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan inbox.Answer, 1)}
 	select {
 	case db.acceptCh <- req:
 	case <-ctx.Done():
@@ -49,24 +44,7 @@ func (db *DB) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
 	case <-db.closing:
 		return inbox.Result{}, inbox.ErrClosed
 	}
-	select {
-	case res := <-req.done:
-		return res.r, res.err
-	case <-ctx.Done():
-		select { // the answer may have arrived at the same moment: prefer it
-		case res := <-req.done:
-			return res.r, res.err
-		default:
-		}
-		return inbox.Result{}, fmt.Errorf("accept: waiting for commit: %w", inbox.ErrNotDurable)
-	case <-db.stopped:
-		select {
-		case res := <-req.done:
-			return res.r, res.err
-		default:
-		}
-		return inbox.Result{}, inbox.ErrClosed
-	}
+	return inbox.AwaitAnswer(ctx, req.done, db.stopped)
 }
 
 // writeLoop is the node's single writer: it commits deliveries in
@@ -112,7 +90,7 @@ func (db *DB) commit(batch []*acceptReq) {
 	live := make([]*acceptReq, 0, len(batch))
 	for _, req := range batch {
 		if req.ctx.Err() != nil {
-			req.done <- acceptRes{err: fmt.Errorf("accept: withdrawn: %w", inbox.ErrNotDurable)}
+			req.done <- inbox.Answer{Err: fmt.Errorf("accept: withdrawn: %w", inbox.ErrNotDurable)}
 			continue
 		}
 		live = append(live, req)
@@ -124,6 +102,6 @@ func (db *DB) commit(batch []*acceptReq) {
 
 func replyAll(reqs []*acceptReq, err error) {
 	for _, req := range reqs {
-		req.done <- acceptRes{err: err}
+		req.done <- inbox.Answer{Err: err}
 	}
 }

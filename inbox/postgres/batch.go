@@ -84,7 +84,7 @@ func (st *staged) answer(reqs []*acceptReq) {
 		if e := st.events[i]; e != nil {
 			*req.ev = *e
 		}
-		req.done <- acceptRes{r: st.results[i]}
+		req.done <- inbox.Answer{Result: st.results[i]}
 	}
 }
 

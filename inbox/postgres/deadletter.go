@@ -142,20 +142,5 @@ ON CONFLICT DO NOTHING`, ev.ID, dest, ev.InterviewID, int64(ev.Seq), now)
 // ReplayDead replays every dead letter f selects (f.Limit caps how many)
 // and returns how many destinations were queued.
 func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error) {
-	dls, err := db.DeadLetters(f)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, dl := range dls {
-		q, err := db.Replay(dl.EventID, dl.Destination, r)
-		if errors.Is(err, inbox.ErrNotFound) || errors.Is(err, inbox.ErrNotForwardable) {
-			continue // removed or changed since it was listed: nothing to replay
-		}
-		if err != nil {
-			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
-		}
-		n += len(q)
-	}
-	return n, nil
+	return inbox.ReplayDead(db, f, r)
 }
