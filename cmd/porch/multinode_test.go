@@ -127,35 +127,13 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 	defer dest.Close()
 	nodes := startNodes(t, bin, url, dest.URL, 2)
 
-	var mu sync.Mutex
-	var got []acked
-	ctx, cancel := context.WithCancel(context.Background())
-	var load sync.WaitGroup
-	for _, n := range nodes {
-		load.Go(func() {
-			sendUntil(ctx, 4, procTargets(n.listen), func(a acked) {
-				mu.Lock()
-				got = append(got, a)
-				mu.Unlock()
-				sink.Expect(a.id, time.Now())
-			})
-		})
-	}
-	waitUntil(t, 30*time.Second, "300 acknowledged deliveries", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(got) >= 300
-	})
+	l := loadNodes(nodes, sink)
+	waitUntil(t, 30*time.Second, "300 acknowledged deliveries", func() bool { return l.count() >= 300 })
 	atKill := inflight.Load()
 	nodes[0].kill9() // its senders now get refused connections
 	t.Logf("%d forwards in flight when one node was killed", atKill)
-	waitUntil(t, 30*time.Second, "100 more acknowledged deliveries", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(got) >= 400
-	})
-	cancel()
-	load.Wait()
+	waitUntil(t, 30*time.Second, "100 more acknowledged deliveries", func() bool { return l.count() >= 400 })
+	got := l.stop()
 	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL; %d forwards cut off by the kill", len(got), lost.Load())
 	// The survivor takes the dead node's claims once their leases pass.
 	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
@@ -176,22 +154,8 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 	defer dest.Close()
 	nodes := startNodes(t, bin, db.URL(), dest.URL, 2)
 
-	var mu sync.Mutex
-	var got []acked
-	ctx, cancel := context.WithCancel(context.Background())
-	var load sync.WaitGroup
-	for _, n := range nodes {
-		load.Go(func() {
-			sendUntil(ctx, 4, procTargets(n.listen), func(a acked) {
-				mu.Lock()
-				got = append(got, a)
-				mu.Unlock()
-				sink.Expect(a.id, time.Now())
-			})
-		})
-	}
-	acks := func() int { mu.Lock(); defer mu.Unlock(); return len(got) }
-	waitUntil(t, 30*time.Second, "200 acknowledged deliveries", func() bool { return acks() >= 200 })
+	l := loadNodes(nodes, sink)
+	waitUntil(t, 30*time.Second, "200 acknowledged deliveries", func() bool { return l.count() >= 200 })
 	db.Stop()
 	c := loadgen.NewClient(2)
 	for _, n := range nodes {
@@ -202,17 +166,56 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 			t.Errorf("delivery with the database down: status %d %+v (%v), want 503", status, a, err)
 		}
 	}
-	down := acks()
+	down := l.count()
 	db.Start()
 	for _, n := range nodes {
 		waitUntil(t, 60*time.Second, "/readyz to recover", func() bool { return statusOf(c, "http://"+n.listen+"/readyz") == http.StatusOK })
 	}
-	waitUntil(t, 60*time.Second, "100 acknowledged deliveries after the restart", func() bool { return acks() >= down+100 })
-	cancel()
-	load.Wait()
+	waitUntil(t, 60*time.Second, "100 acknowledged deliveries after the restart", func() bool { return l.count() >= down+100 })
+	got := l.stop()
 	t.Logf("%d deliveries acknowledged, %d of them after the database restarted", len(got), len(got)-down)
 	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
 	checkArchived(t, nodes[0], got)
+}
+
+// nodeLoad is fresh deliveries sent to every node until stopped, each
+// acknowledged one expected at the sink.
+type nodeLoad struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	got    []acked
+}
+
+// loadNodes starts four senders per node.
+func loadNodes(nodes []*porchProc, sink *loadgen.Sink) *nodeLoad {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &nodeLoad{cancel: cancel}
+	for _, n := range nodes {
+		l.wg.Go(func() {
+			sendUntil(ctx, 4, procTargets(n.listen), func(a acked) {
+				l.mu.Lock()
+				l.got = append(l.got, a)
+				l.mu.Unlock()
+				sink.Expect(a.id, time.Now())
+			})
+		})
+	}
+	return l
+}
+
+// count is how many deliveries were acknowledged so far.
+func (l *nodeLoad) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.got)
+}
+
+// stop ends the load and returns every acknowledged delivery.
+func (l *nodeLoad) stop() []acked {
+	l.cancel()
+	l.wg.Wait()
+	return l.got
 }
 
 // statusOf GETs url and returns the status, 0 on a transport error.
