@@ -38,14 +38,7 @@ func TestFailedSettleHoldsTheClaimUntilItsLease(t *testing.T) {
 	id := accept(t, db, "iv-1", `{"a":1}`, "app")
 	set := &failFirstAck{DB: db}
 	cfg := Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1, Now: c.Now}
-	d, err := New(cfg, db, set, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = d.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	d, _ := startWith(t, cfg, db, set, nil)
 
 	waitFor(t, "the first outcome to fail", set.failed.Load)
 	waitPasses(t, d, 5)
@@ -102,18 +95,11 @@ func TestUnknownDestinationLeftQueued(t *testing.T) {
 	db := openDB(t, t.TempDir(), nil)
 	gone := accept(t, db, "iv-1", `{"a":1}`, "gone")
 	log, hook := logtest.NewNullLogger()
-	d, err := New(Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1}, db, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = d.Run(ctx); close(done) }()
+	d, stop := startWith(t, Config{Destinations: []Destination{testDest("app", s.URL)}, Poll: 5 * time.Millisecond, HTTPRetries: -1}, db, db, log)
 	delivered := accept(t, db, "iv-2", `{"a":2}`, "app")
 	waitFor(t, "app's event delivered", func() bool { return state(t, db, delivered, "app").Status == inbox.DeliveryDelivered })
 	waitPasses(t, d, 3)
-	cancel()
-	<-done
+	stop()
 	if st := state(t, db, gone, "gone"); st.Status != inbox.DeliveryPending || len(attempts(t, db, gone)) != 0 {
 		t.Errorf("entry for an unknown destination: %+v, %d attempts", st, len(attempts(t, db, gone)))
 	}

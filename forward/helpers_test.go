@@ -14,6 +14,7 @@ import (
 
 	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/inbox/badger"
+	"github.com/sirupsen/logrus"
 )
 
 const testSecret = "whsec_ZGV2LWZvcndhcmQtc2VjcmV0LWtleQ==" // "dev-forward-secret-key"
@@ -148,7 +149,14 @@ func start(t testing.TB, db *badger.DB, c *clock, dests ...Destination) (*Dispat
 
 func startCfg(t testing.TB, db *badger.DB, cfg Config) (*Dispatcher, func()) {
 	t.Helper()
-	d, err := New(cfg, db, db, nil)
+	return startWith(t, cfg, db, db, nil)
+}
+
+// startWith runs a Dispatcher on src and set until the test ends or stop
+// is called; stop waits for Run to return.
+func startWith(t testing.TB, cfg Config, src Source, set Settler, log logrus.FieldLogger) (*Dispatcher, func()) {
+	t.Helper()
+	d, err := New(cfg, src, set, log)
 	if err != nil {
 		t.Fatal(err)
 	}

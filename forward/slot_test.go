@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -42,14 +41,7 @@ func TestRequestSlotFreedBeforeOutcomeIsRecorded(t *testing.T) {
 	set := &slowAcks{DB: db, release: make(chan struct{})}
 	dc := testDest("app", s.URL)
 	dc.Concurrency = 1
-	d, err := New(Config{Destinations: []Destination{dc}, Poll: 5 * time.Millisecond, HTTPRetries: -1}, db, set, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = d.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	d, _ := startWith(t, Config{Destinations: []Destination{dc}, Poll: 5 * time.Millisecond, HTTPRetries: -1}, db, set, nil)
 	released := false
 	defer func() { // on failure, let the held Acks finish so Run can stop
 		if !released {
