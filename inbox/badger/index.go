@@ -138,7 +138,7 @@ func plan(txn *badger.Txn, q *inbox.Query, lo, hi string) mergedIDs {
 		prefixes = valuePrefixes(txn, pfxIdxType, q.Source, q.Type)
 	case q.Source != "":
 		prefixes = sourcePrefixes(txn, q.Source)
-	case q.Status != "":
+	case q.Status != "" && q.Status != inbox.StatusAccepted:
 		prefixes = []string{indexPrefix(pfxIdxStatus, string(q.Status))}
 	default:
 		prefixes = []string{pfxEvent}

@@ -85,8 +85,9 @@ func legacyIndexPrefix(pfx string, parts ...string) (string, bool) {
 	return b.String(), long && b.Len()+ulid.EncodedSize <= maxBadgerKey
 }
 
-// legacyIndexKeys lists the index entries of e that a store written
-// before parts were bounded may hold in the older form.
+// legacyIndexKeys lists the index entries of e that an older store may
+// hold: long parts in their unbounded form, and accepted events in the
+// status index.
 func legacyIndexKeys(e *inbox.Event) [][]byte {
 	var keys [][]byte
 	if p, ok := legacyIndexPrefix(pfxIdxType, e.Source, e.Type); ok {
@@ -94,6 +95,9 @@ func legacyIndexKeys(e *inbox.Event) [][]byte {
 	}
 	if p, ok := legacyIndexPrefix(pfxIdxIntv, e.Source, e.InterviewID); ok && e.InterviewID != "" {
 		keys = append(keys, []byte(p+e.ID))
+	}
+	if e.Status == inbox.StatusAccepted {
+		keys = append(keys, []byte(indexPrefix(pfxIdxStatus, string(e.Status))+e.ID))
 	}
 	return keys
 }
@@ -111,11 +115,13 @@ func indexPrefix(pfx string, parts ...string) string {
 	return b.String()
 }
 
-// indexKeys lists the secondary index entries of e.
+// indexKeys lists the secondary index entries of e. Almost every event
+// is accepted, so only the others are in the status index: a search for
+// the accepted walks the archive and skips the few others.
 func indexKeys(e *inbox.Event) [][]byte {
-	keys := [][]byte{
-		[]byte(indexPrefix(pfxIdxType, e.Source, e.Type) + e.ID),
-		[]byte(indexPrefix(pfxIdxStatus, string(e.Status)) + e.ID),
+	keys := [][]byte{[]byte(indexPrefix(pfxIdxType, e.Source, e.Type) + e.ID)}
+	if e.Status != inbox.StatusAccepted {
+		keys = append(keys, []byte(indexPrefix(pfxIdxStatus, string(e.Status))+e.ID))
 	}
 	if e.InterviewID != "" {
 		keys = append(keys,

@@ -81,3 +81,44 @@ func TestLongKeysOfOlderStores(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Older stores listed accepted events in the status index too. Such an
+// event is found once by a search for the accepted, and retention
+// leaves no entry of it behind.
+func TestAcceptedStatusEntryOfOlderStores(t *testing.T) {
+	db := openTest(t)
+	ev := &inbox.Event{
+		Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv-1",
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now().Add(-time.Hour),
+		Body: []byte("{}"), DedupKeys: []string{"k"},
+	}
+	res, err := db.Accept(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []byte(indexPrefix(pfxIdxStatus, string(inbox.StatusAccepted)) + res.ID)
+	for _, k := range indexKeys(ev) {
+		if string(k) == string(old) {
+			t.Fatalf("an accepted event is in the status index: %q", k)
+		}
+	}
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(old, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.List(inbox.Query{Status: inbox.StatusAccepted})
+	if err != nil || len(p.Events) != 1 || p.Events[0].ID != res.ID {
+		t.Fatalf("search accepted: %d events, %v", len(p.Events), err)
+	}
+	if rep, err := db.Prune(time.Now()); err != nil || rep.Removed != 1 {
+		t.Fatalf("prune = %+v, %v", rep, err)
+	}
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		if _, err := txn.Get(old); !errors.Is(err, badger.ErrKeyNotFound) {
+			t.Errorf("status entry left after prune: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
