@@ -60,8 +60,10 @@
 // idle_session_timeout), the server releases the lock and another node
 // takes over. Retention removes a prefix of the chain in seq order and
 // records the newest removed link in chain_checkpoint in the same
-// transaction; an event's dedup keys, sightings, delivery states,
-// history and dead letters go with it (ON DELETE CASCADE).
+// transaction; an event's enrichment, dedup keys and sightings go with
+// it (deleted by event id: the accept path writes them without foreign
+// keys), and its delivery states, history and dead letters by ON DELETE
+// CASCADE.
 //
 // Backups are PostgreSQL's business (pg_dump, or physical backups):
 // Backup and FreeBytes return errors wrapping inbox.ErrUnsupported.

@@ -15,8 +15,9 @@ import (
 const pruneBatch = 200
 
 // Prune removes the events archived before cutoff, oldest first, with
-// everything hanging off them (dedup keys, sightings, delivery states,
-// history and dead letters go by ON DELETE CASCADE), pruneBatch events
+// everything hanging off them (enrichments, dedup keys and sightings
+// by their event ids; delivery states, history and dead letters by ON
+// DELETE CASCADE), pruneBatch events
 // per transaction. It only ever removes a prefix of the chain, in seq
 // order, and saves the newest removed link (seq, hash, id) as the chain
 // checkpoint in the same transaction, so the chain stays verifiable from
@@ -82,9 +83,11 @@ ORDER BY seq LIMIT 1`, int64(cp.seq), int64(links[len(links)-1].seq)).Scan(&held
 			}
 		}
 		last := links[len(links)-1]
-		if _, err := tx.Exec(ctx, `DELETE FROM enrichments WHERE event_id IN (SELECT id FROM events WHERE seq > $1 AND seq <= $2)`,
-			int64(cp.seq), int64(last.seq)); err != nil {
-			return err
+		for _, table := range []string{"enrichments", "dedup_keys", "sightings"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE event_id IN (SELECT id FROM events WHERE seq > $1 AND seq <= $2)`,
+				int64(cp.seq), int64(last.seq)); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE seq > $1 AND seq <= $2`, int64(cp.seq), int64(last.seq)); err != nil {
 			return err

@@ -50,6 +50,11 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	for i := range 3 {
 		evs = append(evs, acceptAt(t, db, old.Add(time.Duration(i)*time.Second)))
 	}
+	dup := *evs[0]
+	dup.ID, dup.Seq = "", 0
+	if res, err := db.Accept(context.Background(), &dup); err != nil || !res.Duplicate {
+		t.Fatalf("resend: %+v, %v", res, err)
+	}
 	settleAll(t, db, true)
 	evs = append(evs, acceptAt(t, db, old.Add(time.Minute))) // old, pending
 	evs = append(evs, acceptAt(t, db, time.Now()))           // young
@@ -78,6 +83,14 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	}
 	if _, err := db.EventWithBody(evs[0].ID); err == nil {
 		t.Fatal("removed event still readable")
+	}
+	for _, table := range []string{"dedup_keys", "sightings"} {
+		var n int
+		err := db.pool.QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE event_id = ANY($1)`,
+			[]string{evs[0].ID, evs[1].ID, evs[2].ID}).Scan(&n)
+		if err != nil || n != 0 {
+			t.Fatalf("%s of removed events: %d rows, %v", table, n, err)
+		}
 	}
 	if first := firstKept(t, db); first.PrevHash != hash {
 		t.Fatalf("first kept event links to %s, not to the checkpoint %s", first.PrevHash, hash)
