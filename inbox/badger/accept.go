@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,12 +26,11 @@ type acceptReq struct {
 // event that claimed the key. Either way the outcome is committed and
 // fsynced before Accept returns nil: this is the promise behind a 200.
 //
-// Concurrent calls share commits: one writer goroutine takes whatever is
-// waiting (up to Options.MaxBatch; under load it first waits up to
-// acceptLinger for more, see fill), writes it in one transaction and
-// syncs once. Within a batch deliveries are handled in arrival order, so
-// two identical deliveries arriving together yield one event and one
-// duplicate.
+// Concurrent calls share commits: one writer goroutine stages what
+// arrives while the previous commit is under way (up to
+// Options.MaxBatch, see writeLoop) in one transaction, and syncs once.
+// Deliveries are handled in arrival order, so two identical deliveries
+// yield one event and one duplicate.
 //
 // When ctx ends first Accept returns an error wrapping ErrNotDurable. A
 // delivery withdrawn before its batch began is not written at all; one
@@ -74,23 +74,83 @@ func (db *DB) dequeued(b []*acceptReq) {
 // writeLoop is the single writer: it owns the chain head and the ULID
 // entropy, and commits deliveries in batches until Close, after which it
 // commits whatever is still queued and returns.
+//
+// Commits are pipelined one deep. While one batch (flight) is being
+// written and fsynced, the writer stages the deliveries that arrive into
+// the next transaction (next), on top of what flight will store; when
+// flight lands, next is committed at once, so a batch is whatever
+// arrived during the commit before it, and an idle store commits a lone
+// delivery straight away. After a busy batch that queued deliveries for
+// the forwarder, the next one lingers (see lingerAfter).
 func (db *DB) writeLoop() {
 	defer db.wg.Done()
 	defer close(db.stopped)
-	batch := make([]*acceptReq, 0, db.opt.MaxBatch)
-	last := 0 // deliveries in the previous batch
+	var flight, next *batch
+	var linger <-chan time.Time // set while next waits for a fuller batch
+	target := 0                 // the size that ends the wait
+	send := func() {
+		linger = nil
+		if next = db.stageWaiting(nil, next); next != nil && next.sync {
+			db.commitSync(next)
+		} else if next != nil {
+			flight = db.submit(next)
+		}
+		next = nil
+	}
 	for {
+		var landed <-chan error
+		if flight != nil {
+			landed = flight.done
+		}
+		in := db.acceptCh
+		if next != nil && next.full {
+			in = nil
+		}
 		select {
-		case req := <-db.acceptCh:
-			b := db.fill(append(batch[:0], req), last)
-			last = len(b)
-			db.commit(b)
-			db.dequeued(b)
+		case req := <-in:
+			next = db.stage(flight, next, req)
+			if next != nil && next.sync {
+				// Staging met an error: the batch is built again on the
+				// plain path once flight has landed, which sorts it out.
+				if flight != nil {
+					next = db.land(flight, next, <-flight.done)
+					flight = nil
+				}
+				if next != nil {
+					db.commitSync(next)
+					next = nil
+				}
+				linger = nil
+				continue
+			}
+			if flight == nil && next != nil && (linger == nil || len(next.reqs) >= target || next.full) {
+				send()
+			}
+		case err := <-landed:
+			done := flight
+			next, flight = db.land(flight, next, err), nil
+			if err == nil && done.st.queued && len(done.reqs) >= lingerAfter {
+				linger, target = time.After(db.linger), min(2*len(done.reqs), db.opt.MaxBatch)
+			}
+			if next != nil && (linger == nil || len(next.reqs) >= target || next.full) {
+				send()
+			}
+		case <-linger:
+			if flight == nil && next != nil {
+				send()
+			}
+			linger = nil
 		case <-db.closing:
+			if flight != nil {
+				next = db.land(flight, next, <-flight.done)
+			}
+			if next != nil {
+				db.commitSync(next)
+			}
 			for {
 				select {
 				case req := <-db.acceptCh:
-					b := db.fill(append(batch[:0], req), 0)
+					b := db.fill(append([]*acceptReq(nil), req))
 					db.commit(b)
 					db.dequeued(b)
 				default:
@@ -101,26 +161,161 @@ func (db *DB) writeLoop() {
 	}
 }
 
-// Group commit under load: when the previous batch held lingerAfter
-// deliveries or more, the writer waits up to acceptLinger for the batch
-// to reach twice that, as PostgreSQL's commit_delay does with
-// commit_siblings; a delivery after a smaller batch is never delayed.
-// Fewer, larger commits leave CPU to forwarding: in 30 s runs with
-// forwarding the outbox lag peaked at about 500 with it and 22,000-26,000
-// without, and took 0.2-0.5 s to drain instead of 6-7 s.
+// Forwarding under load: after a batch of lingerAfter or more deliveries
+// that queued deliveries for the forwarder, the next batch waits up to
+// acceptLinger to reach twice that, as PostgreSQL's commit_delay does
+// with commit_siblings: fewer, larger commits leave the disk and CPU to
+// the forwarder, which sends and records every one of those deliveries.
+// Batches that queued nothing (an archive-only source) never wait.
 const (
 	lingerAfter  = 4
 	acceptLinger = 2 * time.Millisecond // DB.linger, unless a test changes it
 )
 
-// fill adds whatever else is waiting, up to Options.MaxBatch, without
-// blocking. When the previous batch held last >= lingerAfter deliveries
-// it first waits up to db.linger, or until Close begins, for the batch
-// to reach min(2*last, MaxBatch).
-func (db *DB) fill(batch []*acceptReq, last int) []*acceptReq {
-	if last >= lingerAfter {
-		batch = fillWithin(db.acceptCh, batch, min(2*last, db.opt.MaxBatch), db.linger, db.closing)
+// batch is a transaction the writer is staging (next) or has handed to
+// Badger (flight).
+type batch struct {
+	txn     *badger.Txn
+	reqs    []*acceptReq
+	results []inbox.Result
+	st      batchState
+	// keys and seen are the dedup keys (as stored: event id by key) and
+	// sightings the batch staged: the next batch, staged before this one
+	// is visible, reads them here instead of in Badger.
+	keys map[string]string
+	seen map[string]inbox.Sightings
+	full bool       // Options.MaxBatch deliveries staged
+	sync bool       // staging failed: commit reqs on the plain path
+	done chan error // the commit's outcome, once submitted
+}
+
+// stage adds req to next (a new batch after flight when next is nil)
+// and returns next. A batch that cannot take req is marked sync, with
+// req among its reqs.
+func (db *DB) stage(flight, next *batch, req *acceptReq) *batch {
+	if next == nil {
+		if err := db.refusing(); err != nil {
+			req.done <- inbox.Answer{Err: err}
+			db.dequeued([]*acceptReq{req})
+			return nil
+		}
+		next = &batch{txn: db.bdb.NewTransaction(true), keys: map[string]string{}, seen: map[string]inbox.Sightings{}}
+		next.st = batchState{head: db.head, lastMs: db.lastMs, now: db.opt.Now()}
+		if flight != nil {
+			next.st.head, next.st.lastMs = flight.st.head, flight.st.lastMs
+		}
 	}
+	if req.ctx.Err() != nil {
+		req.done <- inbox.Answer{Err: fmt.Errorf("accept: withdrawn: %w", inbox.ErrNotDurable)}
+		db.dequeued([]*acceptReq{req})
+		return next
+	}
+	st := next.st
+	r, err := db.acceptOne(next.txn, &st, req.ev, flight, next)
+	next.reqs = append(next.reqs, req)
+	if err != nil {
+		next.sync = true
+		return next
+	}
+	next.st = st
+	next.results = append(next.results, r)
+	if !r.Duplicate {
+		for _, k := range req.ev.DedupKeys {
+			next.keys[string(dedupKey(req.ev.Source, k))] = r.ID
+		}
+	}
+	next.full = len(next.reqs) >= db.opt.MaxBatch
+	return next
+}
+
+// stageWaiting stages what is already queued, without waiting, until
+// next is full.
+func (db *DB) stageWaiting(flight, next *batch) *batch {
+	for next != nil && !next.full && !next.sync {
+		select {
+		case req := <-db.acceptCh:
+			next = db.stage(flight, next, req)
+		default:
+			return next
+		}
+	}
+	return next
+}
+
+// refusing is why the store takes no deliveries now, if it does not.
+func (db *DB) refusing() error {
+	if p := db.failed.Load(); p != nil {
+		return fmt.Errorf("accept: store failed earlier: %w", inbox.ErrNotDurable)
+	}
+	if err := db.checkDisk(); err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	return nil
+}
+
+// submit hands b to Badger, which writes and fsyncs it and then reports
+// on b.done. A head too big for the transaction sends b down the plain
+// path instead (which splits it), and submit returns nil.
+func (db *DB) submit(b *batch) *batch {
+	if len(b.reqs) == 0 {
+		b.txn.Discard()
+		return nil
+	}
+	if err := putJSON(b.txn, []byte(keyHead), b.st.head); err != nil {
+		db.commitSync(b)
+		return nil
+	}
+	if db.beforeCommit != nil {
+		db.beforeCommit()
+	}
+	b.done = make(chan error, 1)
+	b.txn.CommitWith(func(err error) { b.done <- err })
+	return b
+}
+
+// land settles flight, whose commit reported err, and returns what is
+// left of next, which was staged on top of it. On success it answers
+// flight's deliveries and next stays as it is. Otherwise next is no
+// longer sound: after a conflict both are built again on the plain
+// path; after a failed write the store refuses both.
+func (db *DB) land(flight, next *batch, err error) *batch {
+	if flight == nil {
+		return next
+	}
+	defer db.dequeued(flight.reqs)
+	if flight.st.queued {
+		// Whatever the outcome: a commit that failed in its sync may
+		// already be applied (Badger writes the memtable first).
+		db.floor.lower(flight.st.now)
+	}
+	switch {
+	case err == nil:
+		db.answer(flight.reqs, flight.results, flight.st)
+		return next
+	case errors.Is(err, badger.ErrConflict):
+		db.commitTxn(flight.reqs)
+	default:
+		db.failed.CompareAndSwap(nil, &err)
+		db.log.WithError(err).Error("commit failed; refusing deliveries until porch is restarted")
+		replyAll(flight.reqs, fmt.Errorf("accept: commit: %w: %w", inbox.ErrNotDurable, err))
+	}
+	if next != nil {
+		db.commitSync(next)
+	}
+	return nil
+}
+
+// commitSync discards b's transaction and commits b's deliveries on the
+// plain path, which builds the batch again from what is stored.
+func (db *DB) commitSync(b *batch) {
+	b.txn.Discard()
+	db.commit(b.reqs)
+	db.dequeued(b.reqs)
+}
+
+// fill adds whatever else is waiting, up to Options.MaxBatch, without
+// blocking.
+func (db *DB) fill(batch []*acceptReq) []*acceptReq {
 	for len(batch) < db.opt.MaxBatch {
 		select {
 		case req := <-db.acceptCh:
@@ -132,14 +327,11 @@ func (db *DB) fill(batch []*acceptReq, last int) []*acceptReq {
 	return batch
 }
 
-// commit answers every request of batch.
+// commit answers every request of batch, on the plain path: one
+// transaction, built and committed while the writer waits.
 func (db *DB) commit(batch []*acceptReq) {
-	if p := db.failed.Load(); p != nil {
-		replyAll(batch, fmt.Errorf("accept: store failed earlier: %w", inbox.ErrNotDurable))
-		return
-	}
-	if err := db.checkDisk(); err != nil {
-		replyAll(batch, fmt.Errorf("accept: %w", err))
+	if err := db.refusing(); err != nil {
+		replyAll(batch, err)
 		return
 	}
 	live := make([]*acceptReq, 0, len(batch))
@@ -206,7 +398,7 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 	st := batchState{head: db.head, lastMs: db.lastMs, now: db.opt.Now()}
 	results := make([]inbox.Result, len(reqs))
 	for i, req := range reqs {
-		r, err := db.acceptOne(txn, &st, req.ev)
+		r, err := db.acceptOne(txn, &st, req.ev, nil, nil)
 		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
 			txn.Discard()
 			db.commitTxn(reqs[:len(reqs)/2])
@@ -252,6 +444,13 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 		replyAll(reqs, fmt.Errorf("accept: commit: %w: %w", inbox.ErrNotDurable, err))
 		return false
 	}
+	db.answer(reqs, results, st)
+	return false
+}
+
+// answer makes a committed batch the writer's state and answers its
+// deliveries.
+func (db *DB) answer(reqs []*acceptReq, results []inbox.Result, st batchState) {
 	db.head, db.lastMs = st.head, st.lastMs
 	for i, req := range reqs {
 		if !results[i].Duplicate && len(req.ev.Destinations) > 0 && req.ev.Status != inbox.StatusQuarantined {
@@ -265,7 +464,6 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 	for i, req := range reqs {
 		req.done <- inbox.Answer{Result: results[i]}
 	}
-	return false
 }
 
 // failOne answers a batch whose delivery i could not be staged. A fault
@@ -284,18 +482,30 @@ func (db *DB) failOne(txn *badger.Txn, reqs []*acceptReq, i int, err error) {
 	db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
 }
 
-// acceptOne stages one delivery in txn.
-func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox.Result, error) {
+// acceptOne stages one delivery in txn. Pipelined, txn is next's and
+// flight the batch committing before it, whose dedup keys and sightings
+// txn cannot see yet; both are nil on the plain path.
+func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event, flight, next *batch) (inbox.Result, error) {
 	for _, k := range ev.DedupKeys {
-		first, err := db.dedupHolder(txn, ev.Source, k)
+		first, err := db.dedupHolder(txn, flight, ev.Source, k)
 		if err != nil {
 			return inbox.Result{}, storeFault{err}
 		}
 		if first == "" {
 			continue
 		}
-		if err := recordSighting(txn, first, ev, k, st.now); err != nil {
+		var staged *inbox.Sightings
+		if s, ok := next.sighting(first); ok {
+			staged = &s
+		} else if s, ok := flight.sighting(first); ok {
+			staged = &s
+		}
+		s, err := recordSighting(txn, first, staged, ev, k, st.now)
+		if err != nil {
 			return inbox.Result{}, err
+		}
+		if next != nil {
+			next.seen[first] = s
 		}
 		return inbox.Result{ID: first, Duplicate: true}, nil
 	}
@@ -309,8 +519,14 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox
 // "" when none does. A long key is also looked up in the form stores
 // held it in before keys were bounded, while it may still be in the
 // window.
-func (db *DB) dedupHolder(txn *badger.Txn, source, k string) (string, error) {
-	id, err := db.holder(txn, dedupKey(source, k))
+func (db *DB) dedupHolder(txn *badger.Txn, flight *batch, source, k string) (string, error) {
+	dk := dedupKey(source, k)
+	if flight != nil {
+		if id, ok := flight.keys[string(dk)]; ok {
+			return id, nil
+		}
+	}
+	id, err := db.holder(txn, dk)
 	if id != "" || err != nil {
 		return id, err
 	}
@@ -395,11 +611,25 @@ func firstLine(err error) string {
 	return line
 }
 
-// recordSighting counts a duplicate delivery on the event it duplicates.
-func recordSighting(txn *badger.Txn, id string, dup *inbox.Event, key string, now time.Time) error {
+// sighting returns the sightings of event id that b staged.
+func (b *batch) sighting(id string) (inbox.Sightings, bool) {
+	if b == nil {
+		return inbox.Sightings{}, false
+	}
+	s, ok := b.seen[id]
+	return s, ok
+}
+
+// recordSighting counts a duplicate delivery on the event it duplicates,
+// starting from staged, the sightings a batch not yet visible to txn
+// holds, when there is one. It returns the sightings stored.
+func recordSighting(txn *badger.Txn, id string, staged *inbox.Sightings, dup *inbox.Event, key string, now time.Time) (inbox.Sightings, error) {
 	var s inbox.Sightings
-	if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, inbox.ErrNotFound) {
-		return storeFault{err}
+	if staged != nil {
+		s = *staged
+		s.Recent = slices.Clone(s.Recent)
+	} else if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, inbox.ErrNotFound) {
+		return s, storeFault{err}
 	}
 	if s.Count == 0 {
 		s.First = now
@@ -413,7 +643,7 @@ func recordSighting(txn *badger.Txn, id string, dup *inbox.Event, key string, no
 	if n := len(s.Recent); n > inbox.MaxRecentSightings {
 		s.Recent = s.Recent[n-inbox.MaxRecentSightings:]
 	}
-	return putJSON(txn, sightingsKey(id), s)
+	return s, putJSON(txn, sightingsKey(id), s)
 }
 
 func putJSON(txn *badger.Txn, key []byte, v any) error {

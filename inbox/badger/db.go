@@ -137,7 +137,7 @@ type DB struct {
 	wake      chan struct{}         // 1-buffered: "the outbox has new entries"
 
 	// Owned by the writer goroutine.
-	linger  time.Duration // how long it waits for a batch to fill (fill)
+	linger  time.Duration // how long a batch waits to fill after a busy one (writeLoop)
 	head    chainHead
 	entropy *ulid.MonotonicEntropy
 	lastMs  uint64
@@ -197,9 +197,9 @@ func Open(opt Options) (*DB, error) {
 		bdb:       bdb,
 		log:       opt.Logger.WithField("component", "inbox"),
 		acceptCh:  make(chan *acceptReq, 4*opt.MaxBatch),
+		linger:    acceptLinger,
 		queued:    semaphore.NewWeighted(queuedBytes(opt)),
 		queuedMax: queuedBytes(opt),
-		linger:    acceptLinger,
 		rejectCh:  make(chan *inbox.Rejection, 1024),
 		wake:      make(chan struct{}, 1),
 		claims:    claims{m: map[string]claim{}},
