@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -75,13 +74,15 @@ func (db *DB) dequeued(b []*acceptReq) {
 // entropy, and commits deliveries in batches until Close, after which it
 // commits whatever is still queued and returns.
 //
-// Commits are pipelined one deep. While one batch (flight) is being
-// written and fsynced, the writer stages the deliveries that arrive into
-// the next transaction (next), on top of what flight will store; when
-// flight lands, next is committed at once, so a batch is whatever
-// arrived during the commit before it, and an idle store commits a lone
-// delivery straight away. After a busy batch that queued deliveries for
-// the forwarder, the next one lingers (see lingerAfter).
+// A batch (flight) is handed to Badger with CommitWith, and the writer
+// goes back to its queue. The first delivery that arrives opens the next
+// transaction (next), which Badger lets begin only once flight is
+// written and fsynced; the writer then stages into it what arrives,
+// answers flight when its callback reports, and commits next at once.
+// So a batch is whatever arrived during the commit before it, an idle
+// store commits a lone delivery straight away, and only after a busy
+// batch that queued deliveries for the forwarder does the next one
+// linger (see lingerAfter).
 func (db *DB) writeLoop() {
 	defer db.wg.Done()
 	defer close(db.stopped)
@@ -181,19 +182,16 @@ type batch struct {
 	reqs    []*acceptReq
 	results []inbox.Result
 	st      batchState
-	// keys and seen are the dedup keys (as stored: event id by key) and
-	// sightings the batch staged: the next batch, staged before this one
-	// is visible, reads them here instead of in Badger.
-	keys map[string]string
-	seen map[string]inbox.Sightings
-	full bool       // Options.MaxBatch deliveries staged
-	sync bool       // staging failed: commit reqs on the plain path
-	done chan error // the commit's outcome, once submitted
+	full    bool       // Options.MaxBatch deliveries staged
+	sync    bool       // staging failed: commit reqs on the plain path
+	done    chan error // the commit's outcome, once submitted
 }
 
 // stage adds req to next (a new batch after flight when next is nil)
 // and returns next. A batch that cannot take req is marked sync, with
-// req among its reqs.
+// req among its reqs. A new transaction begins once every commit under
+// way, flight's included, is done (Badger's read timestamp waits for
+// them), so next sees what flight stored.
 func (db *DB) stage(flight, next *batch, req *acceptReq) *batch {
 	if next == nil {
 		if err := db.refusing(); err != nil {
@@ -201,7 +199,7 @@ func (db *DB) stage(flight, next *batch, req *acceptReq) *batch {
 			db.dequeued([]*acceptReq{req})
 			return nil
 		}
-		next = &batch{txn: db.bdb.NewTransaction(true), keys: map[string]string{}, seen: map[string]inbox.Sightings{}}
+		next = &batch{txn: db.bdb.NewTransaction(true)}
 		next.st = batchState{head: db.head, lastMs: db.lastMs, now: db.opt.Now()}
 		if flight != nil {
 			next.st.head, next.st.lastMs = flight.st.head, flight.st.lastMs
@@ -213,7 +211,7 @@ func (db *DB) stage(flight, next *batch, req *acceptReq) *batch {
 		return next
 	}
 	st := next.st
-	r, err := db.acceptOne(next.txn, &st, req.ev, flight, next)
+	r, err := db.acceptOne(next.txn, &st, req.ev)
 	next.reqs = append(next.reqs, req)
 	if err != nil {
 		next.sync = true
@@ -221,11 +219,6 @@ func (db *DB) stage(flight, next *batch, req *acceptReq) *batch {
 	}
 	next.st = st
 	next.results = append(next.results, r)
-	if !r.Duplicate {
-		for _, k := range req.ev.DedupKeys {
-			next.keys[string(dedupKey(req.ev.Source, k))] = r.ID
-		}
-	}
 	next.full = len(next.reqs) >= db.opt.MaxBatch
 	return next
 }
@@ -400,7 +393,7 @@ func (db *DB) tryCommit(reqs []*acceptReq, last bool) (conflicted bool) {
 	st := batchState{head: db.head, lastMs: db.lastMs, now: db.opt.Now()}
 	results := make([]inbox.Result, len(reqs))
 	for i, req := range reqs {
-		r, err := db.acceptOne(txn, &st, req.ev, nil, nil)
+		r, err := db.acceptOne(txn, &st, req.ev)
 		if errors.Is(err, badger.ErrTxnTooBig) && len(reqs) > 1 {
 			txn.Discard()
 			db.commitTxn(reqs[:len(reqs)/2])
@@ -484,30 +477,18 @@ func (db *DB) failOne(txn *badger.Txn, reqs []*acceptReq, i int, err error) {
 	db.commitTxn(append(reqs[:i:i], reqs[i+1:]...))
 }
 
-// acceptOne stages one delivery in txn. Pipelined, txn is next's and
-// flight the batch committing before it, whose dedup keys and sightings
-// txn cannot see yet; both are nil on the plain path.
-func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event, flight, next *batch) (inbox.Result, error) {
+// acceptOne stages one delivery in txn.
+func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox.Result, error) {
 	for _, k := range ev.DedupKeys {
-		first, err := db.dedupHolder(txn, flight, ev.Source, k)
+		first, err := db.dedupHolder(txn, ev.Source, k)
 		if err != nil {
 			return inbox.Result{}, storeFault{err}
 		}
 		if first == "" {
 			continue
 		}
-		var staged *inbox.Sightings
-		if s, ok := next.sighting(first); ok {
-			staged = &s
-		} else if s, ok := flight.sighting(first); ok {
-			staged = &s
-		}
-		s, err := recordSighting(txn, first, staged, ev, k, st.now)
-		if err != nil {
+		if err := recordSighting(txn, first, ev, k, st.now); err != nil {
 			return inbox.Result{}, err
-		}
-		if next != nil {
-			next.seen[first] = s
 		}
 		return inbox.Result{ID: first, Duplicate: true}, nil
 	}
@@ -521,14 +502,8 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event, flight
 // "" when none does. A long key is also looked up in the form stores
 // held it in before keys were bounded, while it may still be in the
 // window.
-func (db *DB) dedupHolder(txn *badger.Txn, flight *batch, source, k string) (string, error) {
-	dk := dedupKey(source, k)
-	if flight != nil {
-		if id, ok := flight.keys[string(dk)]; ok {
-			return id, nil
-		}
-	}
-	id, err := db.holder(txn, dk)
+func (db *DB) dedupHolder(txn *badger.Txn, source, k string) (string, error) {
+	id, err := db.holder(txn, dedupKey(source, k))
 	if id != "" || err != nil {
 		return id, err
 	}
@@ -613,25 +588,11 @@ func firstLine(err error) string {
 	return line
 }
 
-// sighting returns the sightings of event id that b staged.
-func (b *batch) sighting(id string) (inbox.Sightings, bool) {
-	if b == nil {
-		return inbox.Sightings{}, false
-	}
-	s, ok := b.seen[id]
-	return s, ok
-}
-
-// recordSighting counts a duplicate delivery on the event it duplicates,
-// starting from staged, the sightings a batch not yet visible to txn
-// holds, when there is one. It returns the sightings stored.
-func recordSighting(txn *badger.Txn, id string, staged *inbox.Sightings, dup *inbox.Event, key string, now time.Time) (inbox.Sightings, error) {
+// recordSighting counts a duplicate delivery on the event it duplicates.
+func recordSighting(txn *badger.Txn, id string, dup *inbox.Event, key string, now time.Time) error {
 	var s inbox.Sightings
-	if staged != nil {
-		s = *staged
-		s.Recent = slices.Clone(s.Recent)
-	} else if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, inbox.ErrNotFound) {
-		return s, storeFault{err}
+	if err := getJSON(txn, sightingsKey(id), &s); err != nil && !errors.Is(err, inbox.ErrNotFound) {
+		return storeFault{err}
 	}
 	if s.Count == 0 {
 		s.First = now
@@ -645,7 +606,7 @@ func recordSighting(txn *badger.Txn, id string, staged *inbox.Sightings, dup *in
 	if n := len(s.Recent); n > inbox.MaxRecentSightings {
 		s.Recent = s.Recent[n-inbox.MaxRecentSightings:]
 	}
-	return s, putJSON(txn, sightingsKey(id), s)
+	return putJSON(txn, sightingsKey(id), s)
 }
 
 func putJSON(txn *badger.Txn, key []byte, v any) error {

@@ -30,15 +30,15 @@ func pipelineReq(t *testing.T, db *DB, ev *inbox.Event) *acceptReq {
 	return &acceptReq{ctx: context.Background(), ev: ev, done: make(chan inbox.Answer, 1), size: 1}
 }
 
-// A batch staged while the one before it is still committing sees that
-// batch's dedup keys and sightings, which its own transaction cannot:
-// a resend of an event in flight is its duplicate, and sightings count
-// on across batches. Each batch chains on from the one before.
-func TestStagingOnTopOfABatchInFlight(t *testing.T) {
+// A batch staged behind one handed to Badger begins once that one is
+// durable, and so sees it: a resend of an event in the batch before is
+// its duplicate, sightings count on across batches, and each batch
+// chains on from the one before.
+func TestBatchStagedBehindACommitSeesIt(t *testing.T) {
 	db := openTest(t)
 	a, b, c := pipelineReq(t, db, pipelineEvent(0, "a")), pipelineReq(t, db, pipelineEvent(1, "a")), pipelineReq(t, db, pipelineEvent(3, "a"))
-	// The writer's order: each batch is staged while the one before it
-	// commits, and submitted once that one has landed.
+	// The writer's order: each batch is staged once the one before it
+	// was handed to Badger, and submitted once that one has landed.
 	first := db.submit(db.stage(nil, nil, a))
 	second := db.stage(first, nil, b)
 	second = db.stage(first, second, pipelineReq(t, db, pipelineEvent(2, "b")))
@@ -209,5 +209,46 @@ func TestBatchAfterABusyForwardedOneLingers(t *testing.T) {
 	}
 	if n := commits.Load(); n != 3 {
 		t.Fatalf("%d commits, want 3 (1, then 5, then 1)", n)
+	}
+}
+
+// A busy batch that queued nothing for the forwarder (an archive-only
+// source) is followed at once: nothing lingers.
+func TestNoLingerAfterABatchThatQueuedNothing(t *testing.T) {
+	db := openTest(t)
+	db.linger = time.Hour
+	entered, release := make(chan struct{}), make(chan struct{})
+	var commits atomic.Int32
+	db.beforeCommit = func() {
+		if commits.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+	}
+	errs := make(chan error, 8)
+	accept := func(n int) {
+		_, err := db.Accept(context.Background(), pipelineEvent(n, fmt.Sprint("k", n)))
+		errs <- err
+	}
+	go accept(0)
+	<-entered
+	for i := 1; i <= 5; i++ {
+		go accept(i)
+	}
+	waitFor(t, "five deliveries queued", func() bool { return len(db.acceptCh) == 5 })
+	close(release)
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	go accept(6)
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the delivery after a batch that queued nothing waited for a fuller batch")
 	}
 }
