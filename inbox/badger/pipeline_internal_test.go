@@ -77,65 +77,81 @@ func TestBatchStagedBehindACommitSeesIt(t *testing.T) {
 	}
 }
 
-// Deliveries that arrive while a batch commits are committed together,
-// in the next batch: the pipeline is the group commit.
-func TestArrivalsDuringACommitShareTheNext(t *testing.T) {
-	db := openTest(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var commits atomic.Int32
+// heldWriter drives db's writer through a first commit that waits until
+// the test lets it go, so the test knows which deliveries queue behind
+// it.
+type heldWriter struct {
+	db      *DB
+	entered chan struct{}
+	release chan struct{}
+	commits atomic.Int32
+	errs    chan error
+	forward bool // deliveries name a destination, so their batches queue outbox entries
+}
+
+func holdFirstCommit(db *DB, forward bool) *heldWriter {
+	h := &heldWriter{db: db, entered: make(chan struct{}), release: make(chan struct{}), errs: make(chan error, 16), forward: forward}
 	db.beforeCommit = func() {
-		if commits.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
+		if h.commits.Add(1) == 1 {
+			h.entered <- struct{}{}
+			<-h.release
 		}
 	}
-	errs := make(chan error, 8)
-	accept := func(n int) {
-		_, err := db.Accept(context.Background(), pipelineEvent(n, fmt.Sprint("k", n)))
-		errs <- err
+	return h
+}
+
+// accept sends delivery n; its outcome goes to h.errs.
+func (h *heldWriter) accept(n int) {
+	ev := pipelineEvent(n, fmt.Sprint("k", n))
+	if h.forward {
+		ev.Destinations = []string{"app"}
 	}
-	go accept(0)
-	<-entered
-	for i := 1; i <= 5; i++ {
-		go accept(i)
+	_, err := h.db.Accept(context.Background(), ev)
+	h.errs <- err
+}
+
+// queueBehindFirst sends delivery 0, whose commit is held, then queues
+// more deliveries behind it, and waits until they are all queued.
+func (h *heldWriter) queueBehindFirst(t *testing.T, queued int) {
+	t.Helper()
+	go h.accept(0)
+	<-h.entered
+	for i := 1; i <= queued; i++ {
+		go h.accept(i)
 	}
-	waitFor(t, "five deliveries queued", func() bool { return len(db.acceptCh) == 5 })
-	close(release)
-	for range 6 {
-		if err := <-errs; err != nil {
+	waitFor(t, "deliveries queued behind the first", func() bool { return len(h.db.acceptCh) == queued })
+}
+
+// answered waits for n answers, all successes.
+func (h *heldWriter) answered(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		if err := <-h.errs; err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := commits.Load(); n != 2 {
+}
+
+// Deliveries that arrive while a batch commits are committed together,
+// in the next batch: the commit under way is the group commit's wait.
+func TestArrivalsDuringACommitShareTheNext(t *testing.T) {
+	h := holdFirstCommit(openTest(t), false)
+	h.queueBehindFirst(t, 5)
+	close(h.release)
+	h.answered(t, 6)
+	if n := h.commits.Load(); n != 2 {
 		t.Fatalf("%d commits, want 2 (1, then the 5 that arrived meanwhile)", n)
 	}
 }
 
-// Close commits the batch in flight and the one staged behind it.
+// Close commits the batch in flight and what queued behind it.
 func TestCloseCommitsWhatIsStaged(t *testing.T) {
 	db, err := Open(Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	entered, release := make(chan struct{}), make(chan struct{})
-	var commits atomic.Int32
-	db.beforeCommit = func() {
-		if commits.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
-		}
-	}
-	errs := make(chan error, 8)
-	accept := func(n int) {
-		_, err := db.Accept(context.Background(), pipelineEvent(n, fmt.Sprint("k", n)))
-		errs <- err
-	}
-	go accept(0)
-	<-entered
-	for i := 1; i <= 3; i++ {
-		go accept(i)
-	}
-	waitFor(t, "three deliveries queued", func() bool { return len(db.acceptCh) == 3 })
+	h := holdFirstCommit(db, false)
+	h.queueBehindFirst(t, 3)
 	closed := make(chan error, 1)
 	go func() { closed <- db.Close() }()
 	waitFor(t, "Close to begin", func() bool {
@@ -146,12 +162,8 @@ func TestCloseCommitsWhatIsStaged(t *testing.T) {
 			return false
 		}
 	})
-	close(release)
-	for range 4 {
-		if err := <-errs; err != nil {
-			t.Fatalf("a delivery queued before Close: %v, want committed", err)
-		}
-	}
+	close(h.release)
+	h.answered(t, 4)
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -167,47 +179,24 @@ func TestBatchAfterABusyForwardedOneLingers(t *testing.T) {
 	}
 	defer db.Close()
 	db.linger = time.Hour // read by the writer only after a batch lands
-	entered, release := make(chan struct{}), make(chan struct{})
-	var commits atomic.Int32
-	db.beforeCommit = func() {
-		if commits.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
-		}
-	}
-	errs := make(chan error, 8)
-	accept := func(n int) {
-		ev := pipelineEvent(n, fmt.Sprint("k", n))
-		ev.Destinations = []string{"app"}
-		_, err := db.Accept(context.Background(), ev)
-		errs <- err
-	}
-	go accept(0)
-	<-entered
-	for i := 1; i <= 5; i++ {
-		go accept(i)
-	}
-	waitFor(t, "five deliveries queued", func() bool { return len(db.acceptCh) == 5 })
-	close(release)
-	for range 6 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	go accept(6)
+	h := holdFirstCommit(db, true)
+	h.queueBehindFirst(t, 5)
+	close(h.release)
+	h.answered(t, 6)
+	go h.accept(6)
 	waitFor(t, "the writer to take the seventh delivery", func() bool { return len(db.acceptCh) == 0 })
 	select {
-	case err := <-errs:
+	case err := <-h.errs:
 		t.Fatalf("the delivery after a busy batch was answered (%v) without waiting for a fuller batch", err)
 	case <-time.After(50 * time.Millisecond):
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errs; err != nil {
+	if err := <-h.errs; err != nil {
 		t.Fatalf("the delivery held for a fuller batch: %v, want committed at Close", err)
 	}
-	if n := commits.Load(); n != 3 {
+	if n := h.commits.Load(); n != 3 {
 		t.Fatalf("%d commits, want 3 (1, then 5, then 1)", n)
 	}
 }
@@ -217,34 +206,13 @@ func TestBatchAfterABusyForwardedOneLingers(t *testing.T) {
 func TestNoLingerAfterABatchThatQueuedNothing(t *testing.T) {
 	db := openTest(t)
 	db.linger = time.Hour
-	entered, release := make(chan struct{}), make(chan struct{})
-	var commits atomic.Int32
-	db.beforeCommit = func() {
-		if commits.Add(1) == 1 {
-			entered <- struct{}{}
-			<-release
-		}
-	}
-	errs := make(chan error, 8)
-	accept := func(n int) {
-		_, err := db.Accept(context.Background(), pipelineEvent(n, fmt.Sprint("k", n)))
-		errs <- err
-	}
-	go accept(0)
-	<-entered
-	for i := 1; i <= 5; i++ {
-		go accept(i)
-	}
-	waitFor(t, "five deliveries queued", func() bool { return len(db.acceptCh) == 5 })
-	close(release)
-	for range 6 {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
-	}
-	go accept(6)
+	h := holdFirstCommit(db, false)
+	h.queueBehindFirst(t, 5)
+	close(h.release)
+	h.answered(t, 6)
+	go h.accept(6)
 	select {
-	case err := <-errs:
+	case err := <-h.errs:
 		if err != nil {
 			t.Fatal(err)
 		}
