@@ -108,3 +108,30 @@ func ReplayDead(s interface {
 	}
 	return n, nil
 }
+
+// FillWithin appends to batch what arrives on ch within linger, until the
+// batch holds max or Close begins, so that a trickle of writes shares
+// one commit and its sync. The engines batch their background writes
+// (settles, the rejection log) with it.
+func FillWithin[T any](ch <-chan T, batch []T, max int, linger time.Duration, closing <-chan struct{}) []T {
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	for len(batch) < max {
+		select {
+		case x := <-ch:
+			batch = append(batch, x)
+		case <-t.C:
+			return batch
+		case <-closing:
+			for len(batch) < max {
+				select {
+				case x := <-ch:
+					batch = append(batch, x)
+				default:
+					return batch
+				}
+			}
+		}
+	}
+	return batch
+}

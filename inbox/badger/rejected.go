@@ -92,7 +92,7 @@ func (db *DB) writeRejections(log rejectLog, first *inbox.Rejection) rejectLog {
 	// The log is best effort (a refused request promises nothing), so it
 	// waits a little for company: a flood of bad signatures is written in
 	// a few commits a second, not one sync per request.
-	batch := fillWithin(db.rejectCh, []*inbox.Rejection{first}, 256, rejectLinger, db.closing)
+	batch := inbox.FillWithin(db.rejectCh, []*inbox.Rejection{first}, 256, rejectLinger, db.closing)
 	next := rejectLog{entries: slices.Clone(log.entries), bytes: log.bytes}
 	err := db.bdb.Update(func(txn *badger.Txn) error {
 		for _, r := range batch {

@@ -64,7 +64,7 @@ func (db *DB) settleLoop() {
 }
 
 func (db *DB) fillSettle(batch []*settleReq) []*settleReq {
-	return fillWithin(db.settleCh, batch, maxSettleBatch, settleLinger, db.closing)
+	return inbox.FillWithin(db.settleCh, batch, maxSettleBatch, settleLinger, db.closing)
 }
 
 // settleLinger is how long the settle writer waits for more settlements
@@ -73,32 +73,6 @@ func (db *DB) fillSettle(batch []*settleReq) []*settleReq {
 // a few thousand forwards a second, batches of two or three made the
 // syncs the largest single CPU cost of the gateway.
 const settleLinger = 5 * time.Millisecond
-
-// fillWithin appends to batch what arrives on ch within linger, until the
-// batch holds max or Close begins, so that a trickle of writes shares
-// one commit and its sync.
-func fillWithin[T any](ch <-chan T, batch []T, max int, linger time.Duration, closing <-chan struct{}) []T {
-	t := time.NewTimer(linger)
-	defer t.Stop()
-	for len(batch) < max {
-		select {
-		case x := <-ch:
-			batch = append(batch, x)
-		case <-t.C:
-			return batch
-		case <-closing:
-			for len(batch) < max {
-				select {
-				case x := <-ch:
-					batch = append(batch, x)
-				default:
-					return batch
-				}
-			}
-		}
-	}
-	return batch
-}
 
 // untouched marks a settle function's error returned before it wrote
 // anything (the entry it settles is gone): the transaction is as it was,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
@@ -51,17 +52,14 @@ func (db *DB) rejectLoop() {
 	}
 }
 
+// rejectLinger is how long the rejection writer waits for more refusals
+// to share a transaction. The log is best effort (a refused request
+// promises nothing), so a flood of bad signatures is written in a few
+// transactions a second, not one per request.
+const rejectLinger = 50 * time.Millisecond
+
 func (db *DB) fillRejections(first *inbox.Rejection) []*inbox.Rejection {
-	batch := []*inbox.Rejection{first}
-	for len(batch) < rejectBatch {
-		select {
-		case r := <-db.rejectCh:
-			batch = append(batch, r)
-		default:
-			return batch
-		}
-	}
-	return batch
+	return inbox.FillWithin(db.rejectCh, []*inbox.Rejection{first}, rejectBatch, rejectLinger, db.closing)
 }
 
 // writeRejections appends batch to the log and trims it to
