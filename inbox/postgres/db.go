@@ -100,6 +100,10 @@ type DB struct {
 	leadIdle             time.Duration // how long a lock's session may be silent before the server ends it
 
 	acceptCh  chan *acceptReq
+	last      *chainHead    // the head this node's last batch committed; the writer's own
+	fastAfter time.Time     // the writer takes the locked path until then
+	recent    *recentKeys   // the keys this node claimed lately: see tryFast
+	fastDone  atomic.Int64  // batches committed by tryFast
 	closing   chan struct{} // closed when Close begins
 	stopped   chan struct{} // closed when the writer has returned
 	closeOnce sync.Once
@@ -152,6 +156,7 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 		leadEvery: defaultLeadEvery,
 		leadIdle:  defaultLeadIdle,
 		acceptCh:  make(chan *acceptReq, 4*opt.MaxBatch),
+		recent:    newRecentKeys(),
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),
 

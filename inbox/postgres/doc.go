@@ -24,12 +24,18 @@
 // # Guarantees
 //
 // Accept returns a Result only after the COMMIT holding the delivery
-// returned. Batches from every node lock the one-row chain_head table
-// before they read dedup keys or number events, so batches are applied
-// one at a time across all nodes: dedup is exact (the same delivery
-// raced to two nodes yields one event, and both answers name it) and the
-// hash chain is one chain in seq order. The unique index on dedup keys
-// backs this up. All methods are safe for concurrent use.
+// returned. Batches from every node lock the one-row chain_head table,
+// so batches are applied one at a time across all nodes: dedup is exact
+// (the same delivery raced to two nodes yields one event, and both
+// answers name it) and the hash chain is one chain in seq order. A batch
+// either locks the head before it reads dedup keys and numbers events
+// (two round trips), or, when this node committed the newest link, is
+// built on that link and sent whole in one round trip: its first
+// statement locks the head and fails the batch if the head moved, the
+// unique index on dedup keys fails it if a key is held, and its
+// sightings are written only for keys the database holds; a failed
+// batch writes nothing and is built again the first way. All methods
+// are safe for concurrent use.
 //
 // The access trail's classes and the rejection log are bounded across
 // all nodes: each writer locks its log's count row, appends, and trims

@@ -42,6 +42,20 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::times
 
 	insertSightings = `INSERT INTO sightings (event_id, at, remote_addr, request_id, body_sha256, dedup_key)
 SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])`
+
+	// insertSightingsChecked is insertSightings for a batch staged
+	// without a lookup: each row's key comes from the dedup key row that
+	// makes it a duplicate, which must hold the key for the row's event
+	// in the window (the batch's own new keys are visible to it). Where
+	// none does the key is NULL and the NOT NULL constraint fails the
+	// batch: see staleHint.
+	insertSightingsChecked = `INSERT INTO sightings (event_id, at, remote_addr, request_id, body_sha256, dedup_key)
+SELECT s.event_id, s.at, s.remote_addr, s.request_id, s.body_sha256, d.key
+FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[])
+  AS s (event_id, at, remote_addr, request_id, body_sha256, source, key_hash)
+LEFT JOIN LATERAL (
+  SELECT key FROM dedup_keys WHERE source = s.source AND key_hash = s.key_hash
+  AND event_id = s.event_id AND expires_at > $8 OFFSET 0) AS d ON true`
 )
 
 // rows are a batch's writes, column by column.
@@ -67,6 +81,10 @@ type rows struct {
 
 	siEvent, siRemote, siRequest, siSHA, siKey []string
 	siAt                                       []time.Time
+	siSource                                   []string // the held key, for insertSightingsChecked
+	siHash                                     [][]byte
+
+	checked bool // staged without a lookup: sightings are checked as they are written
 }
 
 // addEvent adds a new event's row.
@@ -111,6 +129,8 @@ func (r *rows) addSighting(id string, dup *inbox.Event, key string) {
 	r.siEvent, r.siAt, r.siKey = append(r.siEvent, id), append(r.siAt, r.now), append(r.siKey, noNUL(inbox.BoundKey(key)))
 	r.siRemote, r.siRequest = append(r.siRemote, noNUL(dup.RemoteAddr)), append(r.siRequest, noNUL(dup.RequestID))
 	r.siSHA = append(r.siSHA, noNUL(dup.BodySHA256))
+	ref := refOf(dup.Source, key)
+	r.siSource, r.siHash = append(r.siSource, ref.source), append(r.siHash, ref.hash[:])
 }
 
 // batch queues the inserts that have rows, in one pipeline, after the
@@ -135,7 +155,10 @@ func (r *rows) batch(expired []dedupRef) *pgx.Batch {
 	if len(r.obEvent) > 0 {
 		b.Queue(insertOutbox, r.obEvent, r.obDest, r.obInterview, r.obSeq, r.obDue)
 	}
-	if len(r.siEvent) > 0 {
+	switch {
+	case len(r.siEvent) > 0 && r.checked:
+		b.Queue(insertSightingsChecked, r.siEvent, r.siAt, r.siRemote, r.siRequest, r.siSHA, r.siSource, r.siHash, r.now)
+	case len(r.siEvent) > 0:
 		b.Queue(insertSightings, r.siEvent, r.siAt, r.siRemote, r.siRequest, r.siSHA, r.siKey)
 	}
 	return b
@@ -149,6 +172,12 @@ func send(ctx context.Context, conn *pgx.Conn, b *pgx.Batch) error {
 		if _, err := br.Exec(); err != nil {
 			if keyHeld(err) {
 				return errKeyHeld
+			}
+			if headMoved(err) {
+				return errHeadMoved
+			}
+			if staleHint(err) {
+				return errStaleHint
 			}
 			if qq.SQL == `COMMIT` {
 				return fmt.Errorf("commit: %w", err)
@@ -164,4 +193,19 @@ func send(ctx context.Context, conn *pgx.Conn, b *pgx.Batch) error {
 func keyHeld(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505" && pe.TableName == "dedup_keys"
+}
+
+// headMoved reports whether err is advanceHead finding the chain head
+// moved.
+func headMoved(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23514" && pe.TableName == "chain_head"
+}
+
+// staleHint reports whether err is insertSightingsChecked finding a
+// delivery staged as a duplicate whose key the database does not hold
+// for that event.
+func staleHint(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "sightings"
 }

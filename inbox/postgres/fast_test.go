@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+func accept(t *testing.T, db *DB, ev *inbox.Event) inbox.Result {
+	t.Helper()
+	r, err := db.Accept(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// After a node's first batch, which locks the chain head and looks its
+// keys up, its batches take one round trip, a quick retry of a delivery
+// included, and are recorded as the locked path records them.
+func TestOneRoundTripAfterTheFirstBatch(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	accept(t, db, event(1, "k1"))
+	if n := db.fastDone.Load(); n != 0 {
+		t.Fatalf("%d batches took the fast path before the node knew the chain head", n)
+	}
+	second := accept(t, db, event(2, "k2"))
+	dup := accept(t, db, event(2, "k2"))
+	if !dup.Duplicate || dup.ID != second.ID {
+		t.Fatalf("retry: %+v, want a duplicate of %s", dup, second.ID)
+	}
+	if n := db.fastDone.Load(); n != 2 {
+		t.Fatalf("%d batches took the fast path, want 2", n)
+	}
+	s, err := db.Sightings(second.ID)
+	if err != nil || s.Count != 1 || len(s.Recent) != 1 || s.Recent[0].DedupKey != "k2" {
+		t.Fatalf("sightings of %s: %+v, %v; want the retry", second.ID, s, err)
+	}
+	if n := verify(t, db); n != 2 {
+		t.Fatalf("chain of %d events, want 2", n)
+	}
+}
+
+// Two nodes taking turns: each finds the head moved by the other and
+// takes the locked path, so the chain stays one chain, and a retry that
+// reaches the other node is still a duplicate.
+func TestTwoNodesTakeTurnsOnTheChain(t *testing.T) {
+	url := testURL(t)
+	a, b := mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	for i := range 10 {
+		accept(t, a, event(2*i, "a"+string(rune('0'+i))))
+		accept(t, b, event(2*i+1, "b"+string(rune('0'+i))))
+	}
+	first := accept(t, a, event(100, "k"))
+	if r := accept(t, b, event(100, "k")); !r.Duplicate || r.ID != first.ID {
+		t.Fatalf("retry on the other node: %+v, want a duplicate of %s", r, first.ID)
+	}
+	if n := verify(t, a); n != 21 {
+		t.Fatalf("chain of %d events, want 21", n)
+	}
+}
+
+// The fast path's hint is checked by the database: a key it remembers
+// that the database no longer holds (here deleted by hand) makes the
+// delivery a new event, and a key it does not know that the database
+// holds makes it a duplicate.
+func TestFastPathDefersToTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	admin := connect(t, url)
+	first := accept(t, db, event(1, "gone"))
+	if _, err := admin.Exec(ctx, "DELETE FROM dedup_keys"); err != nil {
+		t.Fatal(err)
+	}
+	again := accept(t, db, event(1, "gone"))
+	if again.Duplicate || again.ID == first.ID {
+		t.Fatalf("key deleted: %+v, want a new event", again)
+	}
+	held := accept(t, db, event(2, "held"))
+	db.recent.reset() // as if the key had been claimed long ago
+	if r := accept(t, db, event(2, "held")); !r.Duplicate || r.ID != held.ID {
+		t.Fatalf("key the hint forgot: %+v, want a duplicate of %s", r, held.ID)
+	}
+	if n := verify(t, db); n != 3 {
+		t.Fatalf("chain of %d events, want 3", n)
+	}
+}
