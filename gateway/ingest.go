@@ -45,11 +45,11 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) outcome {
 		return refused(src, bodyResult(err), err)
 	}
 	defer release()
-	proof, err := src.provider.Verify(r.Header, body, now)
+	rd, err := read(src.provider, r.Header, body, now)
 	if err != nil {
 		return s.refuse(r, src, body, now, err)
 	}
-	ev := s.newEvent(r, src, body, proof, now)
+	ev := s.newEvent(r, src, body, rd, now)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
 	defer cancel()
 	res, err := s.store.Accept(ctx, ev)
@@ -119,15 +119,15 @@ func bodyError(err error) error {
 // newEvent builds the archive record of a verified delivery. A body the
 // provider signed but nobody can parse is quarantined: kept, never
 // forwarded, deduplicated on its bytes alone.
-func (s *Server) newEvent(r *http.Request, src *source, body []byte, proof inbox.Verification, now time.Time) *inbox.Event {
+func (s *Server) newEvent(r *http.Request, src *source, body []byte, rd reading, now time.Time) *inbox.Event {
 	sum := bodyHash(body)
 	ev := &inbox.Event{
 		Source: src.Name, Provider: src.Provider, Status: inbox.StatusAccepted, Origin: inbox.OriginProvider,
 		ReceivedAt: now.UTC(), RemoteAddr: s.clientIP(r), RequestID: httpserve.RequestID(r),
 		Headers: keptForArchive(r.Header, src.def.SignatureHeaders), ContentType: r.Header.Get("Content-Type"),
-		Body: body, BodySHA256: sum, BodySize: len(body), Verification: proof,
+		Body: body, BodySHA256: sum, BodySize: len(body), Verification: rd.proof,
 	}
-	facts, err := src.provider.Inspect(body)
+	facts, err := rd.facts, rd.factsErr
 	if err != nil {
 		ingestLogger(r, src).WithError(err).Warn("authentic delivery is unparseable; quarantined")
 		ev.Status, ev.QuarantineReason = inbox.StatusQuarantined, clip(err.Error(), 256)

@@ -48,11 +48,22 @@ func (p *jsonReader) key() []byte {
 }
 
 // str moves past the string at p.pos and returns it, quotes included.
+// It jumps from quote to quote (bytes.IndexByte is vectorised): a quote
+// ends the string unless an odd run of backslashes escapes it.
 func (p *jsonReader) str() []byte {
 	start := p.pos
-	for p.pos++; p.in[p.pos] != '"'; p.pos++ {
-		if p.in[p.pos] == '\\' {
-			p.pos++ // an escaped byte never ends the string
+	for p.pos++; ; p.pos++ {
+		i := bytes.IndexByte(p.in[p.pos:], '"')
+		if i < 0 {
+			panic("jsonReader: unterminated string") // json.Valid rules this out
+		}
+		p.pos += i
+		n := 0
+		for p.in[p.pos-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			break
 		}
 	}
 	p.pos++

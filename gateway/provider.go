@@ -100,6 +100,35 @@ type Provider interface {
 	Inspect(body []byte) (Facts, error)
 }
 
+// reading is what the gateway takes from a delivery: the evidence that
+// it is authentic and, read from the verified body, its facts or why it
+// has none (factsErr wraps ErrUnparseable).
+type reading struct {
+	proof    inbox.Verification
+	facts    Facts
+	factsErr error
+}
+
+// oneParse is a Provider that verifies and inspects a delivery on one
+// parse of its body (Koji, whose timestamp is in the body).
+type oneParse interface {
+	read(h http.Header, body []byte, now time.Time) (reading, error)
+}
+
+// read verifies body with p and, once verified, inspects it. The error
+// is Verify's.
+func read(p Provider, h http.Header, body []byte, now time.Time) (reading, error) {
+	if op, ok := p.(oneParse); ok {
+		return op.read(h, body, now)
+	}
+	proof, err := p.Verify(h, body, now)
+	if err != nil {
+		return reading{}, err
+	}
+	f, ferr := p.Inspect(body)
+	return reading{proof: proof, facts: f, factsErr: ferr}, nil
+}
+
 // Facts are what a provider reads from a delivery's signed content.
 type Facts struct {
 	Event       string

@@ -66,6 +66,36 @@ func newKoji(cfg ProviderConfig) (Provider, error) {
 // dedup key can expire. A body without a usable timestamp passes here and
 // is quarantined by Inspect.
 func (k koji) Verify(h http.Header, body []byte, now time.Time) (inbox.Verification, error) {
+	v, err := k.verifyMAC(h, body)
+	if err != nil {
+		return v, err
+	}
+	env, err := parseEnvelope(body)
+	if err != nil {
+		return v, nil // unparseable: Inspect quarantines it
+	}
+	return k.checkAge(v, env, now)
+}
+
+// read implements oneParse: Verify and Inspect on one parse of body.
+func (k koji) read(h http.Header, body []byte, now time.Time) (reading, error) {
+	v, err := k.verifyMAC(h, body)
+	if err != nil {
+		return reading{}, err
+	}
+	env, perr := parseEnvelope(body)
+	if perr != nil {
+		return reading{proof: v, factsErr: fmt.Errorf("inspect koji: %w", perr)}, nil
+	}
+	if v, err = k.checkAge(v, env, now); err != nil {
+		return reading{}, err
+	}
+	f, ferr := inspectKoji(body, env)
+	return reading{proof: v, facts: f, factsErr: ferr}, nil
+}
+
+// verifyMAC checks the signature header against the raw body.
+func (k koji) verifyMAC(h http.Header, body []byte) (inbox.Verification, error) {
 	hv := h.Get(kojiHeader)
 	if hv == "" {
 		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrMissingSignature)
@@ -78,11 +108,11 @@ func (k koji) Verify(h http.Header, body []byte, now time.Time) (inbox.Verificat
 	if i < 0 {
 		return inbox.Verification{}, fmt.Errorf("verify koji: %w", ErrBadSignature)
 	}
-	v := inbox.Verification{Mode: ModeRaw, SecretIndex: i}
-	env, err := parseEnvelope(body)
-	if err != nil {
-		return v, nil // unparseable: Inspect quarantines it
-	}
+	return inbox.Verification{Mode: ModeRaw, SecretIndex: i}, nil
+}
+
+// checkAge adds the body's timestamp to v, or refuses a stale one.
+func (k koji) checkAge(v inbox.Verification, env envelope, now time.Time) (inbox.Verification, error) {
 	text, ts, unit, ok := kojiBodyTime(env)
 	if !ok {
 		return v, nil // no usable timestamp: Inspect quarantines it
@@ -150,6 +180,11 @@ func (koji) Inspect(body []byte) (Facts, error) {
 	if err != nil {
 		return Facts{}, fmt.Errorf("inspect koji: %w", err)
 	}
+	return inspectKoji(body, env)
+}
+
+// inspectKoji is Inspect on env, body's parsed envelope.
+func inspectKoji(body []byte, env envelope) (Facts, error) {
 	if _, _, _, ok := kojiBodyTime(env); !ok {
 		return Facts{}, fmt.Errorf("inspect koji: %w: no usable top-level timestamp", ErrUnparseable)
 	}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -237,15 +238,23 @@ func FuzzKojiVerify(f *testing.F) {
 			if !errors.Is(err, gateway.ErrStaleTimestamp) {
 				t.Fatalf("error %v is not ErrStaleTimestamp", err)
 			}
+			if _, _, _, rerr := gateway.Read(p, sender.Sign(def.Name, body, "s", now), body, now); fmt.Sprint(rerr) != fmt.Sprint(err) {
+				t.Fatalf("one parse refused with %v, Verify with %v", rerr, err)
+			}
 			return
 		}
 		skew := time.Duration(v.SkewMillis) * time.Millisecond
 		if skew > gateway.DefaultMaxBodyAge || skew < -gateway.MaxFutureSkew {
 			t.Fatalf("accepted skew %s", skew)
 		}
-		_, ierr := p.Inspect(body)
+		facts, ierr := p.Inspect(body)
 		if v.TimestampUnit == "" && ierr == nil {
 			t.Fatal("a body Verify could not date was not quarantined")
+		}
+		// The gateway verifies and inspects on one parse: the same outcome.
+		rv, rf, rferr, rerr := gateway.Read(p, sender.Sign(def.Name, body, "s", now), body, now)
+		if rerr != nil || !cmp.Equal(rv, v) || !cmp.Equal(rf, facts) || fmt.Sprint(rferr) != fmt.Sprint(ierr) {
+			t.Fatalf("one parse: %+v %+v %v %v; Verify then Inspect: %+v %+v %v", rv, rf, rferr, rerr, v, facts, ierr)
 		}
 	})
 }
