@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/porchgw/porch/inbox"
@@ -85,5 +86,56 @@ func TestFastPathDefersToTheDatabase(t *testing.T) {
 	}
 	if n := verify(t, db); n != 3 {
 		t.Fatalf("chain of %d events, want 3", n)
+	}
+}
+
+// A head moved while a one-round-trip batch waited for the head's lock
+// is caught once the lock is granted: the batch is built again on the
+// head as it is now.
+func TestHeadMovedWhileWaitingForTheLock(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	db := mustOpen(t, url, Options{})
+	admin := connect(t, url)
+	accept(t, db, event(1, "k1"))
+	tx, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM chain_head FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		r   inbox.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		r, err := db.Accept(ctx, event(2, "k2"))
+		done <- answer{r, err}
+	}()
+	waitFor(t, "the batch to wait for the chain head", func() bool { return blockedBy(t, tx) != 0 })
+	// Another writer's link, as far as the waiting batch can tell.
+	moved := strings.Repeat("ab", 32)
+	if _, err := tx.Exec(ctx, "UPDATE chain_head SET seq = seq + 1, hash = $1", moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := <-done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	ev, err := db.Event(a.r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.PrevHash != moved || ev.Seq != 3 {
+		t.Fatalf("the batch built on seq %d after %s, want seq 3 after the moved head %s", ev.Seq, ev.PrevHash, moved)
+	}
+	if n := db.fastDone.Load(); n != 0 {
+		t.Fatalf("%d batches committed on the fast path, want none", n)
 	}
 }
