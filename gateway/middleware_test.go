@@ -63,6 +63,18 @@ func TestAccessLogLine(t *testing.T) {
 			}
 		})
 	}
+	t.Run("level warn", func(t *testing.T) {
+		log.SetLevel(logrus.WarnLevel)
+		defer log.SetLevel(logrus.InfoLevel)
+		buf.Reset()
+		r := httptest.NewRequest(http.MethodPost, "/in/koji", bytes.NewReader(body))
+		maps.Copy(r.Header, sender.Sign(def.Name, body, "ks", time.Now()))
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		if w.Code != http.StatusOK || len(accessLines(t, buf.String())) != 0 {
+			t.Fatalf("status %d, log %q: want 200 and no access-log line", w.Code, buf.String())
+		}
+	})
 }
 
 // TestAccessLogLineBoundsPayloadFields: an authentic delivery with an event

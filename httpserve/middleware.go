@@ -144,7 +144,7 @@ func AccessLog(next http.Handler) http.Handler {
 // and those more adds to them.
 func LogAccess(r *http.Request, start time.Time, status, bytes int, more func(logrus.Fields)) {
 	st := stateOf(r)
-	if st == nil {
+	if st == nil || !infoEnabled(st.log) {
 		return
 	}
 	f := make(logrus.Fields, 13)
@@ -155,6 +155,18 @@ func LogAccess(r *http.Request, start time.Time, status, bytes int, more func(lo
 		more(f)
 	}
 	st.log.WithFields(f).Info("request")
+}
+
+// infoEnabled reports whether log writes info lines, so that a logger
+// set to warn or above costs no access-log fields.
+func infoEnabled(log logrus.FieldLogger) bool {
+	switch l := log.(type) {
+	case *logrus.Entry:
+		return l.Logger.IsLevelEnabled(logrus.InfoLevel)
+	case *logrus.Logger:
+		return l.IsLevelEnabled(logrus.InfoLevel)
+	}
+	return true
 }
 
 // Recover turns a handler panic into a logged 500. http.ErrAbortHandler
