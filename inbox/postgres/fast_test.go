@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -15,6 +16,13 @@ func accept(t *testing.T, db *DB, ev *inbox.Event) inbox.Result {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// openWithAdmin opens a DB on a schema of the test's own, and a
+// connection of the test's to the same schema.
+func openWithAdmin(t *testing.T) (*DB, *pgx.Conn) {
+	url := testURL(t)
+	return mustOpen(t, url, Options{}), connect(t, url)
 }
 
 // After a node's first batch, which locks the chain head and looks its
@@ -68,9 +76,7 @@ func TestTwoNodesTakeTurnsOnTheChain(t *testing.T) {
 // holds makes it a duplicate.
 func TestFastPathDefersToTheDatabase(t *testing.T) {
 	ctx := context.Background()
-	url := testURL(t)
-	db := mustOpen(t, url, Options{})
-	admin := connect(t, url)
+	db, admin := openWithAdmin(t)
 	first := accept(t, db, event(1, "gone"))
 	if _, err := admin.Exec(ctx, "DELETE FROM dedup_keys"); err != nil {
 		t.Fatal(err)
@@ -94,9 +100,7 @@ func TestFastPathDefersToTheDatabase(t *testing.T) {
 // head as it is now.
 func TestHeadMovedWhileWaitingForTheLock(t *testing.T) {
 	ctx := context.Background()
-	url := testURL(t)
-	db := mustOpen(t, url, Options{})
-	admin := connect(t, url)
+	db, admin := openWithAdmin(t)
 	accept(t, db, event(1, "k1"))
 	tx, err := admin.Begin(ctx)
 	if err != nil {
