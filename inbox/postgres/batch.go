@@ -141,7 +141,7 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, r, err := db.stage(reqs, held, &head, now)
+	st, r, err := db.stage(reqs, held, &head, now, false)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +209,7 @@ func (db *DB) tryFast(ctx context.Context, conn *pgx.Conn, reqs []*acceptReq, he
 			}
 		}
 	}
-	st, r, err := db.stage(reqs, held, &head, now)
+	st, r, err := db.stage(reqs, held, &head, now, true)
 	if err != nil {
 		return nil, err
 	}

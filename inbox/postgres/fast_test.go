@@ -143,3 +143,37 @@ func TestHeadMovedWhileWaitingForTheLock(t *testing.T) {
 		t.Fatalf("%d batches committed on the fast path, want none", n)
 	}
 }
+
+// A delivery is a duplicate of the event holding its first held key,
+// most specific first, on the fast path too: a later key this node
+// knows is no answer while an earlier key may be held elsewhere.
+func TestFastPathKeepsKeyOrder(t *testing.T) {
+	url := testURL(t)
+	a, b := mustOpen(t, url, Options{}), mustOpen(t, url, Options{})
+	ea := event(1, "k1")
+	ea.DedupKeys = []string{"k1", "kA"}
+	first := accept(t, a, ea)
+	eb := event(2, "kB")
+	eb.DedupKeys = []string{"kB", "k2"}
+	accept(t, b, eb) // b remembers k2 and now holds the newest link
+	d := event(3, "k1")
+	d.DedupKeys = []string{"k1", "k2"}
+	if r := accept(t, b, d); !r.Duplicate || r.ID != first.ID {
+		t.Fatalf("delivery keyed [k1 k2]: %+v, want a duplicate of %s, which holds k1", r, first.ID)
+	}
+
+	// The later key claimed by a batch-mate instead.
+	d1, d2 := event(4, "kN"), event(5, "k1")
+	d2.DedupKeys = []string{"k1", "kN"}
+	reqs := []*acceptReq{
+		{ctx: t.Context(), ev: d1, done: make(chan inbox.Answer, 1)},
+		{ctx: t.Context(), ev: d2, done: make(chan inbox.Answer, 1)},
+	}
+	b.commitBatch(reqs) // b's writer is idle: nothing else is accepting
+	if r := <-reqs[1].done; r.Err != nil || !r.Result.Duplicate || r.Result.ID != first.ID {
+		t.Fatalf("batch-mate of the holder of kN: %+v, want a duplicate of %s, which holds k1", r, first.ID)
+	}
+	if r := <-reqs[0].done; r.Err != nil || r.Result.Duplicate {
+		t.Fatalf("first of the batch: %+v, want a new event", r)
+	}
+}

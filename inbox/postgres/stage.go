@@ -13,11 +13,21 @@ import (
 // stage decides each delivery of reqs, in arrival order, against the
 // keys held (which it extends with the batch's own new events), numbers
 // the new events from head, and gathers their rows.
-func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead, now time.Time) (*staged, *rows, error) {
+//
+// With partial set, held is not every key the database holds but what
+// this node knows (see tryFast), so a delivery is a duplicate only by
+// its first key: a later key's holder is its answer only if no earlier
+// key is held, which the node cannot tell. Any other delivery is staged
+// as new, and a key of it that is held fails the batch.
+func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead, now time.Time, partial bool) (*staged, *rows, error) {
 	st := &staged{results: make([]inbox.Result, len(reqs)), events: make([]*inbox.Event, len(reqs))}
 	r := &rows{now: now}
 	for i, req := range reqs {
-		if id, key, ok := firstHeld(held, req.ev); ok {
+		keys := req.ev.DedupKeys
+		if partial && len(keys) > 1 {
+			keys = keys[:1]
+		}
+		if id, key, ok := firstHeld(held, req.ev.Source, keys); ok {
 			st.results[i] = inbox.Result{ID: id, Duplicate: true}
 			r.addSighting(id, req.ev, key)
 			continue
@@ -34,11 +44,12 @@ func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead
 	return st, r, nil
 }
 
-// firstHeld returns the event holding the first of ev's dedup keys that
-// is held, as inbox.DB.Accept checks them: most specific first.
-func firstHeld(held map[dedupRef]string, ev *inbox.Event) (id, key string, ok bool) {
-	for _, k := range ev.DedupKeys {
-		if id, ok := held[refOf(ev.Source, k)]; ok {
+// firstHeld returns the event holding the first of a delivery's dedup
+// keys (of source) that is held, as inbox.DB.Accept checks them: most
+// specific first.
+func firstHeld(held map[dedupRef]string, source string, keys []string) (id, key string, ok bool) {
+	for _, k := range keys {
+		if id, ok := held[refOf(source, k)]; ok {
 			return id, k, true
 		}
 	}
