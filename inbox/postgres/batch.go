@@ -187,8 +187,12 @@ var errHeadMoved = errors.New("chain head moved")
 // fails on chain_head's CHECK (one) when the head is no longer ($1, $2):
 // the SET sees the row as it is once the row lock is granted, so a
 // batch another node committed meanwhile is caught here, before any of
-// this batch's rows are written.
-const advanceHead = `UPDATE chain_head SET one = (seq = $1 AND hash = $2), seq = $3, hash = $4, event_id = $5`
+// this batch's rows are written. Without a head row at all (deleted by
+// hand) the INSERT of a row failing the same CHECK fails the batch, and
+// the locked path then says the head is missing.
+const advanceHead = `WITH moved AS (
+  UPDATE chain_head SET one = (seq = $1 AND hash = $2), seq = $3, hash = $4, event_id = $5 RETURNING 1)
+INSERT INTO chain_head (one, seq, hash, event_id) SELECT false, 0, '', '' WHERE NOT EXISTS (SELECT FROM moved)`
 
 // tryFast is a batch in one round trip, for a node that committed the
 // newest link itself: it stages the batch on that link as if none of its

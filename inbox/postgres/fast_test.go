@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -175,5 +176,22 @@ func TestFastPathKeepsKeyOrder(t *testing.T) {
 	}
 	if r := <-reqs[0].done; r.Err != nil || r.Result.Duplicate {
 		t.Fatalf("first of the batch: %+v, want a new event", r)
+	}
+}
+
+// A chain head row deleted by hand fails the next batch on either path;
+// nothing is committed without a head to extend.
+func TestMissingHeadFailsTheBatch(t *testing.T) {
+	db, admin := openWithAdmin(t)
+	accept(t, db, event(1, "k1"))
+	if _, err := admin.Exec(context.Background(), "DELETE FROM chain_head"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := db.Accept(context.Background(), event(2, "k2")); !errors.Is(err, inbox.ErrNotDurable) {
+		t.Fatalf("accept without a head row: %+v, %v; want ErrNotDurable", r, err)
+	}
+	var n int
+	if err := admin.QueryRow(context.Background(), "SELECT count(*) FROM events").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d events stored (%v), want 1", n, err)
 	}
 }
