@@ -19,6 +19,22 @@ func accept(t *testing.T, db *DB, ev *inbox.Event) inbox.Result {
 	return r
 }
 
+// wantDuplicateOf fails the test unless r answers a duplicate of id.
+func wantDuplicateOf(t *testing.T, what string, r inbox.Result, id string) {
+	t.Helper()
+	if !r.Duplicate || r.ID != id {
+		t.Fatalf("%s: %+v, want a duplicate of %s", what, r, id)
+	}
+}
+
+// wantChain fails the test unless db's chain verifies and holds n events.
+func wantChain(t *testing.T, db *DB, n int) {
+	t.Helper()
+	if got := verify(t, db); got != n {
+		t.Fatalf("chain of %d events, want %d", got, n)
+	}
+}
+
 // openWithAdmin opens a DB on a schema of the test's own, and a
 // connection of the test's to the same schema.
 func openWithAdmin(t *testing.T) (*DB, *pgx.Conn) {
@@ -36,10 +52,7 @@ func TestOneRoundTripAfterTheFirstBatch(t *testing.T) {
 		t.Fatalf("%d batches took the fast path before the node knew the chain head", n)
 	}
 	second := accept(t, db, event(2, "k2"))
-	dup := accept(t, db, event(2, "k2"))
-	if !dup.Duplicate || dup.ID != second.ID {
-		t.Fatalf("retry: %+v, want a duplicate of %s", dup, second.ID)
-	}
+	wantDuplicateOf(t, "retry", accept(t, db, event(2, "k2")), second.ID)
 	if n := db.fastDone.Load(); n != 2 {
 		t.Fatalf("%d batches took the fast path, want 2", n)
 	}
@@ -47,9 +60,7 @@ func TestOneRoundTripAfterTheFirstBatch(t *testing.T) {
 	if err != nil || s.Count != 1 || len(s.Recent) != 1 || s.Recent[0].DedupKey != "k2" {
 		t.Fatalf("sightings of %s: %+v, %v; want the retry", second.ID, s, err)
 	}
-	if n := verify(t, db); n != 2 {
-		t.Fatalf("chain of %d events, want 2", n)
-	}
+	wantChain(t, db, 2)
 }
 
 // Two nodes taking turns: each finds the head moved by the other and
@@ -63,12 +74,8 @@ func TestTwoNodesTakeTurnsOnTheChain(t *testing.T) {
 		accept(t, b, event(2*i+1, "b"+string(rune('0'+i))))
 	}
 	first := accept(t, a, event(100, "k"))
-	if r := accept(t, b, event(100, "k")); !r.Duplicate || r.ID != first.ID {
-		t.Fatalf("retry on the other node: %+v, want a duplicate of %s", r, first.ID)
-	}
-	if n := verify(t, a); n != 21 {
-		t.Fatalf("chain of %d events, want 21", n)
-	}
+	wantDuplicateOf(t, "retry on the other node", accept(t, b, event(100, "k")), first.ID)
+	wantChain(t, a, 21)
 }
 
 // The fast path's hint is checked by the database: a key it remembers
@@ -88,12 +95,8 @@ func TestFastPathDefersToTheDatabase(t *testing.T) {
 	}
 	held := accept(t, db, event(2, "held"))
 	db.recent.reset() // as if the key had been claimed long ago
-	if r := accept(t, db, event(2, "held")); !r.Duplicate || r.ID != held.ID {
-		t.Fatalf("key the hint forgot: %+v, want a duplicate of %s", r, held.ID)
-	}
-	if n := verify(t, db); n != 3 {
-		t.Fatalf("chain of %d events, want 3", n)
-	}
+	wantDuplicateOf(t, "key the hint forgot", accept(t, db, event(2, "held")), held.ID)
+	wantChain(t, db, 3)
 }
 
 // A head moved while a one-round-trip batch waited for the head's lock
@@ -159,9 +162,7 @@ func TestFastPathKeepsKeyOrder(t *testing.T) {
 	accept(t, b, eb) // b remembers k2 and now holds the newest link
 	d := event(3, "k1")
 	d.DedupKeys = []string{"k1", "k2"}
-	if r := accept(t, b, d); !r.Duplicate || r.ID != first.ID {
-		t.Fatalf("delivery keyed [k1 k2]: %+v, want a duplicate of %s, which holds k1", r, first.ID)
-	}
+	wantDuplicateOf(t, "delivery keyed [k1 k2], k1 held by the first", accept(t, b, d), first.ID)
 
 	// The later key claimed by a batch-mate instead.
 	d1, d2 := event(4, "kN"), event(5, "k1")
@@ -171,9 +172,11 @@ func TestFastPathKeepsKeyOrder(t *testing.T) {
 		{ctx: t.Context(), ev: d2, done: make(chan inbox.Answer, 1)},
 	}
 	b.commitBatch(reqs) // b's writer is idle: nothing else is accepting
-	if r := <-reqs[1].done; r.Err != nil || !r.Result.Duplicate || r.Result.ID != first.ID {
-		t.Fatalf("batch-mate of the holder of kN: %+v, want a duplicate of %s, which holds k1", r, first.ID)
+	mate := <-reqs[1].done
+	if mate.Err != nil {
+		t.Fatal(mate.Err)
 	}
+	wantDuplicateOf(t, "batch-mate of the holder of kN, k1 held by the first", mate.Result, first.ID)
 	if r := <-reqs[0].done; r.Err != nil || r.Result.Duplicate {
 		t.Fatalf("first of the batch: %+v, want a new event", r)
 	}
