@@ -147,27 +147,31 @@ func (db *DB) tryBatch(reqs []*acceptReq) (*staged, error) {
 	}
 	b := r.batch(expired)
 	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, event_id = $3`, int64(head.seq), head.hash, head.id)
+	if err := db.commitRows(ctx, conn.Conn(), b, r, head); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// commitRows ends b, which writes r and moves the chain head to head,
+// with the wake-up for the dispatchers (when r queues deliveries) and
+// COMMIT, sends it, and once it is committed records head as the newest
+// link this node knows and r's keys as recent.
+func (db *DB) commitRows(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, r *rows, head chainHead) error {
 	queued := len(r.obEvent) > 0
 	if queued {
 		b.Queue(notifySQL, db.channel) // wakes every node's dispatcher at COMMIT
 	}
 	b.Queue(`COMMIT`)
-	if err := send(ctx, conn.Conn(), b); err != nil {
-		return nil, err
+	if err := send(ctx, conn, b); err != nil {
+		return err
 	}
-	db.landed(head, r)
-	return st, nil
-}
-
-// landed records head, which the batch of r just committed, as the
-// newest link this node knows and the keys it claimed as recent, and
-// wakes the dispatcher if the batch queued deliveries.
-func (db *DB) landed(head chainHead, r *rows) {
 	db.last = &head
 	db.recent.addBatch(r)
-	if len(r.obEvent) > 0 {
+	if queued {
 		db.signalWake()
 	}
+	return nil
 }
 
 // errStaleHint means a delivery the fast path staged as a duplicate,
@@ -217,21 +221,14 @@ func (db *DB) tryFast(ctx context.Context, conn *pgx.Conn, reqs []*acceptReq, he
 	if err != nil {
 		return nil, err
 	}
-	r.checked = true
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	b.Queue(advanceHead, int64(from.seq), from.hash, int64(head.seq), head.hash, head.id)
 	b.QueuedQueries = append(b.QueuedQueries, r.batch(nil).QueuedQueries...)
-	queued := len(r.obEvent) > 0
-	if queued {
-		b.Queue(notifySQL, db.channel)
-	}
-	b.Queue(`COMMIT`)
-	if err := send(ctx, conn, b); err != nil {
+	if err := db.commitRows(ctx, conn, b, r, head); err != nil {
 		return nil, err
 	}
 	db.fastDone.Add(1)
-	db.landed(head, r)
 	return st, nil
 }
 

@@ -190,22 +190,19 @@ func send(ctx context.Context, conn *pgx.Conn, b *pgx.Batch) error {
 
 // keyHeld reports whether err is insertDedup meeting a key held in the
 // window by an event the batch's lookup did not see.
-func keyHeld(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && pe.TableName == "dedup_keys"
-}
+func keyHeld(err error) bool { return pgErrorOn(err, "23505", "dedup_keys") }
 
 // headMoved reports whether err is advanceHead finding the chain head
 // moved.
-func headMoved(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23514" && pe.TableName == "chain_head"
-}
+func headMoved(err error) bool { return pgErrorOn(err, "23514", "chain_head") }
 
 // staleHint reports whether err is insertSightingsChecked finding a
 // delivery staged as a duplicate whose key the database does not hold
 // for that event.
-func staleHint(err error) bool {
+func staleHint(err error) bool { return pgErrorOn(err, "23502", "sightings") }
+
+// pgErrorOn reports whether err is the server's error code on table.
+func pgErrorOn(err error, code, table string) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23502" && pe.TableName == "sightings"
+	return errors.As(err, &pe) && pe.Code == code && pe.TableName == table
 }

@@ -21,7 +21,7 @@ import (
 // as new, and a key of it that is held fails the batch.
 func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead, now time.Time, partial bool) (*staged, *rows, error) {
 	st := &staged{results: make([]inbox.Result, len(reqs)), events: make([]*inbox.Event, len(reqs))}
-	r := &rows{now: now}
+	r := &rows{now: now, checked: partial}
 	for i, req := range reqs {
 		keys := req.ev.DedupKeys
 		if partial && len(keys) > 1 {
