@@ -66,6 +66,10 @@ func newFilter(q inbox.Query) *filter {
 			f.add(c.col+" = ?", asStored(c.v))
 		}
 	}
+	if q.InterviewID != "" {
+		// Implied by the filter above; it lets the fold index serve it.
+		f.add("interview_id <> '' AND (interview_fold = ? OR interview_fold IS NULL)", inbox.FoldInterview(asStored(q.InterviewID)))
+	}
 	if q.InterviewPrefix != "" {
 		p := asStored(q.InterviewPrefix)
 		f.fold = inbox.FoldCase(p)

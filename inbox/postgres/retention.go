@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
@@ -16,7 +19,7 @@ const pruneBatch = 200
 
 // Prune removes the events archived before cutoff, oldest first, with
 // everything hanging off them (enrichments, dedup keys and sightings
-// by their event ids; delivery states, history and dead letters by ON
+// by their event ids, dedup keys by their hashes; delivery states, history and dead letters by ON
 // DELETE CASCADE), pruneBatch events
 // per transaction. It only ever removes a prefix of the chain, in seq
 // order, and saves the newest removed link (seq, hash, id) as the chain
@@ -83,7 +86,10 @@ ORDER BY seq LIMIT 1`, int64(cp.seq), int64(links[len(links)-1].seq)).Scan(&held
 			}
 		}
 		last := links[len(links)-1]
-		for _, table := range []string{"enrichments", "dedup_keys", "sightings"} {
+		if err := deleteKeys(ctx, tx, cp.seq, last.seq); err != nil {
+			return err
+		}
+		for _, table := range []string{"enrichments", "sightings"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE event_id IN (SELECT id FROM events WHERE seq > $1 AND seq <= $2)`,
 				int64(cp.seq), int64(last.seq)); err != nil {
 				return err
@@ -179,4 +185,52 @@ func (db *DB) retentionLoop() {
 			}
 		}
 	})
+}
+
+// deleteKeys removes the dedup keys still held by the events after seq
+// from and up to to. A key's row is found by its primary key, the SHA-256
+// of the key as the event lists it. An event listing U+FFFD may have had
+// a NUL or a byte of invalid UTF-8 there, which the archive stores
+// replaced: its rows are found by event id instead, reading the whole
+// table, which only such keys ever cost.
+func deleteKeys(ctx context.Context, tx pgx.Tx, from, to uint64) error {
+	rows, err := tx.Query(ctx, `SELECT id, source, dedup_keys FROM events WHERE seq > $1 AND seq <= $2`, int64(from), int64(to))
+	if err != nil {
+		return err
+	}
+	var sources, ids, repaired []string
+	var hashes [][]byte
+	var id, source string
+	var listed []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &source, &listed}, func() error {
+		var keys []string
+		if err := json.Unmarshal(listed, &keys); err != nil {
+			return fmt.Errorf("event %s: dedup keys: %w", id, err)
+		}
+		for _, k := range keys {
+			if strings.ContainsRune(k, utf8.RuneError) {
+				repaired = append(repaired, id)
+				continue
+			}
+			ref := refOf(source, k)
+			sources, hashes, ids = append(sources, ref.source), append(hashes, ref.hash[:]), append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(sources) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM dedup_keys AS d
+USING unnest($1::text[], $2::bytea[], $3::text[]) AS k (source, key_hash, event_id)
+WHERE d.source = k.source AND d.key_hash = k.key_hash AND d.event_id = k.event_id`, sources, hashes, ids); err != nil {
+			return err
+		}
+	}
+	if len(repaired) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM dedup_keys WHERE event_id = ANY($1)`, repaired); err != nil {
+			return err
+		}
+	}
+	return nil
 }

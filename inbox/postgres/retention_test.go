@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -149,5 +152,44 @@ func TestPruneStopsWithItsContext(t *testing.T) {
 	rep, err := db.prune(context.Background(), time.Now().Add(-time.Hour))
 	if err != nil || rep.Removed != 3 {
 		t.Fatalf("prune: %+v, %v; want 3 removed", rep, err)
+	}
+}
+
+// Prune removes every dedup key its events still hold: found by hash,
+// or by event id for keys the archive stores repaired (a NUL, invalid
+// UTF-8), and leaves a key that a newer event claimed once the old
+// claim expired.
+func TestPruneRemovesTheKeysItsEventsHold(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().Add(-48 * time.Hour).UnixNano())
+	db := mustOpen(t, testURL(t), Options{DedupWindow: time.Hour, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+	accept := func(keys ...string) *inbox.Event {
+		t.Helper()
+		ev := event(0, "")
+		ev.DedupKeys, ev.Destinations, ev.ReceivedAt = keys, nil, time.Unix(0, clock.Load())
+		if res, err := db.Accept(context.Background(), ev); err != nil || res.Duplicate {
+			t.Fatalf("accept %q: %+v, %v", keys, res, err)
+		}
+		return ev
+	}
+	old := []*inbox.Event{
+		accept("plain", "second"),
+		accept("nul\x00"),
+		accept("bad\xff"),
+		accept("genuine \uFFFD", "twice", "twice"),
+		accept("reclaimed"),
+	}
+	clock.Store(time.Now().UnixNano()) // every old key has expired
+	young := accept("reclaimed")
+
+	rep, err := db.Prune(time.Now().Add(-time.Hour))
+	if err != nil || rep.Removed != len(old) {
+		t.Fatalf("prune: %+v, %v; want %d removed", rep, err, len(old))
+	}
+	var left []string
+	rows, _ := db.pool.Query(context.Background(), `SELECT key || ' of ' || event_id FROM dedup_keys ORDER BY key`)
+	left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if want := []string{"reclaimed of " + young.ID}; err != nil || !slices.Equal(left, want) {
+		t.Fatalf("dedup keys left: %q, %v; want %q", left, err, want)
 	}
 }

@@ -117,6 +117,11 @@ func scrubNUL(ev *inbox.Event) {
 	ev.Destinations = noNULs(ev.Destinations)
 }
 
+// shownKey is a dedup key as its row shows it: bounded as the archive
+// records it, and storable in a text column. Rows are matched by the
+// hash of the key's exact bytes, never by this.
+func shownKey(k string) string { return noNUL(inbox.AsStored(inbox.BoundKey(k))) }
+
 func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
 
 func noNULs(ss []string) []string {
@@ -142,7 +147,7 @@ func (db *DB) addEvent(r *rows, ev *inbox.Event, rawKeys []string, held map[dedu
 			continue // listed twice by the same event
 		}
 		held[ref] = ev.ID
-		r.addKey(ref, noNUL(inbox.BoundKey(k)), ev.ID, expires)
+		r.addKey(ref, shownKey(k), ev.ID, expires)
 	}
 	if ev.Status == inbox.StatusQuarantined {
 		return nil
