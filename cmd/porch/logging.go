@@ -24,7 +24,7 @@ func newLogger(w io.Writer, level, format string) (*logrus.Logger, error) {
 	l.SetLevel(lv)
 	switch format {
 	case "json", "":
-		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: logTimeFormat})
+		l.SetFormatter(&jsonFormatter{timeFormat: logTimeFormat}) // logformat.go
 	case "text":
 		l.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
 	default:
