@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -58,30 +59,52 @@ LEFT JOIN LATERAL (
   AND event_id = s.event_id AND expires_at > $8 OFFSET 0) AS d ON true`
 )
 
+// texts is a text[] parameter that pgx encodes without an allocation per
+// element: it hands pgx each element as a text, which fits an interface
+// as it is, where a []string has every string boxed.
+type texts []string
+
+func (a texts) Dimensions() []pgtype.ArrayDimension {
+	if a == nil {
+		return nil
+	}
+	return []pgtype.ArrayDimension{{Length: int32(len(a)), LowerBound: 1}}
+}
+
+func (a texts) Index(i int) any { return text{&a[i]} }
+
+func (a texts) IndexType() any { return text{new(string)} }
+
+// text is one element of texts.
+type text struct{ s *string }
+
+func (t text) TextValue() (pgtype.Text, error) { return pgtype.Text{String: *t.s, Valid: true}, nil }
+
 // rows are a batch's writes, column by column.
 type rows struct {
 	now time.Time
 
 	seq, receivedNs                                   []int64
-	id, source, provider, typ, interview, status      []string
-	reason, origin, remote, request, contentType, sha []string
-	headers, verification, keys, dests, prev, hash    []string
+	id, source, provider, typ, interview, status      texts
+	reason, origin, remote, request, contentType, sha texts
+	prev, hash                                        texts
+	headers, verification, keys, dests                []string // json[]
 	receivedAt                                        []time.Time
 	size                                              []int32
 	body                                              [][]byte
-	fold                                              []string
+	fold                                              texts
 
-	dkSource, dkKey, dkEvent []string
+	dkSource, dkKey, dkEvent texts
 	dkHash                   [][]byte
 	dkExpires                []time.Time
 
-	obEvent, obDest, obInterview []string
+	obEvent, obDest, obInterview texts
 	obSeq                        []int64
 	obDue                        []time.Time
 
-	siEvent, siRemote, siRequest, siSHA, siKey []string
+	siEvent, siRemote, siRequest, siSHA, siKey texts
 	siAt                                       []time.Time
-	siSource                                   []string // the held key, for insertSightingsChecked
+	siSource                                   texts // the held key, for insertSightingsChecked
 	siHash                                     [][]byte
 
 	checked bool // staged without a lookup: sightings are checked as they are written
