@@ -194,6 +194,35 @@ func TestNULStoredAsReplacement(t *testing.T) {
 	}
 }
 
+// Invalid UTF-8, which text columns refuse as well, is stored as the
+// archive's JSON stores it, in every text field a sender can reach (a
+// Content-Type header is the sender's to write) and in a duplicate's
+// sighting; the chain still verifies.
+func TestInvalidUTF8StoredAsReplacement(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	ctx := context.Background()
+	ev := event(1, "key-\xff")
+	ev.ContentType, ev.RemoteAddr, ev.RequestID = "application/json; x=\xff", "10.0.0.1\xfe", "req-\xc3"
+	if _, err := db.Accept(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ContentType != "application/json; x=\uFFFD" || ev.RemoteAddr != "10.0.0.1\uFFFD" || ev.RequestID != "req-\uFFFD" {
+		t.Fatalf("stored %q %q %q", ev.ContentType, ev.RemoteAddr, ev.RequestID)
+	}
+	dup := event(2, "key-\xff")
+	dup.RemoteAddr, dup.RequestID = "10.0.0.2\xff", "req-\xff"
+	if d, err := db.Accept(ctx, dup); err != nil || !d.Duplicate || d.ID != ev.ID {
+		t.Fatalf("resend: %+v, %v", d, err)
+	}
+	got, err := db.EventWithBody(ev.ID)
+	if err != nil || got.ContentType != ev.ContentType || inbox.ChainHash(got) != ev.Hash {
+		t.Fatalf("read back %q, hash ok %v, %v", got.ContentType, err == nil && inbox.ChainHash(got) == ev.Hash, err)
+	}
+	if rep, err := db.Verify(ctx); err != nil || !rep.OK || rep.Checked != 1 {
+		t.Fatalf("verify: %+v, %v", rep, err)
+	}
+}
+
 // A batch whose connection dies before COMMIT is answered ErrNotDurable
 // and leaves nothing behind; the node goes on with a new connection, and
 // the same delivery sent again is new.

@@ -150,8 +150,8 @@ func (r *rows) addOutbox(ev *inbox.Event, dest string) {
 
 func (r *rows) addSighting(id string, dup *inbox.Event, key string) {
 	r.siEvent, r.siAt, r.siKey = append(r.siEvent, id), append(r.siAt, r.now), append(r.siKey, shownKey(key))
-	r.siRemote, r.siRequest = append(r.siRemote, noNUL(dup.RemoteAddr)), append(r.siRequest, noNUL(dup.RequestID))
-	r.siSHA = append(r.siSHA, noNUL(dup.BodySHA256))
+	r.siRemote, r.siRequest = append(r.siRemote, asText(dup.RemoteAddr)), append(r.siRequest, asText(dup.RequestID))
+	r.siSHA = append(r.siSHA, asText(dup.BodySHA256))
 	ref := refOf(dup.Source, key)
 	r.siSource, r.siHash = append(r.siSource, ref.source), append(r.siHash, ref.hash[:])
 }
