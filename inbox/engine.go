@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Functions every store engine applies to an event the same way, so that
@@ -16,13 +19,56 @@ import (
 const DefaultDedupWindow = 168 * time.Hour
 
 // Prepare puts a new event in the form the archive stores and hashes:
-// source, type and interview id with invalid UTF-8 replaced as JSON
-// stores it, and an event whose interview id or type is longer than any
-// a provider sends quarantined (it then names no destinations). Engines
-// call it before assigning the id and computing ChainHash.
+// every text field the chain hash covers with invalid UTF-8 replaced as
+// JSON stores it, and an event whose interview id or type is longer than
+// any a provider sends quarantined (it then names no destinations).
+// Engines call it before assigning the id and computing ChainHash.
+//
+// The replacement comes first so that the hash is over what the archive
+// reads back: encoding/json writes an invalid byte as the escape \ufffd
+// but a stored U+FFFD as itself, so a hash over the raw bytes would never
+// verify. A sender writes the headers and the body's timestamp.
 func Prepare(ev *Event) {
 	ev.Source, ev.Type, ev.InterviewID = asStored(ev.Source), asStored(ev.Type), asStored(ev.InterviewID)
+	ev.Provider, ev.RemoteAddr, ev.ContentType = asStored(ev.Provider), asStored(ev.RemoteAddr), asStored(ev.ContentType)
+	ev.BodySHA256 = asStored(ev.BodySHA256)
+	v := &ev.Verification
+	v.Mode, v.Timestamp, v.TimestampUnit = asStored(v.Mode), asStored(v.Timestamp), asStored(v.TimestampUnit)
+	ev.Headers = storedHeaders(ev.Headers)
 	quarantineUnindexable(ev)
+}
+
+// storedHeaders returns h, or a copy of it with names and values as
+// asStored makes them when any needs it. h is the caller's: it is never
+// changed. Two names that read the same once replaced keep the values of
+// the first in sorted order, as a JSON object would keep one of them.
+func storedHeaders(h map[string][]string) map[string][]string {
+	clean := true
+	for k, vs := range h {
+		clean = clean && utf8.ValidString(k)
+		for _, v := range vs {
+			clean = clean && utf8.ValidString(v)
+		}
+	}
+	if clean {
+		return h
+	}
+	out := make(map[string][]string, len(h))
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		sk := asStored(k)
+		if _, ok := out[sk]; ok {
+			continue
+		}
+		vs := make([]string, len(h[k]))
+		for i, v := range h[k] {
+			vs[i] = asStored(v)
+		}
+		if h[k] == nil {
+			vs = nil
+		}
+		out[sk] = vs
+	}
+	return out
 }
 
 // BoundKey returns a dedup key as the archive records it: unchanged when

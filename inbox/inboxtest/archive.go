@@ -229,6 +229,28 @@ func testVerifyFindsTamperedBody(t *testing.T, e Engine) {
 	}
 }
 
+// Bytes a sender writes that are not UTF-8 (a header, the Content-Type,
+// the body's timestamp) are archived as the archive's JSON stores them,
+// and the chain still verifies: a hash over the raw bytes would not, and
+// would read as tampering to an auditor.
+func testVerifyAcceptsSendersBadBytes(t *testing.T, e Engine) {
+	s := open(t, e)
+	ev := delivery(1, "k/bad-bytes")
+	ev.Headers = map[string][]string{"User-Agent": {"Koji\xff/1.0"}, "X-\xfe": {"v"}}
+	ev.ContentType, ev.RemoteAddr = "application/json; x=\xff", "203.0.113.7\xfe:1"
+	ev.Verification.Timestamp = "1764000000\xc3"
+	if _, err := s.Accept(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Accept(context.Background(), delivery(2, "k/after")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Verify(context.Background())
+	if err != nil || !rep.OK || rep.Checked != 2 {
+		t.Fatalf("verify: %+v (broken %+v), %v", rep, rep.Broken, err)
+	}
+}
+
 // Each trail class is bounded on its own: searches push out only older
 // searches, sensitive reads only older sensitive reads, and drops are
 // counted per class.

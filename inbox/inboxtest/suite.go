@@ -79,6 +79,7 @@ var cases = []struct {
 	{"ListFiltersAndPaging", testListFiltersAndPaging},
 	{"ExportRanges", testExportRanges},
 	{"VerifyFindsTamperedBody", testVerifyFindsTamperedBody},
+	{"VerifyAcceptsSendersBadBytes", testVerifyAcceptsSendersBadBytes},
 	{"TrailClassesBounded", testTrailClassesBounded},
 	{"RejectionLogBounded", testRejectionLogBounded},
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},
