@@ -293,3 +293,23 @@ func TestKeyHeldIsTheDedupPrimaryKey(t *testing.T) {
 		t.Fatalf("NUL in a text column: %v, want another refusal", err)
 	}
 }
+
+// Accept, duplicates and retention work whichever way the database URL
+// tells pgx to send queries, PgBouncer's simple protocol included.
+func TestEveryQueryExecMode(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			db := mustOpen(t, testURL(t)+"&default_query_exec_mode="+mode, Options{})
+			ev := acceptAt(t, db, time.Now().Add(-48*time.Hour))
+			dup := event(2, ev.DedupKeys[0])
+			if r, err := db.Accept(ctx, dup); err != nil || !r.Duplicate || r.ID != ev.ID {
+				t.Fatalf("resend: %+v, %v", r, err)
+			}
+			settleAll(t, db, true)
+			if rep, err := db.Prune(time.Now().Add(-time.Hour)); err != nil || rep.Removed != 1 {
+				t.Fatalf("prune: %+v, %v", rep, err)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/porchgw/porch/inbox"
 	"github.com/sirupsen/logrus"
@@ -187,6 +188,12 @@ func newPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		// Names texts' type for the modes that send parameters without
+		// asking the server for their types (exec, simple_protocol).
+		c.TypeMap().RegisterDefaultPgType(texts(nil), "_text")
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
