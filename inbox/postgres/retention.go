@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -189,17 +191,19 @@ func (db *DB) retentionLoop() {
 
 // deleteKeys removes the dedup keys still held by the events after seq
 // from and up to to. A key's row is found by its primary key, the SHA-256
-// of the key as the event lists it. An event listing U+FFFD may have had
-// a NUL or a byte of invalid UTF-8 there, which the archive stores
-// replaced: its rows are found by event id instead, reading the whole
-// table, which only such keys ever cost.
+// of the key as the event lists it. A listed key showing U+FFFD may have
+// held a NUL or a byte of invalid UTF-8 there, which the archive stores
+// replaced, so its hash may not be the row's: when its probe removes
+// nothing, its event's rows are found by event id instead, reading the
+// whole table, which only such keys ever cost.
 func deleteKeys(ctx context.Context, tx pgx.Tx, from, to uint64) error {
 	rows, err := tx.Query(ctx, `SELECT id, source, dedup_keys FROM events WHERE seq > $1 AND seq <= $2`, int64(from), int64(to))
 	if err != nil {
 		return err
 	}
-	var sources, ids, repaired []string
+	var sources, ids []string
 	var hashes [][]byte
+	unsure := make(map[dedupRef]string) // a repaired-looking key: the event listing it
 	var id, source string
 	var listed []byte
 	_, err = pgx.ForEachRow(rows, []any{&id, &source, &listed}, func() error {
@@ -208,29 +212,34 @@ func deleteKeys(ctx context.Context, tx pgx.Tx, from, to uint64) error {
 			return fmt.Errorf("event %s: dedup keys: %w", id, err)
 		}
 		for _, k := range keys {
-			if strings.ContainsRune(k, utf8.RuneError) {
-				repaired = append(repaired, id)
-				continue
-			}
 			ref := refOf(source, k)
 			sources, hashes, ids = append(sources, ref.source), append(hashes, ref.hash[:]), append(ids, id)
+			if strings.ContainsRune(k, utf8.RuneError) {
+				unsure[ref] = id
+			}
 		}
 		return nil
 	})
+	if err != nil || len(sources) == 0 {
+		return err
+	}
+	rows, err = tx.Query(ctx, `DELETE FROM dedup_keys AS d
+USING unnest($1::text[], $2::bytea[], $3::text[]) AS k (source, key_hash, event_id)
+WHERE d.source = k.source AND d.key_hash = k.key_hash AND d.event_id = k.event_id
+RETURNING d.source, d.key_hash`, sources, hashes, ids)
 	if err != nil {
 		return err
 	}
-	if len(sources) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM dedup_keys AS d
-USING unnest($1::text[], $2::bytea[], $3::text[]) AS k (source, key_hash, event_id)
-WHERE d.source = k.source AND d.key_hash = k.key_hash AND d.event_id = k.event_id`, sources, hashes, ids); err != nil {
-			return err
-		}
+	var gone []byte
+	_, err = pgx.ForEachRow(rows, []any{&source, &gone}, func() error {
+		ref := dedupRef{source: source}
+		copy(ref.hash[:], gone)
+		delete(unsure, ref)
+		return nil
+	})
+	if err != nil || len(unsure) == 0 {
+		return err
 	}
-	if len(repaired) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM dedup_keys WHERE event_id = ANY($1)`, repaired); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = tx.Exec(ctx, `DELETE FROM dedup_keys WHERE event_id = ANY($1)`, slices.Collect(maps.Values(unsure)))
+	return err
 }
