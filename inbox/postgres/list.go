@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox"
@@ -50,6 +51,15 @@ func (f *filter) match(e *inbox.Event) bool {
 // as the archive's JSON stores it, NUL as Accept stores it.
 func asStored(s string) string { return noNUL(inbox.AsStored(s)) }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // likePrefix is a LIKE pattern matching the strings that begin with p.
 func likePrefix(p string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(p) + "%"
@@ -66,9 +76,11 @@ func newFilter(q inbox.Query) *filter {
 			f.add(c.col+" = ?", asStored(c.v))
 		}
 	}
-	if q.InterviewID != "" {
-		// Implied by the filter above; it lets the fold index serve it.
-		f.add("interview_id <> '' AND (interview_fold = ? OR interview_fold IS NULL)", inbox.FoldInterview(asStored(q.InterviewID)))
+	if id := asStored(q.InterviewID); id != "" && isASCII(id) {
+		// Implied by the filter above, and it lets the fold index serve
+		// it. Only for ASCII: its folding is the same in every Unicode
+		// version, so a row folded by another build still matches.
+		f.add("interview_id <> '' AND (interview_fold = ? OR interview_fold IS NULL)", inbox.FoldInterview(id))
 	}
 	if q.InterviewPrefix != "" {
 		p := asStored(q.InterviewPrefix)
