@@ -74,7 +74,8 @@ func (k koji) Verify(h http.Header, body []byte, now time.Time) (inbox.Verificat
 	if err != nil {
 		return v, nil // unparseable: Inspect quarantines it
 	}
-	return k.checkAge(v, env, now)
+	v, _, err = k.checkAge(v, env, now)
+	return v, err
 }
 
 // read implements oneParse: Verify and Inspect on one parse of body.
@@ -87,10 +88,11 @@ func (k koji) read(h http.Header, body []byte, now time.Time) (reading, error) {
 	if perr != nil {
 		return reading{proof: v, factsErr: fmt.Errorf("inspect koji: %w", perr)}, nil
 	}
-	if v, err = k.checkAge(v, env, now); err != nil {
+	v, timed, err := k.checkAge(v, env, now)
+	if err != nil {
 		return reading{}, err
 	}
-	f, ferr := inspectKoji(body, env)
+	f, ferr := inspectKoji(body, env, timed)
 	return reading{proof: v, facts: f, factsErr: ferr}, nil
 }
 
@@ -112,18 +114,19 @@ func (k koji) verifyMAC(h http.Header, body []byte) (inbox.Verification, error) 
 }
 
 // checkAge adds the body's timestamp to v, or refuses a stale one.
-func (k koji) checkAge(v inbox.Verification, env envelope, now time.Time) (inbox.Verification, error) {
+// timed reports whether the body has a usable timestamp at all.
+func (k koji) checkAge(v inbox.Verification, env envelope, now time.Time) (_ inbox.Verification, timed bool, _ error) {
 	text, ts, unit, ok := kojiBodyTime(env)
 	if !ok {
-		return v, nil // no usable timestamp: Inspect quarantines it
+		return v, false, nil // no usable timestamp: Inspect quarantines it
 	}
 	skew := now.Sub(ts)
 	v.Timestamp, v.TimestampUnit, v.SkewMillis = text, unit, skew.Milliseconds()
 	if skew > k.maxAge || skew < -MaxFutureSkew {
-		return inbox.Verification{}, fmt.Errorf("verify koji: %w: body timestamp %s is %s from now (allowed: %s old to %s ahead)",
+		return inbox.Verification{}, true, fmt.Errorf("verify koji: %w: body timestamp %s is %s from now (allowed: %s old to %s ahead)",
 			ErrStaleTimestamp, ts.UTC().Format(time.RFC3339), skew.Round(time.Second), k.maxAge, MaxFutureSkew)
 	}
-	return v, nil
+	return v, true, nil
 }
 
 // kojiBodyTime reads the envelope's top-level "timestamp", the time Koji
@@ -180,12 +183,14 @@ func (koji) Inspect(body []byte) (Facts, error) {
 	if err != nil {
 		return Facts{}, fmt.Errorf("inspect koji: %w", err)
 	}
-	return inspectKoji(body, env)
+	_, _, _, timed := kojiBodyTime(env)
+	return inspectKoji(body, env, timed)
 }
 
-// inspectKoji is Inspect on env, body's parsed envelope.
-func inspectKoji(body []byte, env envelope) (Facts, error) {
-	if _, _, _, ok := kojiBodyTime(env); !ok {
+// inspectKoji is Inspect on env, body's parsed envelope; timed says
+// whether it has a usable top-level timestamp (kojiBodyTime).
+func inspectKoji(body []byte, env envelope, timed bool) (Facts, error) {
+	if !timed {
 		return Facts{}, fmt.Errorf("inspect koji: %w: no usable top-level timestamp", ErrUnparseable)
 	}
 	f := Facts{Event: env.event, InterviewID: field(env.data, "interview_id")}
