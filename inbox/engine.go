@@ -39,10 +39,14 @@ func Prepare(ev *Event) {
 }
 
 // storedHeaders returns h, or a copy of it with names and values as
-// asStored makes them when any needs it. h is the caller's: it is never
-// changed. Two names that read the same once replaced keep the values of
-// the first in sorted order, as a JSON object would keep one of them.
+// asStored makes them when any needs it, and nil for an empty map, which
+// the archive reads back as none. h is the caller's: it is never changed.
+// Of two names that read the same once replaced, the first in sorted
+// order keeps its values (the gateway's names are canonical ASCII).
 func storedHeaders(h map[string][]string) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
 	clean := true
 	for k, vs := range h {
 		clean = clean && utf8.ValidString(k)

@@ -49,6 +49,10 @@ func TestPreparedHashSurvivesJSON(t *testing.T) {
 			t.Errorf("caller's header changed to %q", got)
 		}
 	}
+	ev, _ := prepared("plain")
+	ev.Headers = map[string][]string{}
+	Prepare(ev)
+	hashSurvivesJSON(t, ev)
 }
 
 func FuzzPreparedHashSurvivesJSON(f *testing.F) {
