@@ -44,6 +44,35 @@ func TestUnfoldedEventsFoundAndBackfilled(t *testing.T) {
 	}
 }
 
+// An exact interview search finds exactly the events with that id: not
+// the ids that fold the same, ASCII or not, nor rows whose fold is not
+// filled in or was computed otherwise (another build's Unicode tables).
+func TestExactInterviewSearch(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	ids := map[string]string{}
+	for i, iv := range []string{"IV-X", "iv-x", "Ünï-1", "ünï-1", "plain"} {
+		ev := event(i, "k-"+iv)
+		ev.InterviewID = iv
+		r, err := db.Accept(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[iv] = r.ID
+	}
+	if _, err := db.pool.Exec(context.Background(), `UPDATE events SET interview_fold = 'elsewhere' WHERE interview_id = 'Ünï-1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(context.Background(), `UPDATE events SET interview_fold = NULL WHERE interview_id = 'plain'`); err != nil {
+		t.Fatal(err)
+	}
+	for iv, id := range ids {
+		p, err := db.List(inbox.Query{InterviewID: iv})
+		if err != nil || len(p.Events) != 1 || p.Events[0].ID != id {
+			t.Errorf("search %q: %+v, %v; want only %s", iv, p.Events, err, id)
+		}
+	}
+}
+
 // Verify starts from the retention checkpoint: events retention removed
 // are no break, and the report says where it started.
 func TestVerifyStartsAtCheckpoint(t *testing.T) {
