@@ -61,7 +61,8 @@ LEFT JOIN LATERAL (
 
 // texts is a text[] parameter that pgx encodes without an allocation per
 // element: it hands pgx each element as a text, which fits an interface
-// as it is, where a []string has every string boxed.
+// as it is, where a []string has every string boxed. Each connection
+// names its type (newPool), for the exec modes that do not ask.
 type texts []string
 
 func (a texts) Dimensions() []pgtype.ArrayDimension {
