@@ -44,7 +44,7 @@ type SourceConfig struct {
 	APIKey         string   // never logged
 	Auth           string   // AuthBearer (koji); AuthAPIKey (gather default) or AuthBasic
 	OrganizationID string   // for AuthBasic
-	Events         []string // event types to enrich; path.Match globs
+	Events         []string // event types to enrich; globs (inbox.MatchGlob)
 	OnFailure      string   // OnFailureForward (default) or OnFailureHold
 	// Timeout bounds one HTTP request. Default 10s.
 	Timeout time.Duration

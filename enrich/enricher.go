@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -131,7 +130,7 @@ func (e *Enricher) Prepare(ctx context.Context, ev *inbox.Event) (Outcome, error
 // wants reports whether events of type t are enriched.
 func (s *source) wants(t string) bool {
 	for _, g := range s.Events {
-		if ok, _ := path.Match(g, t); ok {
+		if inbox.MatchGlob(g, t) {
 			return true
 		}
 	}

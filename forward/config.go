@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/porchgw/porch/inbox"
 )
 
 // Body formats of a destination.
@@ -49,7 +51,7 @@ type Config struct {
 type Destination struct {
 	Name string
 	URL  string
-	// Match lists path.Match globs over "source:event", e.g. "koji:*".
+	// Match lists globs over "source:event" (inbox.MatchGlob), e.g. "koji:*".
 	Match []string
 	// Format is FormatEnvelope (default) or FormatRaw.
 	Format string
@@ -344,7 +346,7 @@ func Router(dests []Destination) func(source, eventType string) []string {
 		var out []string
 		for _, d := range ds {
 			for _, m := range d.Match {
-				if ok, _ := path.Match(m, key); ok {
+				if inbox.MatchGlob(m, key) {
 					out = append(out, d.Name)
 					break
 				}

@@ -2,7 +2,6 @@ package inbox
 
 import (
 	"errors"
-	"path"
 	"time"
 )
 
@@ -25,7 +24,7 @@ type DeadLetter struct {
 }
 
 // DeadLetterFilter selects dead letters. Empty fields match everything;
-// Type may be a path.Match glob; Since and Until bound DeadLetter.At
+// Type may be a glob (MatchGlob); Since and Until bound DeadLetter.At
 // (Since inclusive, Until exclusive).
 type DeadLetterFilter struct {
 	Destination string
@@ -45,7 +44,7 @@ func (f DeadLetterFilter) Match(dl *DeadLetter) bool {
 		return false
 	}
 	if f.Type != "" {
-		if ok, _ := path.Match(f.Type, dl.Type); !ok {
+		if !MatchGlob(f.Type, dl.Type) {
 			return false
 		}
 	}

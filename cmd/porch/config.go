@@ -137,7 +137,7 @@ type ReconcileConfig struct {
 type Destination struct {
 	Name        string        `yaml:"name"`
 	URL         string        `yaml:"url"`
-	Match       []string      `yaml:"match"`  // path.Match globs over "source:event"
+	Match       []string      `yaml:"match"`  // globs over "source:event" (inbox.MatchGlob)
 	Format      string        `yaml:"format"` // envelope | raw
 	Secret      string        `yaml:"secret"` // whsec_<base64>
 	Timeout     time.Duration `yaml:"timeout"`

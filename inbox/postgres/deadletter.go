@@ -14,7 +14,7 @@ import (
 
 // DeadLetters lists the dead letters f selects, oldest event first.
 // Destination, source and time bounds are applied by the database; the
-// type glob (path.Match) and the limit here.
+// type glob (inbox.MatchGlob) and the limit here.
 func (db *DB) DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
