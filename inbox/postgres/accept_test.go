@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -313,38 +311,5 @@ func TestEveryQueryExecMode(t *testing.T) {
 				t.Fatalf("prune: %+v, %v", rep, err)
 			}
 		})
-	}
-}
-
-// An event type far longer than any provider sends, too long for a
-// btree entry, is archived quarantined like any other unindexable
-// event rather than failing its batch, and a search still finds it.
-func TestHugeTypeArchived(t *testing.T) {
-	db := mustOpen(t, testURL(t), Options{})
-	ctx := context.Background()
-	b := make([]byte, 4000)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	ev := event(1, "k-huge")
-	ev.Type = base64.StdEncoding.EncodeToString(b) // incompressible
-	if _, err := db.Accept(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	if ev.Status != inbox.StatusQuarantined {
-		t.Fatalf("status %s, want quarantined", ev.Status)
-	}
-	for _, q := range []inbox.Query{{Type: ev.Type}, {Type: ev.Type, Source: "koji"}} {
-		p, err := db.List(q)
-		if err != nil || len(p.Events) != 1 || p.Events[0].ID != ev.ID {
-			t.Fatalf("search by the type: %+v, %v", p.Events, err)
-		}
-	}
-	short := event(2, "k-short")
-	if _, err := db.Accept(ctx, short); err != nil {
-		t.Fatal(err)
-	}
-	if p, err := db.List(inbox.Query{Type: short.Type}); err != nil || len(p.Events) != 1 || p.Events[0].ID != short.ID {
-		t.Fatalf("search by a short type: %+v, %v", p.Events, err)
 	}
 }

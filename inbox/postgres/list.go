@@ -76,12 +76,6 @@ func newFilter(q inbox.Query) *filter {
 			f.add(c.col+" = ?", asStored(c.v))
 		}
 	}
-	if t := asStored(q.Type); t != "" && len(t) <= inbox.MaxKeyPart {
-		// Implied by the filter above, and written out as a constant so
-		// that the planner may use events_source_type, which holds only
-		// such types (migration 0007).
-		f.conds = append(f.conds, "octet_length(type) <= "+strconv.Itoa(inbox.MaxKeyPart))
-	}
 	if id := asStored(q.InterviewID); id != "" && isASCII(id) {
 		// Implied by the filter above, and it lets the fold index serve
 		// it. Only for ASCII: its folding is the same in every Unicode
