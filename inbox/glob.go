@@ -40,24 +40,26 @@ func MatchGlob(pattern, name string) bool {
 					}
 				}
 			default:
-				p, pw := literal(pattern[px:])
-				if pw == 0 {
-					return false // a trailing '\'
-				}
-				if nx < len(name) {
-					r, w := utf8.DecodeRuneInString(name[nx:])
-					if r == p && (r != utf8.RuneError || name[nx:nx+w] == pattern[px+pw-w:px+pw]) {
-						px, nx = px+pw, nx+w
-						continue
+				// Byte by byte, as path.Match compares literals.
+				c, pw := pattern[px], 1
+				if c == '\\' {
+					if px+1 == len(pattern) {
+						return false // a trailing '\'
 					}
+					c, pw = pattern[px+1], 2
+				}
+				if nx < len(name) && name[nx] == c {
+					px, nx = px+pw, nx+1
+					continue
 				}
 			}
 		}
 		if starPx < 0 || starNx >= len(name) {
 			return false
 		}
-		_, w := utf8.DecodeRuneInString(name[starNx:])
-		starNx += w
+		// A byte at a time, as path.Match does: a literal byte of
+		// invalid UTF-8 in a pattern may match inside a character.
+		starNx++
 		px, nx = starPx+1, starNx
 	}
 	return true
