@@ -47,8 +47,8 @@ func (f *filter) match(e *inbox.Event) bool {
 	return f.fold == "" || strings.HasPrefix(inbox.FoldCase(e.InterviewID), f.fold)
 }
 
-// asStored is a query value as events store it: invalid UTF-8 replaced
-// as the archive's JSON stores it, NUL as Accept stores it.
+// asStored is s as a text column stores it, written or queried: invalid
+// UTF-8 replaced as the archive's JSON stores it, then NUL replaced.
 func asStored(s string) string { return noNUL(inbox.AsStored(s)) }
 
 func isASCII(s string) bool {

@@ -20,10 +20,9 @@ import (
 const pruneBatch = 200
 
 // Prune removes the events archived before cutoff, oldest first, with
-// everything hanging off them (enrichments, dedup keys and sightings
-// by their event ids, dedup keys by their hashes; delivery states, history and dead letters by ON
-// DELETE CASCADE), pruneBatch events
-// per transaction. It only ever removes a prefix of the chain, in seq
+// everything hanging off them (enrichments and sightings by their event
+// ids, dedup keys by their hashes, delivery states, history and dead
+// letters by ON DELETE CASCADE), pruneBatch events per transaction. It only ever removes a prefix of the chain, in seq
 // order, and saves the newest removed link (seq, hash, id) as the chain
 // checkpoint in the same transaction, so the chain stays verifiable from
 // there. It stops at the first old event with a delivery still pending

@@ -151,8 +151,8 @@ func (r *rows) addOutbox(ev *inbox.Event, dest string) {
 
 func (r *rows) addSighting(id string, dup *inbox.Event, key string) {
 	r.siEvent, r.siAt, r.siKey = append(r.siEvent, id), append(r.siAt, r.now), append(r.siKey, shownKey(key))
-	r.siRemote, r.siRequest = append(r.siRemote, asText(dup.RemoteAddr)), append(r.siRequest, asText(dup.RequestID))
-	r.siSHA = append(r.siSHA, asText(dup.BodySHA256))
+	r.siRemote, r.siRequest = append(r.siRemote, asStored(dup.RemoteAddr)), append(r.siRequest, asStored(dup.RequestID))
+	r.siSHA = append(r.siSHA, asStored(dup.BodySHA256))
 	ref := refOf(dup.Source, key)
 	r.siSource, r.siHash = append(r.siSource, ref.source), append(r.siHash, ref.hash[:])
 }

@@ -106,15 +106,12 @@ func increment(u ulid.ULID) ulid.ULID {
 }
 
 // scrubNUL makes the event's text fields storable in text columns,
-// which refuse NUL bytes and invalid UTF-8: NUL becomes U+FFFD, and
-// invalid UTF-8 is replaced as the archive's JSON replaces it (so the
-// chain hash, computed over that JSON, is unchanged). A Content-Type
-// header is the sender's to write. Slices are copied, not changed in
-// place: they are the caller's.
+// which refuse NUL bytes and invalid UTF-8 (asStored). Slices are
+// copied, not changed in place: they are the caller's.
 func scrubNUL(ev *inbox.Event) {
 	for _, f := range []*string{&ev.Source, &ev.Provider, &ev.Type, &ev.InterviewID, &ev.QuarantineReason,
 		&ev.RemoteAddr, &ev.RequestID, &ev.ContentType, &ev.BodySHA256} {
-		*f = asText(*f)
+		*f = asStored(*f)
 	}
 	ev.DedupKeys = noNULs(ev.DedupKeys)
 	ev.Destinations = noNULs(ev.Destinations)
@@ -123,10 +120,7 @@ func scrubNUL(ev *inbox.Event) {
 // shownKey is a dedup key as its row shows it: bounded as the archive
 // records it, and storable in a text column. Rows are matched by the
 // hash of the key's exact bytes, never by this.
-func shownKey(k string) string { return asText(inbox.BoundKey(k)) }
-
-// asText is s as a text column takes it: see scrubNUL.
-func asText(s string) string { return noNUL(inbox.AsStored(s)) }
+func shownKey(k string) string { return asStored(inbox.BoundKey(k)) }
 
 func noNUL(s string) string { return strings.ReplaceAll(s, "\x00", "\uFFFD") }
 
