@@ -3,6 +3,8 @@ package inboxtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -247,6 +249,60 @@ func testVerifyAcceptsSendersBadBytes(t *testing.T, e Engine) {
 	}
 	rep, err := s.Verify(context.Background())
 	if err != nil || !rep.OK || rep.Checked != 2 {
+		t.Fatalf("verify: %+v (broken %+v), %v", rep, rep.Broken, err)
+	}
+}
+
+// incompressible is n bytes of hex that no compressor shortens much.
+func incompressible(seed string, n int) string {
+	var b strings.Builder
+	for sum := sha256.Sum256([]byte(seed)); b.Len() < n; sum = sha256.Sum256(sum[:]) {
+		b.WriteString(hex.EncodeToString(sum[:]))
+	}
+	return b.String()[:n]
+}
+
+// A signed delivery whose type or interview id is longer than any index
+// entry may be (PostgreSQL's btree takes about 2,700 bytes) is archived
+// quarantined, read back whole, found by an exact search, and verifies.
+func testLongTypeAndInterviewID(t *testing.T, e Engine) {
+	s := open(t, e)
+	longType, longID := incompressible("type", 4000), incompressible("interview", 4000)
+	ev := delivery(1, "k/long-type")
+	ev.Type = longType
+	iv := delivery(2, "k/long-interview")
+	iv.InterviewID = longID
+	var ids []string
+	for _, d := range []*inbox.Event{ev, iv, delivery(3, "k/after")} {
+		r, err := s.Accept(context.Background(), d)
+		if err != nil || r.Duplicate {
+			t.Fatalf("accept: %+v, %v", r, err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for i, want := range []struct{ typ, id string }{{longType, ev.InterviewID}, {iv.Type, longID}} {
+		got, err := s.Event(ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Type != want.typ || got.InterviewID != want.id || got.Status != inbox.StatusQuarantined {
+			t.Errorf("event %d read back type %.20q…, interview %.20q…, status %s", i, got.Type, got.InterviewID, got.Status)
+		}
+	}
+	for _, q := range []inbox.Query{{Type: longType}, {Source: "koji", Type: longType}, {InterviewID: longID}} {
+		p, err := s.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Events) != 1 {
+			t.Errorf("exact search finds %d events, want 1", len(p.Events))
+		}
+	}
+	if p, err := s.List(inbox.Query{Type: longType[:3999]}); err != nil || len(p.Events) != 0 {
+		t.Errorf("search for a shorter type finds %d events, %v", len(p.Events), err)
+	}
+	rep, err := s.Verify(context.Background())
+	if err != nil || !rep.OK || rep.Checked != 3 {
 		t.Fatalf("verify: %+v (broken %+v), %v", rep, rep.Broken, err)
 	}
 }

@@ -80,6 +80,7 @@ var cases = []struct {
 	{"ExportRanges", testExportRanges},
 	{"VerifyFindsTamperedBody", testVerifyFindsTamperedBody},
 	{"VerifyAcceptsSendersBadBytes", testVerifyAcceptsSendersBadBytes},
+	{"LongTypeAndInterviewID", testLongTypeAndInterviewID},
 	{"TrailClassesBounded", testTrailClassesBounded},
 	{"RejectionLogBounded", testRejectionLogBounded},
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},

@@ -78,4 +78,9 @@
 // event's type, interview id, quarantine reason or dedup key is stored
 // as U+FFFD, before the chain hash is computed (dedup keys are matched by
 // the SHA-256 of their exact bytes). The Badger engine keeps such bytes.
+//
+// A btree index entry holds at most about 2,700 bytes, so an event type
+// longer than inbox.MaxKeyPart (always quarantined) is stored in the
+// indexed type column bounded as inbox.BoundKey writes it, and whole in
+// type_full; reads and searches take the whole one.
 package postgres

@@ -22,7 +22,7 @@ func readCtx() (context.Context, context.CancelFunc) {
 }
 
 // eventCols are an event's columns but its body, in eventRow's order.
-const eventCols = `seq, id, source, provider, type, interview_id, status, quarantine_reason,
+const eventCols = `seq, id, source, provider, COALESCE(type_full, type), interview_id, status, quarantine_reason,
   origin, received_ns, remote_addr, request_id, headers, content_type, body_sha256, body_size,
   verification, dedup_keys, destinations, prev_hash, hash`
 

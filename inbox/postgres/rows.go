@@ -21,10 +21,18 @@ import (
 const (
 	insertEvents = `INSERT INTO events (seq, id, source, provider, type, interview_id, status,
   quarantine_reason, origin, received_at, received_ns, remote_addr, request_id, headers,
-  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body, interview_fold)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+  content_type, body_sha256, body_size, verification, dedup_keys, destinations, prev_hash, hash, body, interview_fold,
+  type_full)
+SELECT seq, id, source, provider, type, interview_id, status, quarantine_reason, origin, received_at, received_ns,
+  remote_addr, request_id, headers, content_type, body_sha256, body_size, verification, dedup_keys, destinations,
+  prev_hash, hash, body, interview_fold, NULLIF(type_full, '')
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
   $8::text[], $9::text[], $10::timestamptz[], $11::bigint[], $12::text[], $13::text[], $14::json[],
-  $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[], $24::text[])`
+  $15::text[], $16::text[], $17::integer[], $18::json[], $19::json[], $20::json[], $21::text[], $22::text[], $23::bytea[], $24::text[],
+  $25::text[])
+  AS u (seq, id, source, provider, type, interview_id, status, quarantine_reason, origin, received_at, received_ns,
+  remote_addr, request_id, headers, content_type, body_sha256, body_size, verification, dedup_keys, destinations,
+  prev_hash, hash, body, interview_fold, type_full)`
 
 	// dropExpired deletes stored keys whose window has passed, so that
 	// insertDedup may claim them again.
@@ -93,7 +101,7 @@ type rows struct {
 	receivedAt                                        []time.Time
 	size                                              []int32
 	body                                              [][]byte
-	fold                                              texts
+	fold, typeFull                                    texts
 
 	dkSource, dkKey, dkEvent texts
 	dkHash                   [][]byte
@@ -126,7 +134,7 @@ func (r *rows) addEvent(ev *inbox.Event) error {
 		body = []byte{}
 	}
 	r.seq, r.id, r.source = append(r.seq, int64(ev.Seq)), append(r.id, ev.ID), append(r.source, ev.Source)
-	r.provider, r.typ = append(r.provider, ev.Provider), append(r.typ, ev.Type)
+	r.provider = append(r.provider, ev.Provider)
 	r.interview, r.status = append(r.interview, ev.InterviewID), append(r.status, string(ev.Status))
 	r.reason, r.origin = append(r.reason, ev.QuarantineReason), append(r.origin, string(ev.Origin))
 	r.receivedAt, r.receivedNs = append(r.receivedAt, ev.ReceivedAt), append(r.receivedNs, ev.ReceivedAt.UnixNano())
@@ -136,6 +144,13 @@ func (r *rows) addEvent(ev *inbox.Event) error {
 	r.verification, r.keys, r.dests = append(r.verification, js[1]), append(r.keys, js[2]), append(r.dests, js[3])
 	r.prev, r.hash, r.body = append(r.prev, ev.PrevHash), append(r.hash, ev.Hash), append(r.body, body)
 	r.fold = append(r.fold, inbox.FoldInterview(ev.InterviewID))
+	// A type too long for its index is stored bounded, and whole in
+	// type_full (see migration 0007); "" there is stored as NULL.
+	typ, full := inbox.BoundKey(ev.Type), ""
+	if typ != ev.Type {
+		full = ev.Type
+	}
+	r.typ, r.typeFull = append(r.typ, typ), append(r.typeFull, full)
 	return nil
 }
 
@@ -171,7 +186,7 @@ func (r *rows) batch(expired []dedupRef) *pgx.Batch {
 	if len(r.id) > 0 {
 		b.Queue(insertEvents, r.seq, r.id, r.source, r.provider, r.typ, r.interview, r.status, r.reason, r.origin,
 			r.receivedAt, r.receivedNs, r.remote, r.request, r.headers, r.contentType, r.sha, r.size,
-			r.verification, r.keys, r.dests, r.prev, r.hash, r.body, r.fold)
+			r.verification, r.keys, r.dests, r.prev, r.hash, r.body, r.fold, r.typeFull)
 	}
 	if len(r.dkKey) > 0 {
 		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires)
