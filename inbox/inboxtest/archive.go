@@ -307,6 +307,42 @@ func testLongTypeAndInterviewID(t *testing.T, e Engine) {
 	}
 }
 
+// Types short enough to forward keep their stored form everywhere, even
+// one that looks like a bounded key ("%#…") or that storing makes longer
+// (NULs, which some engines store as U+FFFD): the event is accepted, an
+// exact search finds it, and its dead letter names the event's type.
+func testOddShortTypesForwarded(t *testing.T, e Engine) {
+	s := openOutbox(t, e)
+	types := []string{"%#interview.completed", strings.Repeat("\x00", inbox.MaxKeyPart)}
+	stored := map[string]string{} // event id: its type as read back
+	for i, typ := range types {
+		ev := delivery(i, fmt.Sprint("odd-type-", i))
+		ev.Type = typ
+		id := mustAccept(t, s, ev).ID
+		got, err := s.Event(id)
+		if err != nil || got.Status != inbox.StatusAccepted {
+			t.Fatalf("type %.12q: event %+v, %v", typ, got, err)
+		}
+		stored[id] = got.Type
+		if p, err := s.List(inbox.Query{Type: typ}); err != nil || len(p.Events) != 1 || p.Events[0].ID != id {
+			t.Errorf("type %.12q: exact search finds %d events, %v", typ, len(p.Events), err)
+		}
+	}
+	now := later()
+	for _, d := range mustClaim(t, s, now, map[string]int{"app": len(types)}, time.Minute) {
+		a := sent(now)
+		if err := s.DeadLetter(d, &a, "gave up"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, typ := range types {
+		dls, err := s.DeadLetters(inbox.DeadLetterFilter{Type: typ})
+		if err != nil || len(dls) != 1 || dls[0].Type != stored[dls[0].EventID] {
+			t.Errorf("type %.12q: dead letters by type %+v, %v; want one naming its event's type", typ, dls, err)
+		}
+	}
+}
+
 // Each trail class is bounded on its own: searches push out only older
 // searches, sensitive reads only older sensitive reads, and drops are
 // counted per class.

@@ -81,6 +81,7 @@ var cases = []struct {
 	{"VerifyFindsTamperedBody", testVerifyFindsTamperedBody},
 	{"VerifyAcceptsSendersBadBytes", testVerifyAcceptsSendersBadBytes},
 	{"LongTypeAndInterviewID", testLongTypeAndInterviewID},
+	{"OddShortTypesForwarded", testOddShortTypesForwarded},
 	{"TrailClassesBounded", testTrailClassesBounded},
 	{"RejectionLogBounded", testRejectionLogBounded},
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},

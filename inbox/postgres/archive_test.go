@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/porchgw/porch/inbox"
@@ -116,5 +117,47 @@ func TestExportAcrossChunks(t *testing.T) {
 	})
 	if err != nil || !slices.Equal(got, ids) {
 		t.Fatalf("export: %d records, %v; want %d", len(got), err, len(ids))
+	}
+}
+
+// Rows written before migration 0007 hold every type whole in type, with
+// type_full NULL, even one longer than maxIndexedType that compressed
+// enough to fit the index or one that begins with "%#": an exact search
+// still finds each, and only it.
+func TestTypesStoredBeforeTypeFull(t *testing.T) {
+	db := mustOpen(t, testURL(t), Options{})
+	types := []string{"interview.completed", "%#interview.completed", strings.Repeat("x", 600), strings.Repeat("a", 5000)}
+	ids := map[string]string{}
+	for i, typ := range types {
+		ev := event(i, fmt.Sprint("old-", i))
+		ev.Type = typ
+		r, err := db.Accept(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[typ] = r.ID
+	}
+	var hashed int
+	if err := db.pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type_full IS NOT NULL`).Scan(&hashed); err != nil || hashed != 1 {
+		t.Fatalf("%d types stored hashed, want 1 (the 5,000-byte one), %v", hashed, err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, typ := range types {
+			for _, q := range []inbox.Query{{Type: typ}, {Source: "koji", Type: typ}} {
+				p, err := db.List(q)
+				if err != nil || len(p.Events) != 1 || p.Events[0].ID != ids[typ] || p.Events[0].Type != typ {
+					t.Errorf("%s: search for a type of %d bytes (%.12q) finds %d events, %v", when, len(typ), typ, len(p.Events), err)
+				}
+			}
+		}
+	}
+	check("as written")
+	if _, err := db.pool.Exec(context.Background(), `UPDATE events SET type = COALESCE(type_full, type), type_full = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	check("as an older build wrote them")
+	if rep, err := db.Verify(context.Background()); err != nil || !rep.OK {
+		t.Fatalf("verify: %+v, %v", rep, err)
 	}
 }

@@ -34,6 +34,7 @@ ORDER BY event_id, destination`, f.Destination, f.Source, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}
+	f.Type = asStored(f.Type) // as the types it is matched against are stored
 	var out []inbox.DeadLetter
 	var dl inbox.DeadLetter
 	_, err = pgx.ForEachRow(rows, []any{&dl.EventID, &dl.Destination, &dl.Source, &dl.Type, &dl.InterviewID,

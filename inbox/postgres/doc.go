@@ -80,7 +80,7 @@
 // the SHA-256 of their exact bytes). The Badger engine keeps such bytes.
 //
 // A btree index entry holds at most about 2,700 bytes, so an event type
-// longer than inbox.MaxKeyPart (always quarantined) is stored in the
-// indexed type column bounded as inbox.BoundKey writes it, and whole in
-// type_full; reads and searches take the whole one.
+// longer than 2,048 bytes (only a quarantined event has one) is stored in
+// the indexed type column as "%#" and its SHA-256, and whole in
+// type_full; reads, searches and dead letters take the whole one.
 package postgres

@@ -30,9 +30,18 @@ type filter struct {
 }
 
 // add appends cond, in which "?" stands for v.
-func (f *filter) add(cond string, v any) {
-	f.args = append(f.args, v)
-	f.conds = append(f.conds, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(f.args))))
+// add adds a condition whose placeholders ? take vs in order; a
+// condition with one value may use it at several placeholders.
+func (f *filter) add(cond string, vs ...any) {
+	for i, v := range vs {
+		f.args = append(f.args, v)
+		n := 1
+		if i == len(vs)-1 {
+			n = -1
+		}
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(f.args)), n)
+	}
+	f.conds = append(f.conds, cond)
 }
 
 func (f *filter) where() string {
@@ -77,11 +86,14 @@ func newFilter(q inbox.Query) *filter {
 		}
 	}
 	if typ := asStored(q.Type); typ != "" {
-		// A long type is stored bounded, and whole in type_full (see
-		// addEvent); the bounded form lets events_source_type serve it.
-		f.add("type = ?", inbox.BoundKey(typ))
-		if inbox.BoundKey(typ) != typ {
-			f.add("type_full = ?", typ)
+		// A type longer than maxIndexedType is stored hashed, and whole
+		// in type_full (see indexedType); either form lets
+		// events_source_type serve the search. A row written before
+		// migration 0007 holds any type whole, with type_full NULL.
+		if ix, full := indexedType(typ); full == "" {
+			f.add("type = ? AND type_full IS NULL", typ)
+		} else {
+			f.add("(type = ? AND type_full IS NULL OR type = ? AND type_full = ?)", typ, ix, full)
 		}
 	}
 	if id := asStored(q.InterviewID); id != "" && isASCII(id) {

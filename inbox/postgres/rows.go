@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,14 +146,27 @@ func (r *rows) addEvent(ev *inbox.Event) error {
 	r.verification, r.keys, r.dests = append(r.verification, js[1]), append(r.keys, js[2]), append(r.dests, js[3])
 	r.prev, r.hash, r.body = append(r.prev, ev.PrevHash), append(r.hash, ev.Hash), append(r.body, body)
 	r.fold = append(r.fold, inbox.FoldInterview(ev.InterviewID))
-	// A type too long for its index is stored bounded, and whole in
-	// type_full (see migration 0007); "" there is stored as NULL.
-	typ, full := inbox.BoundKey(ev.Type), ""
-	if typ != ev.Type {
-		full = ev.Type
-	}
-	r.typ, r.typeFull = append(r.typ, typ), append(r.typeFull, full)
+	typ, full := indexedType(ev.Type)
+	r.typ, r.typeFull = append(r.typ, typ), append(r.typeFull, full) // "" is stored as NULL
 	return nil
+}
+
+// maxIndexedType is the longest event type stored as it is in
+// events.type, which events_source_type indexes: a btree entry holds at
+// most about 2,700 bytes. A longer type comes only from an event
+// inbox.Prepare quarantined (over inbox.MaxKeyPart bytes; replacing NULs
+// at most triples that).
+const maxIndexedType = 2048
+
+// indexedType returns what events.type and events.type_full hold for
+// an event of type t: t and "" (stored as NULL), or for a type longer
+// than maxIndexedType "%#" and its SHA-256 in hex, and t itself.
+func indexedType(t string) (typ, full string) {
+	if len(t) <= maxIndexedType {
+		return t, ""
+	}
+	sum := sha256.Sum256([]byte(t))
+	return "%#" + hex.EncodeToString(sum[:]), t
 }
 
 func (r *rows) addKey(ref dedupRef, key, id string, expires time.Time) {

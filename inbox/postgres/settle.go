@@ -117,7 +117,7 @@ func (db *DB) DeadLetter(d inbox.Delivery, a0 *inbox.Attempt, reason string) err
 		a.Outcome = inbox.OutcomeDead
 		_, err := tx.Exec(ctx, `INSERT INTO dead_letters (event_id, destination, source, type, interview_id,
   received_at, at, reason, attempts, last_status)
-SELECT id, $2, source, type, $3, received_at, $4, $5, $6, $7 FROM events WHERE id = $1
+SELECT id, $2, source, COALESCE(type_full, type), $3, received_at, $4, $5, $6, $7 FROM events WHERE id = $1
 ON CONFLICT (event_id, destination) DO UPDATE SET at = excluded.at, reason = excluded.reason,
   attempts = excluded.attempts, last_status = excluded.last_status`,
 			d.EventID, d.Destination, d.InterviewID, a.At, noNUL(reason), d.Total, a.Status)
