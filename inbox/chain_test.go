@@ -70,7 +70,7 @@ func FuzzAppendChained(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id string, seq uint64, source, typ, interview, hname, hval, ts string, skew, nanos int64) {
 		e := &Event{
 			ID: id, Seq: seq, Source: source, Provider: source, Type: typ, InterviewID: interview,
-			Status: Status(hval), Origin: Origin(hname), ReceivedAt: time.Unix(0, nanos), RemoteAddr: ts,
+			Status: Status(hval), Origin: Origin(hname), ReceivedAt: time.Unix(skew, nanos), RemoteAddr: ts,
 			Headers: map[string][]string{hname: {hval, ts}, typ: nil}, ContentType: hval, BodySHA256: id,
 			BodySize: int(skew), Verification: Verification{Mode: hname, SecretIndex: int(seq % 7), Timestamp: ts, TimestampUnit: hval, SkewMillis: skew},
 			PrevHash: typ,
