@@ -98,6 +98,20 @@ func (c *bodyClaim) grow(ctx context.Context, n int64) error {
 	}
 }
 
+// tryGrow takes n more bytes of room if there is that much free now,
+// without cutting anything or waiting, and reports whether it did.
+func (c *bodyClaim) tryGrow(n int64) bool {
+	b := c.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c.cut || b.used+n > b.limit {
+		return false
+	}
+	b.used += n
+	c.held += n
+	return true
+}
+
 // cutOlder aborts uploads still arriving that started before c, oldest
 // first, until the room they will free (with what earlier cuts will)
 // covers n. Waiters are woken, so a victim waiting for room itself
@@ -178,11 +192,13 @@ func (c *bodyClaim) readAll(waitCtx func() (context.Context, context.CancelFunc)
 		}
 		if len(b) == cap(b) {
 			next := min(max(2*int64(cap(b)), firstChunk), most)
-			ctx, cancel := waitCtx()
-			err := c.grow(ctx, next-int64(cap(b)))
-			cancel()
-			if err != nil {
-				return nil, err
+			if n := next - int64(cap(b)); !c.tryGrow(n) {
+				ctx, cancel := waitCtx() // only a wait needs a deadline (and its timer)
+				err := c.grow(ctx, n)
+				cancel()
+				if err != nil {
+					return nil, err
+				}
 			}
 			b = append(make([]byte, 0, next), b...)
 		}
