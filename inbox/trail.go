@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"time"
+	"unicode/utf8"
 )
 
 // Trail classes, as TrailClass names them.
@@ -38,4 +39,41 @@ type Access struct {
 	Count     int       `json:"count,omitempty"` // events returned, for searches and exports
 	RequestID string    `json:"request_id,omitempty"`
 	Remote    string    `json:"remote,omitempty"`
+}
+
+// The trail is bounded by entries, so each entry is bounded in bytes: a
+// caller's megabyte of query string or path must not make a megabyte of
+// trail. MaxTrailQueryBytes bounds Query, maxTrailIDBytes each event id.
+const (
+	MaxTrailQueryBytes = 4096
+	maxTrailIDBytes    = 128
+)
+
+// BoundAccess returns a as the trail stores it: Query and each event id
+// cut to their bounds on a character boundary and marked with "…".
+// Engines call it in LogAccess.
+func BoundAccess(a Access) Access {
+	a.Query = clipText(a.Query, MaxTrailQueryBytes)
+	ids := a.EventIDs
+	for i, id := range ids {
+		if len(id) > maxTrailIDBytes {
+			if &a.EventIDs[0] == &ids[0] {
+				a.EventIDs = append([]string(nil), ids...) // the caller's slice is left as it is
+			}
+			a.EventIDs[i] = clipText(id, maxTrailIDBytes)
+		}
+	}
+	return a
+}
+
+// clipText is s cut to at most n bytes on a character boundary, with "…"
+// appended when it was cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

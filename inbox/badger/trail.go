@@ -61,6 +61,7 @@ func (t *trailLog) class(name string) *trailClass {
 // TrailDropped and warned about. It is written before the caller answers,
 // so every read that was served is on the trail.
 func (db *DB) LogAccess(a inbox.Access) error {
+	a = inbox.BoundAccess(a)
 	t := &db.trail
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -339,6 +340,51 @@ func testOddShortTypesForwarded(t *testing.T, e Engine) {
 		dls, err := s.DeadLetters(inbox.DeadLetterFilter{Type: typ})
 		if err != nil || len(dls) != 1 || dls[0].Type != stored[dls[0].EventID] {
 			t.Errorf("type %.12q: dead letters by type %+v, %v; want one naming its event's type", typ, dls, err)
+		}
+	}
+}
+
+// Reads take any argument a caller can send: filters holding NUL or
+// invalid UTF-8 match nothing rather than fail, a paging bound beyond
+// every sequence number pages from the newest, and a huge query or id is
+// stored bounded on the trail.
+func testOddReadArguments(t *testing.T, e Engine) {
+	s := open(t, e)
+	mustAccept(t, s, delivery(1, "odd-args"))
+	for _, f := range []inbox.DeadLetterFilter{{Source: "\x00"}, {Destination: "\xff\xfe"}, {Type: "a\x00*"}, {Source: "k\xc3("}} {
+		if dls, err := s.DeadLetters(f); err != nil || len(dls) != 0 {
+			t.Errorf("dead letters %+v: %+v, %v", f, dls, err)
+		}
+	}
+	s.LogRejection(inbox.Rejection{At: time.Now(), Kind: "rejected", Source: "koji", Reason: "r", Status: 401})
+	huge := strings.Repeat("q", 1<<20)
+	if err := s.LogAccess(inbox.Access{Token: "fp", Role: "auditor", Action: "search", Query: huge, EventIDs: []string{"01J", huge}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []uint64{0, 1 << 31, 1<<63 - 1, 1 << 63, math.MaxUint64} {
+		trail, err := s.AccessTrail(before, 10)
+		if err != nil || len(trail) != 1 {
+			t.Fatalf("trail before %d: %d entries, %v", before, len(trail), err)
+		}
+		if a := trail[0]; len(a.Query) > inbox.MaxTrailQueryBytes+len("…") || len(a.EventIDs) != 2 || a.EventIDs[0] != "01J" || len(a.EventIDs[1]) > 200 {
+			t.Errorf("trail entry not bounded: query %d bytes, ids %d", len(a.Query), len(a.EventIDs))
+		}
+	}
+	// The rejection is written in the background.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, before := range []uint64{0, 1 << 31, 1<<63 - 1, 1 << 63, math.MaxUint64} {
+		for {
+			list, err := s.Rejections(before, 10)
+			if err != nil {
+				t.Fatalf("rejections before %d: %v", before, err)
+			}
+			if len(list) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rejections before %d: %d entries", before, len(list))
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }

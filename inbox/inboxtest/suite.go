@@ -82,6 +82,7 @@ var cases = []struct {
 	{"VerifyAcceptsSendersBadBytes", testVerifyAcceptsSendersBadBytes},
 	{"LongTypeAndInterviewID", testLongTypeAndInterviewID},
 	{"OddShortTypesForwarded", testOddShortTypesForwarded},
+	{"OddReadArguments", testOddReadArguments},
 	{"TrailClassesBounded", testTrailClassesBounded},
 	{"RejectionLogBounded", testRejectionLogBounded},
 	{"EnrichmentAndMarks", testEnrichmentAndMarks},

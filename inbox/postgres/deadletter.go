@@ -16,6 +16,10 @@ import (
 // Destination, source and time bounds are applied by the database; the
 // type glob (inbox.MatchGlob) and the limit here.
 func (db *DB) DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error) {
+	// The filter's texts as the columns they are compared with store
+	// them: a NUL or invalid UTF-8 could never match, and PostgreSQL
+	// refuses them as parameters.
+	f.Source, f.Destination, f.Type = asStored(f.Source), asStored(f.Destination), asStored(f.Type)
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	var since, until *time.Time
@@ -34,7 +38,6 @@ ORDER BY event_id, destination`, f.Destination, f.Source, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}
-	f.Type = asStored(f.Type) // as the types it is matched against are stored
 	var out []inbox.DeadLetter
 	var dl inbox.DeadLetter
 	_, err = pgx.ForEachRow(rows, []any{&dl.EventID, &dl.Destination, &dl.Source, &dl.Type, &dl.InterviewID,

@@ -145,8 +145,8 @@ func (db *DB) Rejections(before uint64, limit int) ([]inbox.Rejection, error) {
 	}
 	ctx, cancel := readCtx()
 	defer cancel()
-	rows, _ := db.pool.Query(ctx, `SELECT entry FROM rejections WHERE ($1 = 0 OR seq < $1)
-ORDER BY seq DESC LIMIT $2`, int64(before), limit)
+	rows, _ := db.pool.Query(ctx, `SELECT entry FROM rejections WHERE ($1::bigint = 0 OR seq < $1)
+ORDER BY seq DESC LIMIT $2`, seqBefore(before), limit)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (inbox.Rejection, error) {
 		var r inbox.Rejection
 		var b []byte

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ type trailClass struct {
 // class's count row is locked for the transaction, so nodes logging at
 // once keep one bound.
 func (db *DB) LogAccess(a inbox.Access) error {
+	a = inbox.BoundAccess(a)
 	if a.At.IsZero() {
 		a.At = db.opt.Now()
 	}
@@ -111,6 +113,16 @@ func (db *DB) TrailDropped() map[string]uint64 {
 	return map[string]uint64{inbox.TrailSearch: db.trailSearch.dropped.Load(), inbox.TrailSensitive: db.trailKept.dropped.Load()}
 }
 
+// seqBefore is a paging bound as a bigint parameter: every sequence is
+// below one past the largest bigint, so such a bound means "from the
+// newest" (0), as it does on Badger, which compares it unsigned.
+func seqBefore(before uint64) int64 {
+	if before > math.MaxInt64 {
+		return 0
+	}
+	return int64(before)
+}
+
 // AccessTrail returns up to limit trail entries, newest first, with Seq
 // below before (0 means from the newest).
 func (db *DB) AccessTrail(before uint64, limit int) ([]inbox.Access, error) {
@@ -120,8 +132,8 @@ func (db *DB) AccessTrail(before uint64, limit int) ([]inbox.Access, error) {
 	}
 	ctx, cancel := readCtx()
 	defer cancel()
-	rows, _ := db.pool.Query(ctx, `SELECT seq, entry FROM access_trail WHERE ($1 = 0 OR seq < $1)
-ORDER BY seq DESC LIMIT $2`, int64(before), limit)
+	rows, _ := db.pool.Query(ctx, `SELECT seq, entry FROM access_trail WHERE ($1::bigint = 0 OR seq < $1)
+ORDER BY seq DESC LIMIT $2`, seqBefore(before), limit)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (inbox.Access, error) {
 		var a inbox.Access
 		var seq int64
