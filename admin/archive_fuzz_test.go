@@ -3,7 +3,9 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -29,6 +31,10 @@ func TestParseQueryTable(t *testing.T) {
 		{"since=11/23/2026", false, nil, "US date"},
 		{"status=deleted", false, nil, "status"},
 		{"cursor=../../etc", false, nil, "cursor"},
+		{"cursor=01arz3ndektsv4rrffq69g5fav", true, func(q inbox.Query) bool { return q.Cursor == "01ARZ3NDEKTSV4RRFFQ69G5FAV" }, "lower-case cursor"},
+		{"until=0001-01-01", true, func(q inbox.Query) bool { return !q.Until.IsZero() && !q.Until.After(time.Unix(0, 0)) }, "until the zero time bounds"},
+		{"since=0001-01-01T00:00:00Z", true, func(q inbox.Query) bool { return !q.Since.After(time.Unix(0, 0)) }, "since the zero time"},
+		{"since=" + strings.Repeat("9", 100000), false, nil, "huge bad time"},
 	}
 	for _, c := range cases {
 		v, _ := url.ParseQuery(c.raw)
@@ -38,6 +44,9 @@ func TestParseQueryTable(t *testing.T) {
 		}
 		if err != nil && answers.Status(err) != http.StatusBadRequest {
 			t.Errorf("%s: status %d", c.comment, answers.Status(err))
+		}
+		if err != nil && len(err.Error()) > 300 {
+			t.Errorf("%s: error of %d bytes echoes the value", c.comment, len(err.Error()))
 		}
 	}
 }
@@ -62,6 +71,12 @@ func FuzzParseQuery(f *testing.F) {
 		}
 		if q.Limit < 0 || q.Limit > inbox.MaxListLimit {
 			t.Fatalf("%q: limit %d", raw, q.Limit)
+		}
+		if (strings.TrimSpace(v.Get("until")) != "" && q.Until.IsZero()) || (strings.TrimSpace(v.Get("since")) != "" && q.Since.IsZero()) {
+			t.Fatalf("%q: a given bound reads as none: %+v", raw, q)
+		}
+		if q.Cursor != strings.ToUpper(q.Cursor) {
+			t.Fatalf("%q: cursor %q not in the stored (upper) case", raw, q.Cursor)
 		}
 	})
 }

@@ -222,6 +222,9 @@ func TestAdminRoutesAuthAndRoles(t *testing.T) {
 			if resp, _ := env.get(t, rt.path, bearerAuth(adminToken)); resp.StatusCode != http.StatusOK {
 				t.Errorf("admin: %d", resp.StatusCode)
 			}
+			if resp, _ := env.get(t, rt.path, header("Authorization", "bEARER "+adminToken)); resp.StatusCode != http.StatusOK {
+				t.Errorf("admin, scheme in another case: %d", resp.StatusCode)
+			}
 		})
 	}
 	// Replay through the page is for admins only.

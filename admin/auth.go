@@ -88,14 +88,23 @@ func TokenFingerprint(token string) string {
 // presentedToken reads a Bearer token, or HTTP Basic with the token as the
 // password (browsers); the Basic user name is ignored.
 func presentedToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if after, ok := strings.CutPrefix(h, "Bearer "); ok {
-		return strings.TrimSpace(after)
+	if tok, ok := bearerToken(r); ok {
+		return tok
 	}
 	if _, pass, ok := r.BasicAuth(); ok {
 		return pass
 	}
 	return ""
+}
+
+// bearerToken is the token of an Authorization: Bearer header. The
+// scheme name is case-insensitive (RFC 9110, section 11.1).
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // authenticate resolves the caller's role once per request.

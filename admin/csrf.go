@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // CSRF. A browser that has logged in with Basic auth sends the
@@ -74,7 +73,8 @@ func safeMethod(m string) bool {
 }
 
 func bearer(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+	_, ok := bearerToken(r)
+	return ok
 }
 
 // sameOrigin requires the Origin header, or failing that the Referer, to

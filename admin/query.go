@@ -24,7 +24,7 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 		InterviewPrefix: strings.TrimSpace(v.Get("interview_prefix")),
 		IDPrefix:        strings.ToUpper(strings.TrimSpace(v.Get("id"))),
 		Status:          inbox.Status(strings.TrimSpace(v.Get("status"))),
-		Cursor:          v.Get("cursor"),
+		Cursor:          strings.ToUpper(strings.TrimSpace(v.Get("cursor"))), // ids are read in any case
 	}
 	if len(q.IDPrefix) > ulidLen || strings.Trim(q.IDPrefix, crockford) != "" {
 		return q, fmt.Errorf("%w: id must be an event id or its start (up to %d letters and digits)", ErrInvalidQuery, ulidLen)
@@ -90,7 +90,7 @@ func parseDays(v url.Values, q *inbox.Query) error {
 		}
 		t, err := time.Parse("2006-01-02", s)
 		if err != nil {
-			return t, fmt.Errorf("%w: %s: %q is not a date (use 2026-11-23)", ErrInvalidQuery, name, s)
+			return t, fmt.Errorf("%w: %s: %q is not a date (use 2026-11-23)", ErrInvalidQuery, name, clip(s, 64))
 		}
 		return t, nil
 	}
@@ -129,10 +129,16 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
+			if t.IsZero() {
+				// The zero time means "not given": 0001-01-01T00:00:00Z,
+				// earlier than every event, reads as the Unix epoch,
+				// which is too.
+				t = time.Unix(0, 0).UTC()
+			}
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, e.g. 2026-11-23T09:00:00Z, or 2026-11-23)", s)
+	return time.Time{}, fmt.Errorf("%q is not a time (use RFC 3339, e.g. 2026-11-23T09:00:00Z, or 2026-11-23)", clip(s, 64))
 }
 
 // describe is a query's filters as trail text.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
@@ -65,7 +66,7 @@ func readReplayBody(r *http.Request) (replayBody, error) {
 	}
 	b.Reason = strings.TrimSpace(b.Reason)
 	switch {
-	case b.Reason == "":
+	case !strings.ContainsFunc(b.Reason, unicode.IsGraphic): // empty, or only control characters
 		return b, fmt.Errorf("%w: reason is required: say why this is replayed", ErrInvalidQuery)
 	case len(b.Reason) > maxReason:
 		return b, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)

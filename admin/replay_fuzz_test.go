@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,7 +14,7 @@ import (
 // reason or a 400 whose message does not echo the body.
 func FuzzReadReplayBody(f *testing.F) {
 	for _, s := range []string{``, `{}`, `{"reason":"x"}`, `{"reason":" y ","destination":"app","limit":3}`,
-		`{"reason":1}`, `{"reason":"x"}{"reason":"y"}`, `{"reason":"x","nope":1}`, `[`, `{"since":"2026-11-23","reason":"r"}`} {
+		`{"reason":1}`, `{"reason":"x"}{"reason":"y"}`, `{"reason":"x","nope":1}`, `[`, `{"since":"2026-11-23","reason":"r"}`, `{"reason":"\u0000\t"}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
@@ -28,7 +29,7 @@ func FuzzReadReplayBody(f *testing.F) {
 			}
 			return
 		}
-		if b.Reason == "" || b.Reason != strings.TrimSpace(b.Reason) || len(b.Reason) > maxReason {
+		if !strings.ContainsFunc(b.Reason, unicode.IsGraphic) || b.Reason != strings.TrimSpace(b.Reason) || len(b.Reason) > maxReason {
 			t.Fatalf("%q: accepted reason %q", body, b.Reason)
 		}
 		if !utf8.ValidString(b.Reason) && utf8.ValidString(body) {
