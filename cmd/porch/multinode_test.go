@@ -117,7 +117,10 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		time.Sleep(50 * time.Millisecond) // an app that takes its time
+		// An app that takes its time: long enough that a forward in flight
+		// when its node is killed is still here when the connection drops,
+		// even on a loaded machine where the kill takes tens of ms to land.
+		time.Sleep(250 * time.Millisecond)
 		if r.Context().Err() != nil {
 			lost.Add(1)
 			return // the sender died before it could be answered: not delivered
@@ -134,9 +137,9 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 	t.Logf("%d forwards in flight when one node was killed", atKill)
 	waitUntil(t, 30*time.Second, "100 more acknowledged deliveries", func() bool { return l.count() >= 400 })
 	got := l.stop()
-	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL; %d forwards cut off by the kill", len(got), lost.Load())
 	// The survivor takes the dead node's claims once their leases pass.
 	waitUntil(t, 90*time.Second, "every acknowledged event at the destination", func() bool { return len(sink.Missing()) == 0 })
+	t.Logf("%d deliveries acknowledged by two nodes, one killed with SIGKILL; %d forwards cut off by the kill", len(got), lost.Load())
 	if lost.Load() == 0 {
 		t.Error("the kill cut off no forward in flight: the survivor's retaking of leases went untested")
 	}
