@@ -156,8 +156,8 @@ func TestAPIExportStreamsAndVerifiesOffline(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	lines := strings.Split(strings.TrimSpace(body), "\n")
-	if len(lines) != 9 {
-		t.Fatalf("lines = %d", len(lines))
+	if len(lines) != 10 || !strings.HasPrefix(lines[9], `{"export_end":{"records":9,`) {
+		t.Fatalf("lines = %d, last %s", len(lines), lines[len(lines)-1])
 	}
 	var first struct {
 		ID, Hash, PrevHash string
@@ -172,6 +172,11 @@ func TestAPIExportStreamsAndVerifiesOffline(t *testing.T) {
 	rep, err := inbox.VerifyExport(strings.NewReader(body))
 	if err != nil || !rep.OK || rep.Checked != 9 {
 		t.Errorf("offline verify: %+v %v", rep, err)
+	}
+	// Cut at a line boundary, it lacks its end line.
+	cut := strings.Join(lines[:5], "\n") + "\n"
+	if rep, err := inbox.VerifyExport(strings.NewReader(cut)); err != nil || rep.OK || rep.Broken == nil || rep.Broken.Line != 6 {
+		t.Errorf("export cut after 5 records: %+v %v", rep, err)
 	}
 	since := url.QueryEscape(env.t0.Add(3 * time.Second).Format(time.RFC3339))
 	until := url.QueryEscape(env.t0.Add(6 * time.Second).Format(time.RFC3339))

@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -547,19 +546,25 @@ func (d *apiDoc) conform(t *testing.T, method, route string, resp *http.Response
 		}
 		problems = d.check("body", media["schema"], v, false)
 	case media["x-ndjson-item"] != nil:
-		sc := bufio.NewScanner(strings.NewReader(body))
-		sc.Buffer(nil, 16<<20)
-		n := 0
-		for sc.Scan() {
-			n++
+		// x-ndjson-last, when given, is the schema of the last line, and
+		// x-ndjson-item that of every line before it.
+		lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+		if body == "" {
+			lines = nil
+		}
+		for i, line := range lines {
 			var v any
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				t.Errorf("%s: line %d is not JSON: %v", where, n, err)
+			if err := json.Unmarshal([]byte(line), &v); err != nil {
+				t.Errorf("%s: line %d is not JSON: %v", where, i+1, err)
 				return
 			}
-			problems = append(problems, d.check(fmt.Sprint("line ", n), media["x-ndjson-item"], v, false)...)
+			schema := media["x-ndjson-item"]
+			if last := media["x-ndjson-last"]; last != nil && i == len(lines)-1 {
+				schema = last
+			}
+			problems = append(problems, d.check(fmt.Sprint("line ", i+1), schema, v, false)...)
 		}
-		if n == 0 {
+		if len(lines) == 0 {
 			t.Errorf("%s: no lines to check", where)
 		}
 	}

@@ -23,7 +23,15 @@ func exported(t *testing.T, body string) []string {
 	var ids []string
 	sc := bufio.NewScanner(strings.NewReader(body))
 	sc.Buffer(nil, 1<<20)
+	ended := false
 	for sc.Scan() {
+		if ended {
+			t.Fatalf("a line after the end line: %q", sc.Text())
+		}
+		if strings.HasPrefix(sc.Text(), `{"export_end":{"records":`+fmt.Sprint(len(ids))+`,`) || sc.Text() == `{"export_end":{"records":0}}` {
+			ended = true
+			continue
+		}
 		var rec struct {
 			ID   string `json:"id"`
 			Body []byte `json:"body"`
@@ -35,6 +43,9 @@ func exported(t *testing.T, body string) []string {
 			t.Errorf("export record %s has no body", rec.ID)
 		}
 		ids = append(ids, rec.ID)
+	}
+	if !ended {
+		t.Errorf("export of %d records has no end line naming them", len(ids))
 	}
 	return ids
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"bufio"
-	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -67,23 +66,21 @@ func (h searchRoutes) export(w http.ResponseWriter, r *http.Request, q inbox.Que
 	}
 	setDownload(w, "application/x-ndjson", "porch-export.ndjson")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	n := 0
-	err := h.archive.ExportMatching(r.Context(), q, func(rec inbox.Record) error {
-		n++
-		return enc.Encode(rec)
-	})
+	x := inbox.NewExportWriter(bw)
+	err := h.archive.ExportMatching(r.Context(), q, x.Write)
+	if err == nil {
+		err = x.End() // only a whole export gets its end line
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
 	if err != nil {
-		// The status is sent; a cut-off stream fails offline verification
-		// only at its end, so log it for the operator.
-		httpserve.LoggerFrom(r).WithError(err).WithField("records", n).Warn("export cut short")
+		// The status is sent; the stream stops without its end line,
+		// which offline verification reports. Log it for the operator.
+		httpserve.LoggerFrom(r).WithError(err).WithField("records", x.Records()).Warn("export cut short")
 		return
 	}
-	httpserve.LoggerFrom(r).WithField("records", n).Info("export done")
+	httpserve.LoggerFrom(r).WithField("records", x.Records()).Info("export done")
 }
 
 // searchPage is the data of the search page.

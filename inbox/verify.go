@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -99,17 +100,38 @@ func sha256Hex(b []byte) string {
 
 // VerifyExport checks an NDJSON export (as written by the export API)
 // without the server: the chain from the first record's prev_hash to the
-// last record. An export that starts mid-archive verifies from where it
-// starts; one cut short verifies up to where it ends. An error means the
-// input could not be read; a malformed line is reported as a break.
+// last record, then the end line, which must follow the last record and
+// agree with what came before it. An export that starts mid-archive
+// verifies from where it starts; one cut short is reported broken where
+// its end line is missing. An error means the input could not be read; a
+// malformed line is reported as a break.
 func VerifyExport(r io.Reader) (VerifyReport, error) {
 	c := newChainCheck(0, "")
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
 	line := 0
+	var end *ExportEnd
 	for sc.Scan() {
 		line++
 		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		if end != nil {
+			c.rep.Broken = &Break{Line: line, Problem: "a line follows the export's end line"}
+			return c.report(), nil
+		}
+		if bytes.HasPrefix(sc.Bytes(), []byte(`{"export_end":`)) {
+			var e exportEndLine
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.End == nil {
+				c.rep.Broken = &Break{Line: line, Problem: fmt.Sprintf("not an export end line: %v", err)}
+				return c.report(), nil
+			}
+			if e.End.Records != c.rep.Checked || e.End.LastSeq != c.rep.LastSeq || e.End.LastHash != c.rep.LastHash {
+				c.rep.Broken = &Break{Line: line, Problem: fmt.Sprintf("the end line names %d records ending at seq %d, hash %s; the file holds %d ending at seq %d",
+					e.End.Records, e.End.LastSeq, e.End.LastHash, c.rep.Checked, c.rep.LastSeq)}
+				return c.report(), nil
+			}
+			end = e.End
 			continue
 		}
 		var rec Record
@@ -126,6 +148,9 @@ func VerifyExport(r io.Reader) (VerifyReport, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return c.report(), fmt.Errorf("read export: %w", err)
+	}
+	if end == nil {
+		c.rep.Broken = &Break{Line: line + 1, Problem: "the export ends without its end line: it was cut short, or written by a porch that did not write one"}
 	}
 	return c.report(), nil
 }

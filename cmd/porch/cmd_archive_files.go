@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -60,11 +62,41 @@ func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *until != "" {
 		v.Set("until", *until)
 	}
-	return download(ctx, c, "archive export", "/api/v1/export?"+v.Encode(), *out, stdout, stderr)
+	tail := &tailWriter{}
+	if code := download(ctx, c, "archive export", "/api/v1/export?"+v.Encode(), *out, stdout, stderr, tail); code != 0 {
+		return code
+	}
+	if !tail.endsExport() {
+		return fail(stderr, "archive export", errors.New("the export stopped before its end line (the gateway's log says why); what arrived is kept, and archive verify --file reports it cut short"))
+	}
+	return 0
 }
 
-// download streams a 200 answer of path to out (or stdout).
-func download(ctx context.Context, c *adminClient, name, path, out string, stdout, stderr io.Writer) int {
+// tailWriter keeps the last bytes written to it, enough to hold an
+// export's end line.
+type tailWriter struct{ b []byte }
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	const keep = 1024
+	t.b = append(t.b, p...)
+	if len(t.b) > keep {
+		t.b = append(t.b[:0], t.b[len(t.b)-keep:]...)
+	}
+	return len(p), nil
+}
+
+// endsExport reports whether the last line written is an export's end line.
+func (t *tailWriter) endsExport() bool {
+	b := bytes.TrimRight(t.b, "\r\n")
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		b = b[i+1:]
+	}
+	return bytes.HasPrefix(b, []byte(`{"export_end":`))
+}
+
+// download streams a 200 answer of path to out (or stdout), and to each
+// of also.
+func download(ctx context.Context, c *adminClient, name, path, out string, stdout, stderr io.Writer, also ...io.Writer) int {
 	resp, err := c.get(ctx, path)
 	if err != nil {
 		return fail(stderr, name, err)
@@ -74,7 +106,7 @@ func download(ctx context.Context, c *adminClient, name, path, out string, stdou
 	if err != nil {
 		return fail(stderr, name, fmt.Errorf("--out: %w", err))
 	}
-	n, err := io.Copy(w, resp.Body)
+	n, err := io.Copy(io.MultiWriter(append([]io.Writer{w}, also...)...), resp.Body)
 	if cerr := closeOut(); err == nil {
 		err = cerr
 	}

@@ -126,3 +126,30 @@ func TestArchiveCLIErrors(t *testing.T) {
 		t.Errorf("--help: %d", code)
 	}
 }
+
+func TestTailWriterFindsTheEndLine(t *testing.T) {
+	rec := `{"id":"01J","seq":1,"body":"e30="}` + "\n"
+	end := `{"export_end":{"records":1,"last_seq":1,"last_hash":"ab"}}` + "\n"
+	for _, c := range []struct {
+		name   string
+		writes []string
+		want   bool
+	}{
+		{"whole", []string{rec, end}, true},
+		{"end line in pieces", []string{rec, end[:5], end[5:]}, true},
+		{"no trailing newline", []string{rec, strings.TrimSuffix(end, "\n")}, true},
+		{"cut after a record", []string{rec, rec}, false},
+		{"cut inside the end line", []string{rec, end[:10]}, false},
+		{"nothing", nil, false},
+		{"long records before the end", []string{strings.Repeat(rec, 500), end}, true},
+		{"end line not last", []string{end, rec}, false},
+	} {
+		var tw tailWriter
+		for _, w := range c.writes {
+			_, _ = tw.Write([]byte(w))
+		}
+		if got := tw.endsExport(); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -16,9 +16,11 @@ import (
 func exportAll(t *testing.T, db *badger.DB, since time.Time) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	err := db.Export(context.Background(), since, time.Time{}, func(r inbox.Record) error { return enc.Encode(r) })
-	if err != nil {
+	x := inbox.NewExportWriter(&buf)
+	if err := db.Export(context.Background(), since, time.Time{}, x.Write); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.End(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -3,7 +3,6 @@ package inboxtest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/porchgw/porch/inbox"
@@ -128,14 +127,17 @@ func mustExport(t *testing.T, e Engine, s Store) []inbox.Record {
 func verifyChain(t *testing.T, recs []inbox.Record) int {
 	t.Helper()
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	x := inbox.NewExportWriter(&buf)
 	for i, r := range recs {
-		if err := enc.Encode(r); err != nil {
+		if err := x.Write(r); err != nil {
 			t.Fatal(err)
 		}
 		if i > 0 && (r.Seq != recs[i-1].Seq+1 || r.ID <= recs[i-1].ID || r.PrevHash != recs[i-1].Hash) {
 			t.Fatalf("record %d (seq %d, id %s) does not follow seq %d, id %s", i, r.Seq, r.ID, recs[i-1].Seq, recs[i-1].ID)
 		}
+	}
+	if err := x.End(); err != nil {
+		t.Fatal(err)
 	}
 	rep, err := inbox.VerifyExport(&buf)
 	if err != nil {

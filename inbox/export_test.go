@@ -1,0 +1,72 @@
+package inbox_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// exportOf writes n chained records with ExportWriter, and its end line
+// when end is set.
+func exportOf(t *testing.T, n int, end bool) string {
+	t.Helper()
+	var buf bytes.Buffer
+	x := inbox.NewExportWriter(&buf)
+	prev := inbox.GenesisHash
+	for i := range n {
+		body := []byte(`{"n":` + string(rune('0'+i)) + `}`)
+		ev := &inbox.Event{ID: "01J" + string(rune('A'+i)), Seq: uint64(i + 1), Source: "koji", Type: "t",
+			ReceivedAt: time.Unix(int64(i), 0).UTC(), BodySize: len(body), BodySHA256: sha256Hex(body), PrevHash: prev}
+		ev.Hash = inbox.ChainHash(ev)
+		prev = ev.Hash
+		if err := x.Write(inbox.Record{Event: ev, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if end {
+		if err := x.End(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.String()
+}
+
+func TestVerifyExportEndLine(t *testing.T) {
+	whole := exportOf(t, 3, true)
+	lines := strings.SplitAfter(whole, "\n")
+	cases := []struct {
+		name, file string
+		ok         bool
+		line       int // of the break
+	}{
+		{"whole", whole, true, 0},
+		{"whole, no events", exportOf(t, 0, true), true, 0},
+		{"cut after a record", strings.Join(lines[:2], ""), false, 3},
+		{"cut inside a record", whole[:len(lines[0])+10], false, 2},
+		{"empty file", "", false, 1},
+		{"end line only, claiming records", lines[3], false, 1},
+		{"a record dropped before the end line", lines[0] + lines[1] + lines[3], false, 3},
+		{"a line after the end line", whole + lines[0], false, 5},
+		{"end line twice", whole + lines[3], false, 5},
+		{"end line garbled", strings.Join(lines[:3], "") + `{"export_end":7}` + "\n", false, 4},
+	}
+	for _, c := range cases {
+		rep, err := inbox.VerifyExport(strings.NewReader(c.file))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if rep.OK != c.ok || (!c.ok && (rep.Broken == nil || rep.Broken.Line != c.line)) {
+			t.Errorf("%s: ok %v, broken %+v; want ok %v, break at line %d", c.name, rep.OK, rep.Broken, c.ok, c.line)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
