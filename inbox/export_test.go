@@ -63,6 +63,9 @@ func TestVerifyExportEndLine(t *testing.T) {
 		if rep.OK != c.ok || (!c.ok && (rep.Broken == nil || rep.Broken.Line != c.line)) {
 			t.Errorf("%s: ok %v, broken %+v; want ok %v, break at line %d", c.name, rep.OK, rep.Broken, c.ok, c.line)
 		}
+		if c.name == "cut after a record" && !strings.HasPrefix(rep.Broken.String(), "line 3: the export ends without its end line") {
+			t.Errorf("%s: break reads %q", c.name, rep.Broken)
+		}
 	}
 }
 

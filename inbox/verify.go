@@ -23,7 +23,10 @@ type Break struct {
 
 func (b *Break) String() string {
 	at := fmt.Sprintf("event %s (seq %d)", b.ID, b.Seq)
-	if b.Line > 0 {
+	switch {
+	case b.Line > 0 && b.ID == "" && b.Seq == 0: // a line that is no event's
+		at = fmt.Sprintf("line %d", b.Line)
+	case b.Line > 0:
 		at = fmt.Sprintf("line %d, %s", b.Line, at)
 	}
 	return at + ": " + b.Problem
