@@ -227,6 +227,12 @@ func TestAdminRoutesAuthAndRoles(t *testing.T) {
 			}
 		})
 	}
+	// An escaped slash does not reach another route.
+	for _, p := range []string{"/api/v1/events/" + id + "%2Fraw", "/ui/events/" + id + "%2Fraw"} {
+		if resp, body := env.get(t, p, bearerAuth(auditorToken)); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d %.80s", p, resp.StatusCode, body)
+		}
+	}
 	// Replay through the page is for admins only.
 	form := url.Values{"csrf": {"x"}}.Encode()
 	resp, _ := env.do(t, http.MethodPost, "/ui/events/"+id+"/replay", strings.NewReader(form), bearerAuth(auditorToken),

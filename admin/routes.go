@@ -10,7 +10,9 @@ import (
 
 // routes is the admin listener's whole route table.
 func (a *Server) routes() http.Handler {
-	r := mux.NewRouter().SkipClean(true)
+	// UseEncodedPath: an escaped slash stays inside its path segment, so
+	// /api/v1/events/ID%2Fraw is no event rather than ID's raw body.
+	r := mux.NewRouter().SkipClean(true).UseEncodedPath()
 	r.Use(httpserve.WithRequestID(a.log), httpserve.Recover, httpserve.AccessLog, securityHeaders, authenticate(&a.tokens), csrfGuard(a.csrf))
 	r.HandleFunc("/healthz", httpserve.Health).Methods(http.MethodGet)
 	// /readyz answers as on the ingest listener: monitoring that reaches
