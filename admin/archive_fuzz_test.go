@@ -35,6 +35,13 @@ func TestParseQueryTable(t *testing.T) {
 		{"until=0001-01-01", true, func(q inbox.Query) bool { return !q.Until.IsZero() && !q.Until.After(time.Unix(0, 0)) }, "until the zero time bounds"},
 		{"since=0001-01-01T00:00:00Z", true, func(q inbox.Query) bool { return !q.Since.After(time.Unix(0, 0)) }, "since the zero time"},
 		{"since=" + strings.Repeat("9", 100000), false, nil, "huge bad time"},
+		{"to=0001-01-01", true, func(q inbox.Query) bool {
+			return !q.Until.IsZero() && !q.Until.After(time.Unix(0, 0).Add(24*time.Hour))
+		}, "to the zero day bounds"},
+		{"to=0000-12-31", true, func(q inbox.Query) bool {
+			return !q.Until.IsZero() && !q.Until.After(time.Unix(0, 0).Add(24*time.Hour))
+		}, "to the day before the zero day"},
+		{"from=0001-01-01", true, func(q inbox.Query) bool { return !q.Since.After(time.Unix(0, 0)) }, "from the zero day"},
 	}
 	for _, c := range cases {
 		v, _ := url.ParseQuery(c.raw)
@@ -72,7 +79,8 @@ func FuzzParseQuery(f *testing.F) {
 		if q.Limit < 0 || q.Limit > inbox.MaxListLimit {
 			t.Fatalf("%q: limit %d", raw, q.Limit)
 		}
-		if (strings.TrimSpace(v.Get("until")) != "" && q.Until.IsZero()) || (strings.TrimSpace(v.Get("since")) != "" && q.Since.IsZero()) {
+		if (strings.TrimSpace(v.Get("until")) != "" && q.Until.IsZero()) || (strings.TrimSpace(v.Get("since")) != "" && q.Since.IsZero()) ||
+			(strings.TrimSpace(v.Get("to")) != "" && q.Until.IsZero()) {
 			t.Fatalf("%q: a given bound reads as none: %+v", raw, q)
 		}
 		if q.Cursor != strings.ToUpper(q.Cursor) {
@@ -106,6 +114,28 @@ func TestSameOrigin(t *testing.T) {
 		}
 		if got := sameOrigin(r); got != c.want {
 			t.Errorf("origin %q referer %q: %v", c.origin, c.referer, got)
+		}
+	}
+}
+
+// Whatever a caller pads a filter with, the trail records every filter
+// the search applied.
+func TestDescribeKeepsEveryFilter(t *testing.T) {
+	for _, raw := range []string{
+		"event=" + strings.Repeat("+", 4100) + "&interview_id=SECRET",
+		"cursor=01ARZ3NDEKTSV4RRFFQ69G5FAV" + strings.Repeat("%20", 4100) + "&interview_id=SECRET",
+		"event=" + strings.Repeat("%C3%A9", 3000) + "&id=01AR&interview_id=SECRET&interview_prefix=" + strings.Repeat("%FF", 3000) + "&source=" + strings.Repeat("x", 3000),
+	} {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseQuery(v); err != nil {
+			t.Fatalf("%.40s: %v", raw, err)
+		}
+		got := inbox.BoundAccess(inbox.Access{Query: describe(v)}).Query
+		if !strings.Contains(got, "interview_id=SECRET") || strings.HasSuffix(got, "…") {
+			t.Errorf("%.40s…: the trail records %q", raw, got)
 		}
 	}
 }

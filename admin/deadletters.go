@@ -89,13 +89,7 @@ func (h deadLetterRoutes) handleReplayDead(w http.ResponseWriter, r *http.Reques
 
 // describeDead is a dead-letter query's filters as trail text.
 func describeDead(v url.Values) string {
-	out := url.Values{}
-	for _, k := range []string{"destination", "source", "event", "since", "until", "limit"} {
-		if s := v.Get(k); s != "" {
-			out.Set(k, s)
-		}
-	}
-	return out.Encode()
+	return trailValues(v, "destination", "source", "event", "since", "until", "limit").Encode()
 }
 
 type deadLettersPage struct {

@@ -92,6 +92,11 @@ func parseDays(v url.Values, q *inbox.Query) error {
 		if err != nil {
 			return t, fmt.Errorf("%w: %s: %q is not a date (use 2026-11-23)", ErrInvalidQuery, name, clip(s, 64))
 		}
+		if t.Before(time.Unix(0, 0)) {
+			// Earlier than every event id; and the zero time would read
+			// as "not given".
+			t = time.Unix(0, 0).UTC()
+		}
 		return t, nil
 	}
 	from, err := day("from")
@@ -143,11 +148,23 @@ func ParseTime(s string) (time.Time, error) {
 
 // describe is a query's filters as trail text.
 func describe(v url.Values) string {
+	return trailValues(v, "id", "source", "event", "interview_id", "interview_prefix", "status", "from", "to", "since", "until", "cursor").Encode()
+}
+
+// maxTrailValue bounds each filter value a trail entry records: with
+// every filter at its bound, the entry stays under the trail's
+// inbox.MaxTrailQueryBytes, so padding one filter cannot push the others
+// out of the record.
+const maxTrailValue = 96
+
+// trailValues is the filters keys of v as the trail records them: each
+// value as the search reads it (trimmed), cut to maxTrailValue bytes.
+func trailValues(v url.Values, keys ...string) url.Values {
 	out := url.Values{}
-	for _, k := range []string{"id", "source", "event", "interview_id", "interview_prefix", "status", "from", "to", "since", "until", "cursor"} {
-		if s := v.Get(k); s != "" {
-			out.Set(k, s)
+	for _, k := range keys {
+		if s := strings.TrimSpace(v.Get(k)); s != "" {
+			out.Set(k, clip(s, maxTrailValue))
 		}
 	}
-	return out.Encode()
+	return out
 }

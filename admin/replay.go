@@ -66,7 +66,7 @@ func readReplayBody(r *http.Request) (replayBody, error) {
 	}
 	b.Reason = strings.TrimSpace(b.Reason)
 	switch {
-	case !strings.ContainsFunc(b.Reason, unicode.IsGraphic): // empty, or only control characters
+	case !strings.ContainsFunc(b.Reason, unicode.IsGraphic): // empty, or only control and space characters
 		return b, fmt.Errorf("%w: reason is required: say why this is replayed", ErrInvalidQuery)
 	case len(b.Reason) > maxReason:
 		return b, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)
@@ -164,9 +164,9 @@ func (b replayBody) filters() url.Values {
 
 // replayTrail is a replay's filters and reason as access-trail text.
 func replayTrail(b replayBody) string {
-	v := b.filters()
+	v := trailValues(b.filters(), "destination", "source", "event", "since", "until", "limit")
 	if b.Reason != "" {
-		v.Set("reason", b.Reason)
+		v.Set("reason", b.Reason) // at most maxReason bytes
 	}
 	return v.Encode()
 }

@@ -75,10 +75,11 @@ func (h searchRoutes) export(w http.ResponseWriter, r *http.Request, q inbox.Que
 		err = bw.Flush()
 	}
 	if err != nil {
-		// The status is sent; the stream stops without its end line,
-		// which offline verification reports. Log it for the operator.
+		// The status is sent, so the stream is aborted: the client sees a
+		// failed download, and the file lacks its end line, which offline
+		// verification reports. Logged for the operator.
 		httpserve.LoggerFrom(r).WithError(err).WithField("records", x.Records()).Warn("export cut short")
-		return
+		panic(http.ErrAbortHandler)
 	}
 	httpserve.LoggerFrom(r).WithField("records", x.Records()).Info("export done")
 }

@@ -73,3 +73,17 @@ func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+func TestBoundAccessCutsOnlyWhatIsLong(t *testing.T) {
+	ids := []string{"01J", strings.Repeat("i", 200)}
+	a := inbox.BoundAccess(inbox.Access{Query: strings.Repeat("\x80", 5000), EventIDs: ids})
+	if len(a.Query) < inbox.MaxTrailQueryBytes-3 || !strings.HasSuffix(a.Query, "…") {
+		t.Errorf("query of continuation bytes cut to %d bytes", len(a.Query))
+	}
+	if ids[1] != strings.Repeat("i", 200) || a.EventIDs[0] != "01J" || len(a.EventIDs[1]) > 128+len("…") {
+		t.Errorf("ids %q, caller's %q", a.EventIDs, ids)
+	}
+	if q := inbox.BoundAccess(inbox.Access{Query: strings.Repeat("é", 3000)}).Query; !strings.HasSuffix(q, "é…") {
+		t.Errorf("cut inside a character: %q", q[len(q)-8:])
+	}
+}

@@ -41,9 +41,10 @@ type Access struct {
 	Remote    string    `json:"remote,omitempty"`
 }
 
-// The trail is bounded by entries, so each entry is bounded in bytes: a
-// caller's megabyte of query string or path must not make a megabyte of
-// trail. MaxTrailQueryBytes bounds Query, maxTrailIDBytes each event id.
+// The trail is bounded by entries, so an entry's texts are bounded in
+// bytes: a caller's megabyte of query string or path must not make a
+// megabyte of trail. MaxTrailQueryBytes bounds Query, maxTrailIDBytes
+// each event id (the admin API records at most one per entry).
 const (
 	MaxTrailQueryBytes = 4096
 	maxTrailIDBytes    = 128
@@ -72,8 +73,8 @@ func clipText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	for back := 0; back < utf8.UTFMax-1 && n > 0 && !utf8.RuneStart(s[n]); back++ {
+		n-- // at most into the character the cut falls in
 	}
 	return s[:n] + "…"
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -91,7 +92,7 @@ func (t *tailWriter) endsExport() bool {
 	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
 		b = b[i+1:]
 	}
-	return bytes.HasPrefix(b, []byte(`{"export_end":`))
+	return bytes.HasPrefix(b, []byte(`{"export_end":`)) && json.Valid(b)
 }
 
 // download streams a 200 answer of path to out (or stdout), and to each

@@ -143,6 +143,7 @@ func TestTailWriterFindsTheEndLine(t *testing.T) {
 		{"nothing", nil, false},
 		{"long records before the end", []string{strings.Repeat(rec, 500), end}, true},
 		{"end line not last", []string{end, rec}, false},
+		{"end line cut short", []string{rec, `{"export_end":{"rec` + "\n"}, false},
 	} {
 		var tw tailWriter
 		for _, w := range c.writes {

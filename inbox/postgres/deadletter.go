@@ -17,8 +17,8 @@ import (
 // type glob (inbox.MatchGlob) and the limit here.
 func (db *DB) DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error) {
 	// The filter's texts as the columns they are compared with store
-	// them: a NUL or invalid UTF-8 could never match, and PostgreSQL
-	// refuses them as parameters.
+	// them (a NUL or invalid UTF-8 as U+FFFD): PostgreSQL refuses either
+	// as a text parameter.
 	f.Source, f.Destination, f.Type = asStored(f.Source), asStored(f.Destination), asStored(f.Type)
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
