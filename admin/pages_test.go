@@ -115,4 +115,9 @@ func TestPagesExplainRefusalsInHTML(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `"error"`) {
 		t.Errorf("API 403: %d %s", resp.StatusCode, body)
 	}
+	// Even to a browser, an unknown API path is a JSON 404.
+	resp, body = env.get(t, "/api/v1/nope", basicAuth(auditorToken), header("Accept", "text/html,application/xhtml+xml"))
+	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"error"`) {
+		t.Errorf("API 404 to a browser: %d %s %.100s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
 }

@@ -83,11 +83,11 @@ func (a *Server) page(min Role, h http.HandlerFunc) http.Handler {
 	})
 }
 
-// notFound answers unknown routes: an HTML page to a signed-in browser,
-// JSON to everything else.
+// notFound answers unknown routes: an HTML page to a signed-in browser
+// outside the API, JSON to everything else (the API answers JSON only).
 func (a *Server) notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if roleOf(r) != RoleNone && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		if roleOf(r) != RoleNone && strings.Contains(r.Header.Get("Accept"), "text/html") && !strings.HasPrefix(r.URL.Path, "/api/") {
 			a.pageError(w, r, httpserve.ErrRouteNotFound)
 			return
 		}
