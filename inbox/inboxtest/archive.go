@@ -315,16 +315,18 @@ func testLongTypeAndInterviewID(t *testing.T, e Engine) {
 func testOddShortTypesForwarded(t *testing.T, e Engine) {
 	s := openOutbox(t, e)
 	types := []string{"%#interview.completed", strings.Repeat("\x00", inbox.MaxKeyPart)}
-	stored := map[string]string{} // event id: its type as read back
+	stored := map[string]string{}      // event id: its type as read back
+	received := map[string]time.Time{} // and when it was received
 	for i, typ := range types {
 		ev := delivery(i, fmt.Sprint("odd-type-", i))
 		ev.Type = typ
+		ev.ReceivedAt = ev.ReceivedAt.Truncate(time.Microsecond).Add(123 * time.Nanosecond)
 		id := mustAccept(t, s, ev).ID
 		got, err := s.Event(id)
 		if err != nil || got.Status != inbox.StatusAccepted {
 			t.Fatalf("type %.12q: event %+v, %v", typ, got, err)
 		}
-		stored[id] = got.Type
+		stored[id], received[id] = got.Type, got.ReceivedAt
 		if p, err := s.List(inbox.Query{Type: typ}); err != nil || len(p.Events) != 1 || p.Events[0].ID != id {
 			t.Errorf("type %.12q: exact search finds %d events, %v", typ, len(p.Events), err)
 		}
@@ -340,6 +342,10 @@ func testOddShortTypesForwarded(t *testing.T, e Engine) {
 		dls, err := s.DeadLetters(inbox.DeadLetterFilter{Type: typ})
 		if err != nil || len(dls) != 1 || dls[0].Type != stored[dls[0].EventID] {
 			t.Errorf("type %.12q: dead letters by type %+v, %v; want one naming its event's type", typ, dls, err)
+			continue
+		}
+		if r := received[dls[0].EventID]; !dls[0].ReceivedAt.Equal(r) || r.Nanosecond()%1000 != 123 {
+			t.Errorf("dead letter received at %s, its event at %s", dls[0].ReceivedAt.Format(time.RFC3339Nano), r.Format(time.RFC3339Nano))
 		}
 	}
 }

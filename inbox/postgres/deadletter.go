@@ -29,19 +29,25 @@ func (db *DB) DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error) 
 	if !f.Until.IsZero() {
 		until = &f.Until
 	}
-	rows, err := db.pool.Query(ctx, `SELECT event_id, destination, source, type, interview_id, received_at,
-  at, reason, attempts, last_status
-FROM dead_letters
-WHERE ($1 = '' OR destination = $1) AND ($2 = '' OR source = $2)
-  AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)
-ORDER BY event_id, destination`, f.Destination, f.Source, since, until)
+	// received_at is read from the event's received_ns, to the
+	// nanosecond as the event shows it (timestamptz keeps microseconds).
+	rows, err := db.pool.Query(ctx, `SELECT d.event_id, d.destination, d.source, d.type, d.interview_id, d.received_at,
+  e.received_ns, d.at, d.reason, d.attempts, d.last_status
+FROM dead_letters AS d LEFT JOIN events AS e ON e.id = d.event_id
+WHERE ($1 = '' OR d.destination = $1) AND ($2 = '' OR d.source = $2)
+  AND ($3::timestamptz IS NULL OR d.at >= $3) AND ($4::timestamptz IS NULL OR d.at < $4)
+ORDER BY d.event_id, d.destination`, f.Destination, f.Source, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}
 	var out []inbox.DeadLetter
 	var dl inbox.DeadLetter
+	var ns *int64
 	_, err = pgx.ForEachRow(rows, []any{&dl.EventID, &dl.Destination, &dl.Source, &dl.Type, &dl.InterviewID,
-		&dl.ReceivedAt, &dl.At, &dl.Reason, &dl.Attempts, &dl.LastStatus}, func() error {
+		&dl.ReceivedAt, &ns, &dl.At, &dl.Reason, &dl.Attempts, &dl.LastStatus}, func() error {
+		if ns != nil {
+			dl.ReceivedAt = time.Unix(0, *ns).UTC()
+		}
 		if f.Match(&dl) && (f.Limit <= 0 || len(out) < f.Limit) {
 			out = append(out, dl)
 		}
