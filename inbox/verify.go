@@ -138,8 +138,12 @@ func VerifyExport(r io.Reader) (VerifyReport, error) {
 			continue
 		}
 		var rec Record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.Event == nil {
-			c.rep.Broken = &Break{Line: line, Problem: fmt.Sprintf("not an export record: %v", err)}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil || rec.Event == nil || rec.ID == "" {
+			problem := "not an export record"
+			if err != nil {
+				problem += ": " + err.Error()
+			}
+			c.rep.Broken = &Break{Line: line, Problem: problem}
 			return c.report(), nil
 		}
 		if rec.Body == nil {
