@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
@@ -23,6 +25,7 @@ type response struct {
 	latency    time.Duration
 	body       string        // first inbox.MaxAttemptResponse bytes
 	retryAfter time.Duration // from Retry-After, 0 if none
+	location   string        // a redirect's Location
 }
 
 // newClient builds dest's HTTP client: short in-process retries for
@@ -35,7 +38,13 @@ func newClient(cfg *Config, dest *Destination, key []byte, stopping func() bool,
 	tr := cleanhttp.DefaultPooledTransport()
 	tr.MaxIdleConnsPerHost = max(dest.Concurrency, tr.MaxIdleConnsPerHost)
 	tr.MaxIdleConns = max(tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
-	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: tr}
+	// Redirects are not followed: Go's client would turn a 301/302/303
+	// into a GET without the body (and settle the attempt on that GET's
+	// answer), and a 307/308 would carry the signed body to a host nobody
+	// configured. A 3xx is the attempt's answer, a failure like any other
+	// non-2xx, and its history names the Location.
+	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c.Logger = leveledLogger{log}
 	c.RetryMax = max(cfg.HTTPRetries, 0)
 	c.RetryWaitMin = min(100*time.Millisecond, cfg.HTTPRetryWaitMax)
@@ -99,11 +108,25 @@ func send(ctx context.Context, c *retryablehttp.Client, url string, key []byte, 
 	r.body = string(bytes.ToValidUTF8(b, []byte("?")))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	r.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now())
+	r.location = resp.Header.Get("Location")
 	r.latency = time.Since(start)
 	if r.status >= 200 && r.status < 300 {
 		r.err = nil
 	}
 	return r
+}
+
+// clipLocation is a redirect's Location as an attempt's history shows
+// it: without user information, at most 200 bytes, valid UTF-8.
+func clipLocation(loc string) string {
+	if u, err := url.Parse(loc); err == nil && u.User != nil {
+		u.User = nil
+		loc = u.String()
+	}
+	if len(loc) > 200 {
+		loc = loc[:200] + "…"
+	}
+	return strings.ToValidUTF8(loc, "?")
 }
 
 // attemptRecord turns r into the history line of attempt number n.
@@ -115,6 +138,11 @@ func attemptRecord(at time.Time, n int, r response) inbox.Attempt {
 	switch {
 	case r.err != nil:
 		a.Error = r.err.Error()
+	case r.status >= 300 && r.status < 400:
+		a.Error = "status " + strconv.Itoa(r.status) + ": redirects are not followed; set the destination's url to where it points"
+		if loc := r.location; loc != "" {
+			a.Error += " (" + clipLocation(loc) + ")"
+		}
 	case r.status < 200 || r.status >= 300:
 		a.Error = "status " + strconv.Itoa(r.status)
 	}

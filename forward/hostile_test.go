@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +206,69 @@ func TestRawSendsResolvedClientAddress(t *testing.T) {
 		}
 		if err := wh.Verify(h.body, h.header); err != nil {
 			t.Errorf("standard webhooks verify: %v", err)
+		}
+	}
+}
+
+// TestRedirectIsNotFollowed: a destination that answers a redirect has
+// not taken the event. Whatever the code (a 301 would have become a GET
+// without the body, a 307 would have carried the signed body to another
+// host), nothing is sent to the Location, the attempt fails with a reason
+// that names the redirect, and the event is dead-lettered as a 3xx is
+// permanent.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	elsewhere := newSink(t, nil)
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			c := newClock()
+			db := openDB(t, t.TempDir(), c)
+			s := newSink(t, func(n int, h hit, w http.ResponseWriter) {
+				w.Header().Set("Location", strings.Replace(elsewhere.URL, "http://", "http://user:pw@", 1)+"/taken")
+				w.WriteHeader(code)
+			})
+			id := accept(t, db, "iv-1", `{"n":1}`, "app")
+			disp, err := New(Config{Destinations: []Destination{poisonDest(s.URL)}, Poll: 10 * time.Millisecond, HTTPRetries: -1, Now: c.Now}, db, db, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { _ = disp.Run(ctx); close(done) }()
+			t.Cleanup(func() { cancel(); <-done })
+			waitFor(t, "dead-lettered", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDead })
+			st := state(t, db, id, "app")
+			if !strings.Contains(st.LastError, "status "+strconv.Itoa(code)+": redirects are not followed") ||
+				!strings.Contains(st.LastError, elsewhere.URL+"/taken") || strings.Contains(st.LastError, "pw@") {
+				t.Errorf("last error = %q", st.LastError)
+			}
+		})
+	}
+	if n := len(elsewhere.Hits()); n != 0 {
+		t.Errorf("the redirect's target got %d requests", n)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0},
+		{"120", 2 * time.Minute},
+		{"0", 0},
+		{"-5", 0},
+		{"soon", 0},
+		{"86400", 24 * time.Hour},
+		{"86401", maxRetryAfter},
+		{"9223372036", maxRetryAfter}, // seconds that overflow a Duration
+		{"18446744074", maxRetryAfter},
+		{"99999999999999999999999", maxRetryAfter},
+		{now.Add(10 * time.Minute).Format(http.TimeFormat), 10 * time.Minute},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+	} {
+		if got := parseRetryAfter(c.v, now); got != c.want {
+			t.Errorf("Retry-After %q: %s, want %s", c.v, got, c.want)
 		}
 	}
 }
