@@ -224,7 +224,7 @@ func (d *Destination) check() []error {
 	if u, err := url.Parse(d.URL); err != nil {
 		bad("url", "is not a URL")
 	} else if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url", "%q is not an absolute http or https URL", u.Redacted()) // never print a password
+		bad("url", "%q is not an absolute http or https URL", RedactURL(d.URL)) // never print a password or query token
 	}
 	if len(d.Match) == 0 {
 		bad("match", `at least one "source:event" glob is required`)

@@ -26,6 +26,7 @@ type response struct {
 	body       string        // first inbox.MaxAttemptResponse bytes
 	retryAfter time.Duration // from Retry-After, 0 if none
 	location   string        // a redirect's Location
+	errText    string        // err's text with the URL's query values hidden
 }
 
 // newClient builds dest's HTTP client: short in-process retries for
@@ -45,7 +46,7 @@ func newClient(cfg *Config, dest *Destination, key []byte, stopping func() bool,
 	// non-2xx, and its history names the Location.
 	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	c.Logger = leveledLogger{log}
+	c.Logger = leveledLogger{log, queryScrubber(dest.URL)}
 	c.RetryMax = max(cfg.HTTPRetries, 0)
 	c.RetryWaitMin = min(100*time.Millisecond, cfg.HTTPRetryWaitMax)
 	c.RetryWaitMax = cfg.HTTPRetryWaitMax
@@ -96,6 +97,9 @@ func send(ctx context.Context, c *retryablehttp.Client, url string, key []byte, 
 	start := time.Now()
 	resp, err := c.Do(req)
 	r := response{err: err, latency: time.Since(start)}
+	if err != nil {
+		r.errText = queryScrubber(url)(err.Error())
+	}
 	if resp == nil {
 		if r.err == nil {
 			r.err = errors.New("no response")
@@ -136,6 +140,8 @@ func attemptRecord(at time.Time, n int, r response) inbox.Attempt {
 		LatencyMS: r.latency.Milliseconds(), LatencyUS: max(r.latency.Microseconds(), 1), Response: r.body,
 	}
 	switch {
+	case r.err != nil && r.errText != "":
+		a.Error = r.errText
 	case r.err != nil:
 		a.Error = r.err.Error()
 	case r.status >= 300 && r.status < 400:

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"fmt"
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sirupsen/logrus"
 )
@@ -8,7 +9,10 @@ import (
 // leveledLogger adapts a logrus FieldLogger to retryablehttp's
 // LeveledLogger. retryablehttp logs every request at debug; its messages
 // carry URLs, never bodies or secrets.
-type leveledLogger struct{ l logrus.FieldLogger }
+type leveledLogger struct {
+	l     logrus.FieldLogger
+	scrub func(string) string // hides the destination URL's query values (queryScrubber)
+}
 
 var _ retryablehttp.LeveledLogger = leveledLogger{}
 
@@ -16,7 +20,16 @@ func (a leveledLogger) with(kv []any) logrus.FieldLogger {
 	f := make(logrus.Fields, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		if k, ok := kv[i].(string); ok {
-			f[k] = kv[i+1]
+			switch v := kv[i+1].(type) {
+			case fmt.Stringer: // a *url.URL
+				f[k] = a.scrub(v.String())
+			case error:
+				f[k] = a.scrub(v.Error())
+			case string:
+				f[k] = a.scrub(v)
+			default:
+				f[k] = v
+			}
 		}
 	}
 	return a.l.WithFields(f)
@@ -24,7 +37,7 @@ func (a leveledLogger) with(kv []any) logrus.FieldLogger {
 
 // Error is a failed request that retryablehttp retries or returns to the
 // dispatcher, which logs the attempt's outcome itself: a warning here.
-func (a leveledLogger) Error(msg string, kv ...any) { a.with(kv).Warn(msg) }
-func (a leveledLogger) Info(msg string, kv ...any)  { a.with(kv).Debug(msg) }
-func (a leveledLogger) Debug(msg string, kv ...any) { a.with(kv).Debug(msg) }
-func (a leveledLogger) Warn(msg string, kv ...any)  { a.with(kv).Warn(msg) }
+func (a leveledLogger) Error(msg string, kv ...any) { a.with(kv).Warn(a.scrub(msg)) }
+func (a leveledLogger) Info(msg string, kv ...any)  { a.with(kv).Debug(a.scrub(msg)) }
+func (a leveledLogger) Debug(msg string, kv ...any) { a.with(kv).Debug(a.scrub(msg)) }
+func (a leveledLogger) Warn(msg string, kv ...any)  { a.with(kv).Warn(a.scrub(msg)) }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 
+	"github.com/porchgw/porch/forward"
 	"github.com/porchgw/porch/inbox/postgres"
 	"go.yaml.in/yaml/v3"
 )
@@ -16,14 +16,9 @@ func masked(s string) string {
 	return "****"
 }
 
-// redactURL hides the password of a URL with user info.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
-}
+// redactURL hides the password of a URL with user info and the values
+// of its query.
+func redactURL(s string) string { return forward.RedactURL(s) }
 
 // maskAll masks every element of a secret list into a new slice.
 func maskAll(list []string) []string {
