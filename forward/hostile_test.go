@@ -227,14 +227,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 				w.WriteHeader(code)
 			})
 			id := accept(t, db, "iv-1", `{"n":1}`, "app")
-			disp, err := New(Config{Destinations: []Destination{poisonDest(s.URL)}, Poll: 10 * time.Millisecond, HTTPRetries: -1, Now: c.Now}, db, db, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { _ = disp.Run(ctx); close(done) }()
-			t.Cleanup(func() { cancel(); <-done })
+			start(t, db, c, poisonDest(s.URL))
 			waitFor(t, "dead-lettered", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDead })
 			st := state(t, db, id, "app")
 			if !strings.Contains(st.LastError, "status "+strconv.Itoa(code)+": redirects are not followed") ||

@@ -2,7 +2,6 @@ package forward
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"strings"
 	"testing"
@@ -45,16 +44,10 @@ func TestURLQueryTokenStaysHidden(t *testing.T) {
 	id := accept(t, db, "iv-1", `{"n":1}`, "app")
 	dest := testDest("app", "http://user:PASSW0RD@"+addr+"/hook?token=QTOKEN123&v=2")
 	dest.MaxAttempts = 1
-	disp, err := New(Config{Destinations: []Destination{dest}, Poll: 10 * time.Millisecond, HTTPRetries: 1, HTTPRetryWaitMax: time.Millisecond, Now: c.Now}, db, db, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = disp.Run(ctx); close(done) }()
+	cfg := Config{Destinations: []Destination{dest}, Poll: 10 * time.Millisecond, HTTPRetries: 1, HTTPRetryWaitMax: time.Millisecond, Now: c.Now}
+	_, stop := startWith(t, cfg, db, db, log)
 	waitFor(t, "dead-lettered", func() bool { return state(t, db, id, "app").Status == inbox.DeliveryDead })
-	cancel()
-	<-done
+	stop()
 	st := state(t, db, id, "app")
 	if !strings.Contains(st.LastError, "token=xxxxx") || strings.Contains(st.LastError, "QTOKEN123") {
 		t.Errorf("last error = %q", st.LastError)

@@ -10,18 +10,11 @@ import (
 func encodeRejection(r *Rejection) ([]byte, error) {
 	b, err := json.Marshal(r)
 	if err == nil && len(b) > MaxRejectionBytes {
-		r.Headers, r.Reason = nil, truncate(r.Reason, 512)
+		r.Headers, r.Reason = nil, clipText(r.Reason, 512)
 		b, err = json.Marshal(r)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("encode rejection: %w", err)
 	}
 	return b, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
