@@ -65,7 +65,7 @@ type Replayer interface {
 // DeadLetterStore lists dead letters and replays those a filter selects.
 type DeadLetterStore interface {
 	DeadLetters(f inbox.DeadLetterFilter) ([]inbox.DeadLetter, error)
-	ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error)
+	ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (inbox.BulkReplay, error)
 }
 
 // Archive is everything New hands out to the handlers: the union of the

@@ -14,7 +14,8 @@ import (
 // deadLetterRoutes list dead letters and replay them in bulk.
 type deadLetterRoutes struct {
 	base
-	store DeadLetterStore
+	store  DeadLetterStore
+	serves func(name string) bool // nil: every destination
 }
 
 // deadFilter reads the dead-letter filters from v.
@@ -65,6 +66,8 @@ func (h deadLetterRoutes) handleDeadLetters(w http.ResponseWriter, r *http.Reque
 // handleReplayDead is POST /api/v1/deadletters/replay (admin): replays
 // every dead letter the body's filters select. An empty filter replays
 // them all, which is what an operator wants after fixing a destination.
+// Dead letters of a destination this node does not forward to are left
+// as they are and counted in not_configured.
 func (h deadLetterRoutes) handleReplayDead(w http.ResponseWriter, r *http.Request) {
 	b, err := readReplayBody(r)
 	var f inbox.DeadLetterFilter
@@ -78,13 +81,13 @@ func (h deadLetterRoutes) handleReplayDead(w http.ResponseWriter, r *http.Reques
 		writeError(w, r, err)
 		return
 	}
-	n, err := h.store.ReplayDead(f, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason})
+	n, err := h.store.ReplayDead(f, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: h.serves})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	httpserve.LoggerFrom(r).WithField("queued", n).Info("bulk replay requested")
-	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"queued": n})
+	httpserve.LoggerFrom(r).WithField("queued", n.Queued).WithField("not_configured", n.NotConfigured).Info("bulk replay requested")
+	httpserve.WriteJSON(w, http.StatusOK, n)
 }
 
 // describeDead is a dead-letter query's filters as trail text.

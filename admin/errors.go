@@ -33,7 +33,8 @@ var answers = httpserve.Rules{
 	{Err: ErrInvalidConfig, Status: http.StatusUnprocessableEntity, Verbatim: true},
 	httpserve.RuleRouteNotFound,
 	{Err: inbox.ErrNotFound, Status: http.StatusNotFound},
-	{Err: inbox.ErrNotForwardable, Status: http.StatusConflict},
+	// Says why, in porch's words: the event id and destination names.
+	{Err: inbox.ErrNotForwardable, Status: http.StatusConflict, Verbatim: true},
 	httpserve.RuleMethodNotAllowed,
 	{Err: ErrInvalidQuery, Status: http.StatusBadRequest, Verbatim: true},
 	httpserve.RuleBadRequest,

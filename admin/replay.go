@@ -31,6 +31,22 @@ type replayRoutes struct {
 	base
 	events   EventReader // the API answers 404 for an unknown id
 	replayer Replayer
+	serves   func(name string) bool // nil: every destination
+}
+
+// unserved is which of the destinations a replay of ev to dest ("" for
+// all) asks for this node does not forward to.
+func (h replayRoutes) unserved(ev *inbox.Event, dest string) []string {
+	out := []string{}
+	if h.serves == nil {
+		return out
+	}
+	for _, d := range ev.Destinations {
+		if (dest == "" || d == dest) && !h.serves(d) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // maxReplayBody bounds a replay request's JSON body.
@@ -38,6 +54,10 @@ const maxReplayBody = 16 << 10
 
 // maxReason bounds the reason recorded with a replay.
 const maxReason = 500
+
+// maxDestination bounds a replay's destination name, which a refusal
+// quotes; configured names are far shorter.
+const maxDestination = 128
 
 // replayBody is the JSON body of both replay routes; the bulk route reads
 // the filter fields too.
@@ -70,6 +90,8 @@ func readReplayBody(r *http.Request) (replayBody, error) {
 		return b, fmt.Errorf("%w: reason is required: say why this is replayed", ErrInvalidQuery)
 	case len(b.Reason) > maxReason:
 		return b, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)
+	case len(b.Destination) > maxDestination:
+		return b, fmt.Errorf("%w: destination is longer than %d bytes", ErrInvalidQuery, maxDestination)
 	}
 	return b, nil
 }
@@ -109,7 +131,8 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if _, err := h.events.Event(id); err != nil {
+	ev, err := h.events.Event(id)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -117,7 +140,7 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	queued, err := h.replayer.Replay(id, b.Destination, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason})
+	queued, err := h.replayer.Replay(id, b.Destination, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: h.serves})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -126,7 +149,7 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 		queued = []string{}
 	}
 	httpserve.LoggerFrom(r).WithField("event_id", id).WithField("queued", len(queued)).Info("replay requested")
-	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"event_id": id, "queued": queued})
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"event_id": id, "queued": queued, "not_configured": h.unserved(ev, b.Destination)})
 }
 
 // pageReplay is POST /ui/events/{id}/replay (admins, CSRF-checked by
@@ -138,7 +161,7 @@ func (h replayRoutes) pageReplay(w http.ResponseWriter, r *http.Request) {
 	err := h.audit(r, "replay", []string{id}, dest, 0)
 	var queued []string
 	if err == nil {
-		queued, err = h.replayer.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages"})
+		queued, err = h.replayer.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages", Serves: h.serves})
 	}
 	if err != nil {
 		h.pageError(w, r, err)

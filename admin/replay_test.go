@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/porchgw/porch/admin"
@@ -224,4 +225,42 @@ func (env *adminEnv) trailHas(t *testing.T, action, id string) bool {
 		}
 	}
 	return false
+}
+
+// A destination removed from the config is never queued by a replay:
+// nothing would deliver it, so the answer says so instead of "queued".
+func TestReplaySkipsDestinationsNotConfigured(t *testing.T) {
+	var served atomic.Bool
+	env := startAdmin(t, func(c *admin.Config) {
+		c.Serves = func(name string) bool { return name == "app" && served.Load() }
+	})
+	env.deadLetter(t, env.ids[0])
+	env.deadLetter(t, env.ids[1])
+	one := "/api/v1/events/" + env.ids[0] + "/replay"
+	for _, body := range []string{`{"reason":"app is back"}`, `{"reason":"app is back","destination":"app"}`} {
+		status, b := env.postJSON(t, one, body, bearerAuth(adminToken))
+		if status != http.StatusConflict || !strings.Contains(b, `destination \"app\" is not configured`) {
+			t.Errorf("replay %s to a removed destination: %d %s", body, status, b)
+		}
+	}
+	status, b := env.postJSON(t, "/api/v1/deadletters/replay", `{"reason":"app is back"}`, bearerAuth(adminToken))
+	if status != http.StatusOK || !strings.Contains(b, `"queued":0`) || !strings.Contains(b, `"not_configured":2`) {
+		t.Errorf("bulk replay to a removed destination: %d %s", status, b)
+	}
+	if left := env.deadIDs(t, ""); len(left) != 2 {
+		t.Errorf("dead letters after refused replays: %v, want both", left)
+	}
+	if n, _ := env.replays(t, env.ids[0]); n != 0 {
+		t.Errorf("%d replays recorded for a replay that queued nothing", n)
+	}
+
+	served.Store(true) // the destination is configured again
+	status, b = env.postJSON(t, one, `{"reason":"app is back"}`, bearerAuth(adminToken))
+	if status != http.StatusOK || !strings.Contains(b, `"queued":["app"]`) || !strings.Contains(b, `"not_configured":[]`) {
+		t.Errorf("replay once configured: %d %s", status, b)
+	}
+	status, b = env.postJSON(t, "/api/v1/deadletters/replay", `{"reason":"app is back"}`, bearerAuth(adminToken))
+	if status != http.StatusOK || !strings.Contains(b, `"queued":1`) || !strings.Contains(b, `"not_configured":0`) {
+		t.Errorf("bulk replay once configured: %d %s", status, b)
+	}
 }

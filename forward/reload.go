@@ -36,3 +36,12 @@ func (d *Dispatcher) SetDestinations(dests []Destination) error {
 	d.kickPass()
 	return nil
 }
+
+// Serves reports whether name is one of the destinations forwarded to
+// now, after any reload.
+func (d *Dispatcher) Serves(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.dests[name]
+	return ok
+}

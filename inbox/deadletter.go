@@ -2,11 +2,15 @@ package inbox
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
 // ErrNotForwardable means the event cannot be queued: it is quarantined,
-// or the destination is not one it was accepted for.
+// the destination is not one it was accepted for, or no forwarder serves
+// the destination.
 var ErrNotForwardable = errors.New("not forwardable")
 
 // DeadLetter is one delivery given up on.
@@ -58,4 +62,61 @@ func (f DeadLetterFilter) Match(dl *DeadLetter) bool {
 type ReplayRequest struct {
 	By     string // token fingerprint
 	Reason string
+	// Serves reports whether a forwarder serves destination name; nil
+	// means every destination. A replay never queues for a destination
+	// no forwarder serves: the entry would wait unseen until the
+	// destination came back, while the caller was told it was queued.
+	Serves func(name string) bool
+}
+
+// ReplayTargets is the rule both engines apply to a replay of ev: the
+// destinations to queue for dest, or for every destination ev was
+// accepted for when dest is empty, leaving out those r.Serves refuses.
+// It fails with ErrNotForwardable when ev is quarantined, dest is not
+// one of ev's destinations, or none of the asked destinations is served.
+func ReplayTargets(ev *Event, dest string, r ReplayRequest) ([]string, error) {
+	if ev.Status == StatusQuarantined {
+		return nil, fmt.Errorf("event %s is quarantined: %w", ev.ID, ErrNotForwardable)
+	}
+	dests := ev.Destinations
+	if dest != "" {
+		if !slices.Contains(dests, dest) {
+			return nil, fmt.Errorf("event %s has no destination %q: %w", ev.ID, dest, ErrNotForwardable)
+		}
+		dests = []string{dest}
+	}
+	if r.Serves == nil || len(dests) == 0 {
+		return dests, nil
+	}
+	served := make([]string, 0, len(dests))
+	for _, d := range dests {
+		if r.Serves(d) {
+			served = append(served, d)
+		}
+	}
+	if len(served) == 0 {
+		return nil, fmt.Errorf("event %s: %s not configured; add it back and reload before replaying: %w",
+			ev.ID, quotedList(dests), ErrNotForwardable)
+	}
+	return served, nil
+}
+
+// quotedList names destinations for an error message.
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	if len(q) == 1 {
+		return "destination " + q[0] + " is"
+	}
+	return "destinations " + strings.Join(q, ", ") + " are"
+}
+
+// BulkReplay is what a replay of dead letters did.
+type BulkReplay struct {
+	Queued int `json:"queued"`
+	// NotConfigured counts the dead letters left as they are because no
+	// forwarder serves their destination (ReplayRequest.Serves).
+	NotConfigured int `json:"not_configured"`
 }

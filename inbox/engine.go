@@ -134,29 +134,34 @@ func answered(done <-chan Answer) (Answer, bool) {
 }
 
 // ReplayDead replays, through s, every dead letter f selects (f.Limit caps
-// how many) and returns how many destinations were queued. A dead letter
-// removed or changed since it was listed is skipped. Engines implement
-// Outbox.ReplayDead with it.
+// how many) and says how many destinations were queued. A dead letter
+// removed or changed since it was listed is skipped; one whose
+// destination r.Serves refuses is counted and left as it is. Engines
+// implement Outbox.ReplayDead with it.
 func ReplayDead(s interface {
 	DeadLetters(f DeadLetterFilter) ([]DeadLetter, error)
 	Replay(id, dest string, r ReplayRequest) ([]string, error)
-}, f DeadLetterFilter, r ReplayRequest) (int, error) {
+}, f DeadLetterFilter, r ReplayRequest) (BulkReplay, error) {
+	var out BulkReplay
 	dls, err := s.DeadLetters(f)
 	if err != nil {
-		return 0, err
+		return out, err
 	}
-	n := 0
 	for _, dl := range dls {
+		if r.Serves != nil && !r.Serves(dl.Destination) {
+			out.NotConfigured++
+			continue
+		}
 		q, err := s.Replay(dl.EventID, dl.Destination, r)
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotForwardable) {
 			continue
 		}
 		if err != nil {
-			return n, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
+			return out, fmt.Errorf("replay %s/%s: %w", dl.EventID, dl.Destination, err)
 		}
-		n += len(q)
+		out.Queued += len(q)
 	}
-	return n, nil
+	return out, nil
 }
 
 // FillWithin appends to batch what arrives on ch within linger, until the

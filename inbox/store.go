@@ -82,7 +82,7 @@ type Outbox interface {
 	Retry(d Delivery, next time.Time, a *Attempt) error
 	DeadLetter(d Delivery, a *Attempt, reason string) error
 	Replay(id, dest string, r ReplayRequest) ([]string, error)
-	ReplayDead(f DeadLetterFilter, r ReplayRequest) (int, error)
+	ReplayDead(f DeadLetterFilter, r ReplayRequest) (BulkReplay, error)
 	// OutboxStats is the backlog per destination.
 	OutboxStats() (map[string]OutboxStat, error)
 }

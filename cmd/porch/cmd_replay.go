@@ -39,12 +39,16 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	var got struct {
-		EventID string   `json:"event_id"`
-		Queued  []string `json:"queued"`
+		EventID       string   `json:"event_id"`
+		Queued        []string `json:"queued"`
+		NotConfigured []string `json:"not_configured"`
 	}
 	body := map[string]string{"reason": *reason, "destination": *dest}
 	if err := c.call(ctx, http.MethodPost, "/api/v1/events/"+url.PathEscape(id)+"/replay", body, &got); err != nil {
 		return fail(stderr, "replay", err)
+	}
+	if len(got.NotConfigured) > 0 {
+		fmt.Fprintf(stderr, "porch replay: not queued for %s: not configured on this node\n", strings.Join(got.NotConfigured, ", "))
 	}
 	if len(got.Queued) == 0 {
 		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending, or it has no destination\n", got.EventID)
@@ -198,12 +202,13 @@ func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Wri
 		Until       string `json:"until,omitempty"`
 		Limit       int    `json:"limit,omitempty"`
 	}{*reason, *filter.destination, *filter.source, *filter.event, *filter.since, *filter.until, *filter.limit}
-	var got struct {
-		Queued int `json:"queued"`
-	}
+	var got inbox.BulkReplay
 	if err := c.call(ctx, http.MethodPost, "/api/v1/deadletters/replay", body, &got); err != nil {
 		return fail(stderr, "deadletters replay", err)
 	}
 	fmt.Fprintf(stdout, "%d delivery(ies) queued again (same webhook-ids)\n", got.Queued)
+	if got.NotConfigured > 0 {
+		fmt.Fprintf(stderr, "porch deadletters replay: %d dead letter(s) left as they are: their destination is not configured on this node\n", got.NotConfigured)
+	}
 	return 0
 }

@@ -3,7 +3,6 @@ package badger
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -63,15 +62,9 @@ func (db *DB) Replay(id, dest string, r inbox.ReplayRequest) ([]string, error) {
 		if err := getJSON(txn, eventKey(id), &ev); err != nil {
 			return untouched{fmt.Errorf("event %s: %w", id, err)}
 		}
-		if ev.Status == inbox.StatusQuarantined {
-			return untouched{fmt.Errorf("event %s is quarantined: %w", id, inbox.ErrNotForwardable)}
-		}
-		dests := ev.Destinations
-		if dest != "" {
-			if !slices.Contains(dests, dest) {
-				return untouched{fmt.Errorf("event %s has no destination %q: %w", id, dest, inbox.ErrNotForwardable)}
-			}
-			dests = []string{dest}
+		dests, err := inbox.ReplayTargets(&ev, dest, r)
+		if err != nil {
+			return untouched{err}
 		}
 		for _, ds := range dests {
 			ok, err := db.requeue(txn, &ev, ds, r, now)
@@ -120,8 +113,7 @@ func (db *DB) requeue(txn *badger.Txn, ev *inbox.Event, dest string, r inbox.Rep
 	return true, queue(txn, &d, now)
 }
 
-// ReplayDead replays every dead letter f selects (f.Limit caps how many)
-// and returns how many destinations were queued.
-func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error) {
+// ReplayDead replays every dead letter f selects (f.Limit caps how many).
+func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (inbox.BulkReplay, error) {
 	return inbox.ReplayDead(db, f, r)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,15 +71,9 @@ func (db *DB) Replay(id, dest string, r inbox.ReplayRequest) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if ev.Status == inbox.StatusQuarantined {
-			return fmt.Errorf("event %s is quarantined: %w", id, inbox.ErrNotForwardable)
-		}
-		dests := ev.Destinations
-		if dest != "" {
-			if !slices.Contains(dests, dest) {
-				return fmt.Errorf("event %s has no destination %q: %w", id, dest, inbox.ErrNotForwardable)
-			}
-			dests = []string{dest}
+		dests, err := inbox.ReplayTargets(ev, dest, r)
+		if err != nil {
+			return err
 		}
 		now := db.opt.Now()
 		for _, ds := range dests {
@@ -149,8 +142,7 @@ ON CONFLICT DO NOTHING`, ev.ID, dest, ev.InterviewID, int64(ev.Seq), now)
 	return true, recordAttempt(ctx, tx, ev.ID, dest, a)
 }
 
-// ReplayDead replays every dead letter f selects (f.Limit caps how many)
-// and returns how many destinations were queued.
-func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (int, error) {
+// ReplayDead replays every dead letter f selects (f.Limit caps how many).
+func (db *DB) ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (inbox.BulkReplay, error) {
 	return inbox.ReplayDead(db, f, r)
 }

@@ -357,9 +357,15 @@ func TestReplayDead(t *testing.T) {
 	if dls, err := db.DeadLetters(inbox.DeadLetterFilter{Source: "other"}); err != nil || len(dls) != 0 {
 		t.Fatalf("dead letters of another source: %+v, %v", dls, err)
 	}
-	n, err := db.ReplayDead(inbox.DeadLetterFilter{Destination: "crm", Limit: 2}, inbox.ReplayRequest{By: "fp"})
-	if err != nil || n != 2 {
-		t.Fatalf("replay dead: %d, %v", n, err)
+	// A destination no forwarder serves is counted and left as it is.
+	appGone := func(name string) bool { return name != "app" }
+	n, err := db.ReplayDead(inbox.DeadLetterFilter{Destination: "app"}, inbox.ReplayRequest{By: "fp", Serves: appGone})
+	if err != nil || n != (inbox.BulkReplay{NotConfigured: 3}) {
+		t.Fatalf("replay dead to a removed destination: %+v, %v", n, err)
+	}
+	n, err = db.ReplayDead(inbox.DeadLetterFilter{Destination: "crm", Limit: 2}, inbox.ReplayRequest{By: "fp", Serves: appGone})
+	if err != nil || n != (inbox.BulkReplay{Queued: 2}) {
+		t.Fatalf("replay dead: %+v, %v", n, err)
 	}
 	left, err := db.DeadLetters(inbox.DeadLetterFilter{Until: after.Add(time.Second)})
 	if err != nil || len(left) != 4 {
