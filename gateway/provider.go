@@ -275,3 +275,12 @@ func joinKey(event string, parts ...string) string {
 	}
 	return k
 }
+
+// untimedKey keys an event that names no entity: its timestamp and a
+// fingerprint of data. Without a timestamp it is the fingerprint alone.
+func untimedKey(env envelope) string {
+	if ts := field(env.top, "timestamp"); ts != "" {
+		return joinKey(env.event, "at", ts, env.dataFingerprint())
+	}
+	return joinKey(env.event, env.dataFingerprint())
+}

@@ -181,21 +181,35 @@ var gatherKeyParts = map[string][]string{
 }
 
 // Inspect implements Provider. Unknown events, and known events missing a
-// key field, are keyed by a fingerprint of data.
+// key field, are keyed by their timestamp and a fingerprint of data
+// (untimedKey).
 func (gather) Inspect(body []byte) (Facts, error) {
 	env, err := parseEnvelope(body)
 	if err != nil {
 		return Facts{}, fmt.Errorf("inspect gather: %w", err)
 	}
-	id := field(env.data, "candidateInterviewId")
-	if id == "" {
-		id = field(env.data, "interviewId")
-	}
 	key, ok := gatherKey(env)
 	if !ok {
-		key = joinKey(env.event, env.dataFingerprint())
+		key = untimedKey(env)
 	}
-	return Facts{Event: env.event, InterviewID: id, DedupKeys: []string{key, bodyKey(body)}}, nil
+	return Facts{Event: env.event, InterviewID: gatherInterview(env), DedupKeys: []string{key, bodyKey(body)}}, nil
+}
+
+// gatherInterview is the id an event is about: a candidate_interview.*
+// event's candidateInterviewId, an interview.* or question.* event's
+// interviewId (the interview template), and for other events the first
+// of the two present.
+func gatherInterview(env envelope) string {
+	switch {
+	case strings.HasPrefix(env.event, "candidate_interview."):
+		return field(env.data, "candidateInterviewId")
+	case strings.HasPrefix(env.event, "interview."), strings.HasPrefix(env.event, "question."):
+		return field(env.data, "interviewId")
+	}
+	if id := field(env.data, "candidateInterviewId"); id != "" {
+		return id
+	}
+	return field(env.data, "interviewId")
 }
 
 func gatherKey(env envelope) (string, bool) {

@@ -28,9 +28,21 @@ func TestGatherInspect(t *testing.T) {
 		{"audio without url", `{"event":"question.audio_generated",` + ts + `,"data":{"questionId":"q1"}}`, "",
 			[]string{"question.audio_generated:q1:2024-01-01T00:00:00Z"}},
 		{"unknown event", `{"event":"candidate.created",` + ts + `,"data":{"candidateId":"c1"}}`, "",
+			[]string{"candidate.created:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"candidateId":"c1"}`)}},
+		{"unknown event without timestamp", `{"event":"candidate.created","data":{"candidateId":"c1"}}`, "",
 			[]string{"candidate.created:" + fingerprint(t, `{"candidateId":"c1"}`)}},
 		{"completed missing takenAt", `{"event":"candidate_interview.completed",` + ts + `,"data":{"candidateInterviewId":"ci1"}}`, "ci1",
-			[]string{"candidate_interview.completed:" + fingerprint(t, `{"candidateInterviewId":"ci1"}`)}},
+			[]string{"candidate_interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"candidateInterviewId":"ci1"}`)}},
+		// The interview an event is about depends on its kind: the
+		// candidate's interview, or the interview template.
+		{"updated names the template", `{"event":"interview.updated",` + ts + `,"data":{"interviewId":"i1","candidateInterviewId":"ci1","updatedAt":"u1"}}`, "i1",
+			[]string{"interview.updated:i1:u1"}},
+		{"audio names the template", `{"event":"question.audio_generated",` + ts + `,"data":{"interviewId":"i1","candidateInterviewId":"ci1","questionId":"q1","audioURL":"a"}}`, "i1",
+			[]string{"question.audio_generated:q1:a"}},
+		{"status change without its candidate interview", `{"event":"candidate_interview.status_changed",` + ts + `,"data":{"interviewId":"i1","status":"hired"}}`, "",
+			[]string{"candidate_interview.status_changed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"interviewId":"i1","status":"hired"}`)}},
+		{"unknown event names either", `{"event":"candidate.note_added",` + ts + `,"data":{"interviewId":"i1"}}`, "i1",
+			[]string{"candidate.note_added:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"interviewId":"i1"}`)}},
 	}
 	runInspectCases(t, "gather", tests)
 }

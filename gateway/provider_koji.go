@@ -199,7 +199,12 @@ func inspectKoji(body []byte, env envelope, timed bool) (Facts, error) {
 }
 
 // kojiKeys returns the logical-event keys: id alone for once-only events,
-// otherwise id (or another entity id) plus a fingerprint of data.
+// otherwise id (or another entity id) plus a fingerprint of data. An
+// event about a study or report and without an id in data takes the
+// envelope's study id (project_id or study_id), so that two studies
+// publishing alike data stay two events. An event with no id at all is
+// keyed by its timestamp with the fingerprint: a resend is caught, a
+// later event with the same data is not dropped as its duplicate.
 func kojiKeys(env envelope, interviewID string) []string {
 	if kojiIDOnly[env.event] && interviewID != "" {
 		return []string{joinKey(env.event, interviewID)}
@@ -210,8 +215,15 @@ func kojiKeys(env envelope, interviewID string) []string {
 			id = field(env.data, k)
 		}
 	}
+	if !strings.HasPrefix(env.event, "interview.") {
+		for _, k := range []string{"study_id", "project_id"} {
+			if id == "" {
+				id = field(env.top, k)
+			}
+		}
+	}
 	if id == "" {
-		return []string{joinKey(env.event, env.dataFingerprint())}
+		return []string{untimedKey(env)}
 	}
 	return []string{joinKey(env.event, id, env.dataFingerprint())}
 }

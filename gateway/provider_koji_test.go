@@ -28,10 +28,19 @@ func TestKojiInspect(t *testing.T) {
 			[]string{"report.generated:r1:" + fingerprint(t, `{"report_id":"r1"}`)}},
 		{"unknown event", `{"event":"interview.reopened","data":{"interview_id":"i9"}}`, "i9",
 			[]string{"interview.reopened:i9:" + fingerprint(t, `{"interview_id":"i9"}`)}},
-		{"no interview id", `{"event":"interview.completed","data":{"status":"completed"}}`, "",
-			[]string{"interview.completed:" + fingerprint(t, `{"status":"completed"}`)}},
+		// No id in data: a study or report event takes the envelope's
+		// study id; an interview event never does (a study has many
+		// interviews), and one with no id at all is keyed by its time.
+		{"study published", `{"event":"study.published","project_id":"p1","data":{"status":"live"}}`, "",
+			[]string{"study.published:p1:" + fingerprint(t, `{"status":"live"}`)}},
+		{"study published, study_id", `{"event":"study.published","study_id":"s1","project_id":"p1","data":{}}`, "",
+			[]string{"study.published:s1:" + fingerprint(t, `{}`)}},
+		{"report without ids", `{"event":"report.generated","data":{"status":"done"}}`, "",
+			[]string{"report.generated:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"status":"done"}`)}},
+		{"no interview id", `{"event":"interview.completed","project_id":"p1","data":{"status":"completed"}}`, "",
+			[]string{"interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"status":"completed"}`)}},
 		{"no data", `{"event":"interview.completed"}`, "",
-			[]string{"interview.completed:" + fingerprint(t, `null`)}},
+			[]string{"interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `null`)}},
 		// Members read as json.Unmarshal into a map reads them; numbers
 		// as JSON.stringify writes them.
 		{"escaped key, numeric id", `{"event":"interview.completed","data":{"interview_\u0069d":1.50}}`, "1.5",
@@ -39,7 +48,7 @@ func TestKojiInspect(t *testing.T) {
 		{"duplicate keys: the last wins", `{"event":"x","event":"interview.completed","data":{"interview_id":"i1","interview_id":"i2"}}`, "i2",
 			[]string{"interview.completed:i2"}},
 		{"data not an object", ` {"event" : "interview.completed", "data" : [1, 2]} `, "",
-			[]string{"interview.completed:" + fingerprint(t, `[1,2]`)}},
+			[]string{"interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `[1,2]`)}},
 	}
 	// Koji bodies without a timestamp are quarantined (see below); these
 	// cases are about keys, so each gets one.
