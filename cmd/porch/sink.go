@@ -44,7 +44,11 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			break
 		}
 	}
-	if dest == nil {
+	switch {
+	case dest == nil && *name == "":
+		fmt.Fprintf(stderr, "porch sink: %s has no destinations: the sink stands in for a destination's app and takes its URL and secret from one\n", *path)
+		return 2
+	case dest == nil:
 		fmt.Fprintf(stderr, "porch sink: --destination: no destination named %q in %s\n", *name, *path)
 		return 2
 	}

@@ -81,11 +81,16 @@ func TestSinkFlagErrors(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(testConfig(dir, "http://127.0.0.1/nowhere")), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bare := filepath.Join(dir, "bare.yaml")
+	if err := os.WriteFile(bare, []byte("data_dir: "+filepath.Join(dir, "data")+"\nsources:\n  - {name: koji, provider: koji, secrets: [s3cret-for-tests]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		msg  string
 	}{
 		{[]string{"--config", cfg, "--status", "42"}, "not an HTTP status"},
+		{[]string{"--config", bare}, "has no destinations"},
 		{[]string{"--config", cfg, "--destination", "nope"}, `no destination named "nope"`},
 		{[]string{"--config", cfg}, "pass --listen"},
 		{[]string{}, "--config is required"},
