@@ -27,7 +27,7 @@ func TestOutcomeEventIsBounded(t *testing.T) {
 		{"koji", "interview.x-7f3a9c", "other"},
 		{"gather", "candidate_interview.completed", "candidate_interview.completed"},
 		{"gather", "candidate_interview.completed\u2028", "other"},
-		{"gather", "", "other"},
+		{"gather", "interview.", "other"},
 	} {
 		def, _ := gateway.Lookup(tc.source)
 		secret := map[string]string{"koji": kojiSecret, "gather": gatherSecret}[tc.source]

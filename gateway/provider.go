@@ -212,9 +212,10 @@ type envelope struct {
 	data  jsonFields // nil when data is absent or not an object
 }
 
-// parseEnvelope reads a body that must be a JSON object with a string event
-// (or a null one, which reads as ""). It reads the body's two top levels
-// once, without decoding any values it is not asked for.
+// parseEnvelope reads a body that must be a JSON object with a non-empty
+// string event: without one no app could tell what the event is, so the
+// gateway quarantines it. It reads the body's two top levels once,
+// without decoding any values it is not asked for.
 func parseEnvelope(body []byte) (envelope, error) {
 	var env envelope
 	if !json.Valid(body) {
@@ -222,7 +223,7 @@ func parseEnvelope(body []byte) (envelope, error) {
 	}
 	env.top = objectFields(body)
 	event, ok := jsonText(env.top.get("event"))
-	if !ok {
+	if !ok || event == "" {
 		return env, ErrUnparseable
 	}
 	env.event = event

@@ -81,7 +81,7 @@ func TestKojiAnalysisReadyIgnoresFormatting(t *testing.T) {
 func TestInspectUnparseable(t *testing.T) {
 	for _, name := range gateway.ProviderNames() {
 		p := mustProvider(t, name, gateway.ProviderConfig{Secrets: []string{"s"}})
-		for _, body := range []string{"", "null", "[]", `"x"`, `{"event":1}`, `{"data":{}}`, `{"event":"a"`, `{"event":"a"} {}`} {
+		for _, body := range []string{"", "null", "[]", `"x"`, `{"event":1}`, `{"event":null}`, `{"event":""}`, `{"data":{}}`, `{"event":"a"`, `{"event":"a"} {}`} {
 			if _, err := p.Inspect([]byte(body)); !errors.Is(err, gateway.ErrUnparseable) {
 				t.Errorf("%s: Inspect(%q) error = %v, want ErrUnparseable", name, body, err)
 			}
