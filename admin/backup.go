@@ -9,10 +9,10 @@ import (
 )
 
 // handleBackup is GET /api/v1/backup: an online backup of the whole store,
-// streamed as it is read (Badger's backup format; `porch restore` loads
-// it). A failure after the first byte cannot change the status any more,
-// so the connection is aborted: the client sees a broken transfer, never a
-// short file that looks whole.
+// streamed as it is read (porch's framed backup format, ending in a
+// checksum trailer; `porch restore` loads it). A failure after the first
+// byte cannot change the status any more, so the connection is aborted:
+// the client sees a broken transfer, never a short file that looks whole.
 func (a *Server) handleBackup(w http.ResponseWriter, r *http.Request) {
 	name := fmt.Sprintf("porch-%s.backup", time.Now().UTC().Format("20060102T150405Z"))
 	setDownload(w, "application/octet-stream", name)

@@ -120,3 +120,99 @@ func TestRestoreRefusesNonEmptyDir(t *testing.T) {
 		t.Fatalf("restore into non-empty dir = %v, want ErrNotEmpty", err)
 	}
 }
+
+// backupOf returns a backup of a store holding n events, and their ids.
+func backupOf(t *testing.T, n int) ([]byte, []string) {
+	t.Helper()
+	db := mustOpen(t, t.TempDir(), badger.Options{})
+	defer db.Close()
+	var ids []string
+	for i := range n {
+		res, err := db.Accept(context.Background(), newEvent(fmt.Sprint("b-", i), fmt.Sprintf(`{"n":%d}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.ID)
+	}
+	var buf bytes.Buffer
+	if err := db.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), ids
+}
+
+// A backup that is not whole, or not a backup, is refused before
+// anything is written: a new directory is not created, an empty one
+// stays empty, and the same directory takes a whole backup afterwards.
+func TestRestoreRefusesWhatIsNotAWholeBackup(t *testing.T) {
+	b, ids := backupOf(t, 20)
+	flipped := bytes.Clone(b)
+	flipped[len(b)/2] ^= 0x40
+	for name, tc := range map[string]struct {
+		in   []byte
+		want error
+	}{
+		"empty":        {nil, badger.ErrDamaged},
+		"cut at 213":   {b[:213], badger.ErrDamaged},
+		"cut at half":  {b[:len(b)/2], badger.ErrDamaged},
+		"last byte":    {b[:len(b)-1], badger.ErrDamaged},
+		"byte changed": {flipped, badger.ErrDamaged},
+		"appended":     {append(bytes.Clone(b), 0), badger.ErrDamaged},
+		"yaml":         {[]byte("sources:\n  - name: koji\n    provider: koji\n"), badger.ErrNotBackup},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "new", "restored")
+			if err := badger.Restore(dir, bytes.NewReader(tc.in)); !errors.Is(err, tc.want) {
+				t.Fatalf("restore = %v, want %v", err, tc.want)
+			}
+			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+				t.Fatalf("a refused restore left %d entries in %s", len(entries), parent)
+			}
+			if err := badger.Restore(parent, bytes.NewReader(tc.in)); !errors.Is(err, tc.want) {
+				t.Fatalf("restore into an empty dir = %v, want %v", err, tc.want)
+			}
+			if err := badger.Restore(parent, bytes.NewReader(b)); err != nil {
+				t.Fatalf("whole backup after a refused one: %v", err)
+			}
+			db := mustOpen(t, parent, badger.Options{})
+			defer db.Close()
+			for _, id := range ids {
+				if _, err := db.Event(id); err != nil {
+					t.Fatalf("event %s: %v", id, err)
+				}
+			}
+		})
+	}
+}
+
+// RestoreLegacy loads a bare Badger stream (a backup written before
+// backups were framed), turns Badger's panic on a file that is no stream
+// into an error with nothing left behind, and restores a framed backup
+// with its checks.
+func TestRestoreLegacy(t *testing.T) {
+	b, ids := backupOf(t, 5)
+	bare := b[bytes.IndexByte(b, '\n')+1 : bytes.LastIndex(b, []byte("porch-badger-backup-end "))]
+	for name, in := range map[string][]byte{"bare": bare, "framed": b} {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := badger.RestoreLegacy(dir, bytes.NewReader(in)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		db := mustOpen(t, dir, badger.Options{})
+		if _, err := db.Event(ids[4]); err != nil {
+			t.Errorf("%s: event after restore: %v", name, err)
+		}
+		db.Close()
+	}
+	if err := badger.RestoreLegacy(t.TempDir(), bytes.NewReader(b[:len(b)-1])); !errors.Is(err, badger.ErrDamaged) {
+		t.Errorf("cut framed backup with RestoreLegacy = %v, want ErrDamaged", err)
+	}
+	parent := t.TempDir()
+	err := badger.RestoreLegacy(filepath.Join(parent, "x"), bytes.NewReader([]byte("sources:\n  - name: koji\n")))
+	if !errors.Is(err, badger.ErrDamaged) {
+		t.Fatalf("yaml as a legacy backup = %v, want ErrDamaged", err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a failed legacy restore left %d entries behind", len(entries))
+	}
+}
