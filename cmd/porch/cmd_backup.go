@@ -169,9 +169,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("restore", "--in FILE --data-dir DIR", stdout, stderr)
+	fs := newFlags("restore", "--in FILE --data-dir DIR [--legacy]", stdout, stderr)
 	in := fs.String("in", "", "backup file written by porch backup (required)")
 	dataDir := fs.String("data-dir", "", "empty or new directory to restore into (required)")
+	legacy := fs.Bool("legacy", false, "restore a backup written before backups had a header and checksum, unchecked")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -185,9 +186,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	defer f.Close()
-	if err := inboxbadger.Restore(*dataDir, f); err != nil {
-		// A store in use is not empty either; say which it is.
-		err = dataDirError(*dataDir, err, "stop it, then restore into a new, empty directory")
+	restore := inboxbadger.Restore
+	if *legacy {
+		restore = inboxbadger.RestoreLegacy
+	}
+	if err := restore(*dataDir, f); err != nil {
+		err = restoreError(*in, *dataDir, err)
 		fmt.Fprintf(stderr, "porch restore: %v\n", err)
 		if errors.Is(err, inboxbadger.ErrNotEmpty) {
 			return 2
@@ -196,4 +200,17 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	fmt.Fprintf(stdout, "restored %s into %s; point data_dir at it and start porch\n", *in, *dataDir)
 	return 0
+}
+
+// restoreError says what a failed restore means for the operator: a
+// store in use is not empty either, and a file without porch's backup
+// header may be a backup from before backups had one.
+func restoreError(in, dir string, err error) error {
+	switch {
+	case errors.Is(err, inboxbadger.ErrNotBackup):
+		return fmt.Errorf("--in %s: %w; nothing was restored. If it is a backup written by a porch from before backups had a header and checksum, restore it with --legacy, which cannot tell whether it is whole", in, err)
+	case errors.Is(err, inboxbadger.ErrDamaged):
+		return fmt.Errorf("--in %s: %w; nothing was restored: take a new backup, or restore an older one", in, err)
+	}
+	return dataDirError(dir, err, "stop it, then restore into a new, empty directory")
 }

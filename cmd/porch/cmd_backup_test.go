@@ -41,7 +41,17 @@ func TestBackupThroughAdminAPIAndRestore(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("backup exit %d: %s", code, stderr.String())
 	}
+	// The online backup is framed like the offline one: cut, it is refused.
+	cut := filepath.Join(dir, "cut.backup")
+	if b, err := os.ReadFile(out); err != nil || !bytes.HasPrefix(b, []byte("porch-badger-backup 1\n")) {
+		t.Fatalf("online backup does not start with porch's header (%v)", err)
+	} else if err := os.WriteFile(cut, b[:len(b)-10], 0o600); err != nil {
+		t.Fatal(err)
+	}
 	restored := filepath.Join(dir, "restored")
+	if code := run(context.Background(), []string{"restore", "--in", cut, "--data-dir", restored}, &stdout, &stderr); code != 1 {
+		t.Fatalf("restore of a cut online backup: exit %d, want 1", code)
+	}
 	if code := run(context.Background(), []string{"restore", "--in", out, "--data-dir", restored}, &stdout, &stderr); code != 0 {
 		t.Fatalf("restore exit %d: %s", code, stderr.String())
 	}
@@ -120,16 +130,7 @@ func TestBackupWrongTokenLeavesNoFile(t *testing.T) {
 func TestBackupFromStoppedDataDir(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	db, err := inboxbadger.Open(inboxbadger.Options{Dir: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := db.Accept(context.Background(), &inbox.Event{Source: "koji", Provider: "koji", Type: "t",
-		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(), Body: []byte("{}"), DedupKeys: []string{"k"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	id := storeWithEvent(t, data)
 	out := filepath.Join(dir, "b")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"backup", "--out", out, "--data-dir", data}, &stdout, &stderr); code != 0 {
@@ -144,8 +145,112 @@ func TestBackupFromStoppedDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rdb.Close()
-	if _, err := rdb.Event(res.ID); err != nil {
+	if _, err := rdb.Event(id); err != nil {
 		t.Fatalf("event after restore: %v", err)
+	}
+}
+
+// storeWithEvent creates a store in dir holding one event, closes it,
+// and returns the event's id.
+func storeWithEvent(t *testing.T, dir string) string {
+	t.Helper()
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Accept(context.Background(), &inbox.Event{Source: "koji", Provider: "koji", Type: "t",
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(), Body: []byte("{}"), DedupKeys: []string{"k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.ID
+}
+
+// porch restore refuses an empty, cut or foreign file with exit 1, a
+// message saying which, and nothing left in --data-dir, so the same
+// directory takes a whole backup next.
+func TestRestoreRefusesWhatIsNotAWholeBackup(t *testing.T) {
+	dir := t.TempDir()
+	storeWithEvent(t, filepath.Join(dir, "data"))
+	out := filepath.Join(dir, "whole.backup")
+	if code, _, errs := porchCmd("backup", "--out", out, "--data-dir", filepath.Join(dir, "data")); code != 0 {
+		t.Fatalf("backup exit %d: %s", code, errs)
+	}
+	whole, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"empty", nil, "backup incomplete or damaged: the file is empty; nothing was restored"},
+		{"cut", whole[:213], "backup incomplete or damaged: it ends without its trailer"},
+		{"yaml", []byte(testConfig(dir, "http://127.0.0.1:9/x")), "not a porch backup: it does not start with"},
+	} {
+		in := filepath.Join(dir, tc.name+".backup")
+		if err := os.WriteFile(in, tc.in, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		target := filepath.Join(dir, "restored-"+tc.name)
+		code, stdout, stderr := porchCmd("restore", "--in", in, "--data-dir", target)
+		if code != 1 || !strings.Contains(stderr, tc.want) || stdout != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 1 and %q", tc.name, code, stdout, stderr, tc.want)
+		}
+		if _, err := os.Stat(target); !os.IsNotExist(err) {
+			t.Errorf("%s: a refused restore left %s behind (%v)", tc.name, target, err)
+		}
+		if code, _, errs := porchCmd("restore", "--in", out, "--data-dir", target); code != 0 {
+			t.Errorf("%s: whole backup into the same directory: exit %d: %s", tc.name, code, errs)
+		}
+	}
+}
+
+// A file without porch's header is refused with the way to restore an
+// unframed backup; --legacy restores one, and answers a file that is no
+// backup at all with an error, not a panic, leaving nothing behind.
+func TestRestoreLegacy(t *testing.T) {
+	dir := t.TempDir()
+	id := storeWithEvent(t, filepath.Join(dir, "data"))
+	out := filepath.Join(dir, "whole.backup")
+	if code, _, errs := porchCmd("backup", "--out", out, "--data-dir", filepath.Join(dir, "data")); code != 0 {
+		t.Fatalf("backup exit %d: %s", code, errs)
+	}
+	whole, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(dir, "bare.backup") // as porch wrote backups before they were framed
+	stream := whole[bytes.IndexByte(whole, '\n')+1 : bytes.LastIndex(whole, []byte("porch-badger-backup-end "))]
+	if err := os.WriteFile(bare, stream, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := porchCmd("restore", "--in", bare, "--data-dir", filepath.Join(dir, "r1")); code != 1 || !strings.Contains(errs, "restore it with --legacy") {
+		t.Fatalf("unframed backup without --legacy: exit %d, %s", code, errs)
+	}
+	if code, _, errs := porchCmd("restore", "--legacy", "--in", bare, "--data-dir", filepath.Join(dir, "r1")); code != 0 {
+		t.Fatalf("--legacy: exit %d, %s", code, errs)
+	}
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: filepath.Join(dir, "r1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Event(id); err != nil {
+		t.Fatalf("event after --legacy restore: %v", err)
+	}
+	yaml := filepath.Join(dir, "porch.yaml")
+	if err := os.WriteFile(yaml, []byte(testConfig(dir, "http://127.0.0.1:9/x")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := porchCmd("restore", "--legacy", "--in", yaml, "--data-dir", filepath.Join(dir, "r2"))
+	if code != 1 || !strings.Contains(errs, "backup incomplete or damaged") {
+		t.Errorf("--legacy on a config file: exit %d, %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r2")); !os.IsNotExist(err) {
+		t.Errorf("--legacy on a config file left r2 behind (%v)", err)
 	}
 }
 
