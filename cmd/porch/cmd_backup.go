@@ -119,12 +119,16 @@ func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {
 	return nil
 }
 
-// backupDir backs up a data dir no gateway is running on.
+// backupDir backs up a data dir no gateway is running on. It opens only
+// a store that is there: opening creates one in any other directory.
 func backupDir(dir string, w io.Writer) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("--data-dir: %w", err)
 	}
-	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir})
+	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir, MustExist: true})
+	if errors.Is(err, inboxbadger.ErrNoStore) {
+		return fmt.Errorf("--data-dir: %s is not a porch data directory (it holds no store); name the data_dir of a stopped porch", dir)
+	}
 	if err != nil {
 		return dataDirError(dir, err, "back up through it instead, with --config or --admin-url")
 	}

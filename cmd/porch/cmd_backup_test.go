@@ -254,6 +254,32 @@ func TestRestoreLegacy(t *testing.T) {
 	}
 }
 
+// porch backup --data-dir on a directory holding no store refuses it
+// and leaves it as it was, instead of creating a store there and
+// "backing up" that.
+func TestBackupDataDirWithoutStore(t *testing.T) {
+	empty := t.TempDir()
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{empty, other} {
+		before, _ := os.ReadDir(dir)
+		out := filepath.Join(t.TempDir(), "b")
+		code, _, errs := porchCmd("backup", "--out", out, "--data-dir", dir)
+		want := "porch backup: --data-dir: " + dir + " is not a porch data directory"
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", dir, code, errs, want)
+		}
+		if after, _ := os.ReadDir(dir); len(after) != len(before) {
+			t.Errorf("%s: %d entries after a refused backup, want %d", dir, len(after), len(before))
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: a refused backup wrote %s", dir, out)
+		}
+	}
+}
+
 // postSigned delivers body to the koji source and returns the event id.
 func postSigned(t *testing.T, addr string, body []byte, h http.Header) string {
 	t.Helper()

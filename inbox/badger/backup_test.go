@@ -216,3 +216,24 @@ func TestRestoreLegacy(t *testing.T) {
 		t.Fatalf("a failed legacy restore left %d entries behind", len(entries))
 	}
 }
+
+// Open with MustExist refuses a directory without a store and leaves it
+// as it was.
+func TestOpenMustExist(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := badger.Open(badger.Options{Dir: dir, MustExist: true}); !errors.Is(err, badger.ErrNoStore) {
+		t.Fatalf("open = %v, want ErrNoStore", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("refused open left %d entries, want the 1 that was there", len(entries))
+	}
+	mustOpen(t, dir, badger.Options{}).Close()
+	db, err := badger.Open(badger.Options{Dir: dir, MustExist: true})
+	if err != nil {
+		t.Fatalf("open an existing store: %v", err)
+	}
+	db.Close()
+}

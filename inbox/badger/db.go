@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,10 @@ type Options struct {
 	// 503) instead of letting the disk fill up, and takes them again once
 	// space returns. Default 64 MiB; negative turns the guard off.
 	MinFreeBytes int64
+	// MustExist makes Open fail with ErrNoStore when Dir holds no store,
+	// instead of creating one there (for reading a store that should be
+	// there, such as a backup of a stopped porch's data directory).
+	MustExist bool
 	// Logger receives the store's and Badger's logs. Nil discards them.
 	Logger logrus.FieldLogger
 	// Now is the clock. Default time.Now.
@@ -188,6 +194,9 @@ func queuedBytes(opt Options) int64 {
 // retention goroutines. Close stops them.
 func Open(opt Options) (*DB, error) {
 	opt.setDefaults()
+	if opt.MustExist && !hasStore(opt.Dir) {
+		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, ErrNoStore)
+	}
 	bdb, err := badger.Open(badgerOptions(opt))
 	if err != nil {
 		return nil, fmt.Errorf("open inbox %s: %w", opt.Dir, err)
@@ -232,6 +241,19 @@ func Open(opt Options) (*DB, error) {
 		go db.retentionLoop()
 	}
 	return db, nil
+}
+
+// ErrNoStore means Open with MustExist found no store in the directory.
+var ErrNoStore = errors.New("no porch store in the directory")
+
+// hasStore reports whether dir holds a Badger store: Badger writes its
+// MANIFEST when it creates one and keeps it for the store's life.
+func hasStore(dir string) bool {
+	if dir == "" {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(dir, badger.ManifestFilename))
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // valueThreshold is the size from which a value goes to the value log. It
