@@ -14,8 +14,8 @@ import (
 // deadLetterRoutes list dead letters and replay them in bulk.
 type deadLetterRoutes struct {
 	base
-	store  DeadLetterStore
-	serves func(name string) bool // nil: every destination
+	store        DeadLetterStore
+	destinations func() []string // nil: every destination
 }
 
 // deadFilter reads the dead-letter filters from v.
@@ -81,7 +81,7 @@ func (h deadLetterRoutes) handleReplayDead(w http.ResponseWriter, r *http.Reques
 		writeError(w, r, err)
 		return
 	}
-	n, err := h.store.ReplayDead(f, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: h.serves})
+	n, err := h.store.ReplayDead(f, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: serving(h.destinations)})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -158,6 +158,9 @@ type eventPage struct {
 	Extras    []extraSection
 	CanReplay bool
 	Replayed  string // destinations queued by the replay just made
+	// NotConfigured names the destinations that replay left out: no
+	// longer in this node's config.
+	NotConfigured string
 }
 
 type headerLine struct{ Name, Value string }
@@ -180,7 +183,7 @@ func (h eventRoutes) pageEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ep := eventPage{D: d, CanReplay: roleOf(r) >= RoleAdmin && d.Status != inbox.StatusQuarantined && len(d.Destinations) > 0,
-		Replayed: r.URL.Query().Get("replayed")}
+		Replayed: r.URL.Query().Get("replayed"), NotConfigured: clip(r.URL.Query().Get("not_configured"), 8*maxDestination)}
 	ep.Body, ep.BodyJSON = prettyBody(body)
 	for name, vs := range d.Headers {
 		for _, v := range vs {

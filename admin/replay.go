@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -29,20 +30,31 @@ import (
 // replayRoutes replay one event, from the API or its page.
 type replayRoutes struct {
 	base
-	events   EventReader // the API answers 404 for an unknown id
-	replayer Replayer
-	serves   func(name string) bool // nil: every destination
+	events       EventReader // the API answers 404 for an unknown id
+	replayer     Replayer
+	destinations func() []string // nil: every destination
+}
+
+// serving is the destinations list, read once, as the predicate
+// inbox.ReplayRequest.Serves takes: one request sees one set, however a
+// reload races it, and the store's transaction calls no one else's lock.
+func serving(destinations func() []string) func(string) bool {
+	if destinations == nil {
+		return nil
+	}
+	names := destinations()
+	return func(name string) bool { return slices.Contains(names, name) }
 }
 
 // unserved is which of the destinations a replay of ev to dest ("" for
-// all) asks for this node does not forward to.
-func (h replayRoutes) unserved(ev *inbox.Event, dest string) []string {
+// all) asks for that serves refuses.
+func unserved(ev *inbox.Event, dest string, serves func(string) bool) []string {
 	out := []string{}
-	if h.serves == nil {
+	if serves == nil {
 		return out
 	}
 	for _, d := range ev.Destinations {
-		if (dest == "" || d == dest) && !h.serves(d) {
+		if (dest == "" || d == dest) && !serves(d) {
 			out = append(out, d)
 		}
 	}
@@ -140,7 +152,8 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	queued, err := h.replayer.Replay(id, b.Destination, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: h.serves})
+	serves := serving(h.destinations)
+	queued, err := h.replayer.Replay(id, b.Destination, inbox.ReplayRequest{By: tokenOf(r), Reason: b.Reason, Serves: serves})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -149,7 +162,7 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 		queued = []string{}
 	}
 	httpserve.LoggerFrom(r).WithField("event_id", id).WithField("queued", len(queued)).Info("replay requested")
-	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"event_id": id, "queued": queued, "not_configured": h.unserved(ev, b.Destination)})
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"event_id": id, "queued": queued, "not_configured": unserved(ev, b.Destination, serves)})
 }
 
 // pageReplay is POST /ui/events/{id}/replay (admins, CSRF-checked by
@@ -158,16 +171,31 @@ func (h replayRoutes) handleReplay(w http.ResponseWriter, r *http.Request) {
 func (h replayRoutes) pageReplay(w http.ResponseWriter, r *http.Request) {
 	id := eventIDVar(r)
 	dest := r.PostFormValue("destination")
-	err := h.audit(r, "replay", []string{id}, dest, 0)
+	var err error
+	if len(dest) > maxDestination {
+		err = fmt.Errorf("%w: destination is longer than %d bytes", ErrInvalidQuery, maxDestination)
+	}
+	var ev *inbox.Event
+	if err == nil {
+		ev, err = h.events.Event(id)
+	}
+	if err == nil {
+		err = h.audit(r, "replay", []string{id}, dest, 0)
+	}
+	serves := serving(h.destinations)
 	var queued []string
 	if err == nil {
-		queued, err = h.replayer.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages", Serves: h.serves})
+		queued, err = h.replayer.Replay(id, dest, inbox.ReplayRequest{By: tokenOf(r), Reason: "replayed from the archive pages", Serves: serves})
 	}
 	if err != nil {
 		h.pageError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/ui/events/"+id+"?replayed="+strconv.Itoa(len(queued)), http.StatusSeeOther)
+	v := url.Values{"replayed": {strconv.Itoa(len(queued))}}
+	if left := unserved(ev, dest, serves); len(left) > 0 {
+		v.Set("not_configured", strings.Join(left, ", "))
+	}
+	http.Redirect(w, r, "/ui/events/"+id+"?"+v.Encode(), http.StatusSeeOther)
 }
 
 // filters are the body's dead-letter filters as the query parameters

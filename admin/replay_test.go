@@ -1,12 +1,17 @@
 package admin_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/admin"
 	"github.com/porchgw/porch/inbox"
@@ -232,7 +237,12 @@ func (env *adminEnv) trailHas(t *testing.T, action, id string) bool {
 func TestReplaySkipsDestinationsNotConfigured(t *testing.T) {
 	var served atomic.Bool
 	env := startAdmin(t, func(c *admin.Config) {
-		c.Serves = func(name string) bool { return name == "app" && served.Load() }
+		c.Destinations = func() []string {
+			if served.Load() {
+				return []string{"app"}
+			}
+			return nil
+		}
 	})
 	env.deadLetter(t, env.ids[0])
 	env.deadLetter(t, env.ids[1])
@@ -262,5 +272,78 @@ func TestReplaySkipsDestinationsNotConfigured(t *testing.T) {
 	status, b = env.postJSON(t, "/api/v1/deadletters/replay", `{"reason":"app is back"}`, bearerAuth(adminToken))
 	if status != http.StatusOK || !strings.Contains(b, `"queued":1`) || !strings.Contains(b, `"not_configured":0`) {
 		t.Errorf("bulk replay once configured: %d %s", status, b)
+	}
+}
+
+// acceptFor archives a koji event accepted for dests and returns its id.
+func (env *adminEnv) acceptFor(t *testing.T, dests ...string) string {
+	t.Helper()
+	body := `{"event":"interview.completed","data":{"interview_id":"multi"}}`
+	sum := sha256.Sum256([]byte(body))
+	r, err := env.db.Accept(context.Background(), &inbox.Event{
+		Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "multi",
+		Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(),
+		Body: []byte(body), BodySHA256: hex.EncodeToString(sum[:]), BodySize: len(body),
+		DedupKeys: []string{"multi:" + strings.Join(dests, ",")}, Destinations: dests,
+		Verification: inbox.Verification{Mode: "raw"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+// The event page says which destinations a replay left out, and refuses
+// a replay to a removed one by name.
+func TestPageReplayNamesDestinationsNotConfigured(t *testing.T) {
+	env := startAdmin(t, func(c *admin.Config) {
+		c.Destinations = func() []string { return []string{"crm"} }
+	})
+	id := env.acceptFor(t, "app", "crm")
+	path := "/ui/events/" + id + "/replay"
+	form := func(dest string) *strings.Reader {
+		return strings.NewReader(url.Values{"destination": {dest}}.Encode())
+	}
+	ct := header("Content-Type", "application/x-www-form-urlencoded")
+	// crm's delivery is still pending and app is gone: nothing queued,
+	// and the page must not blame the pending delivery alone.
+	resp, _ := env.do(t, http.MethodPost, path, form(""), bearerAuth(adminToken), ct)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || loc != "/ui/events/"+id+"?not_configured=app&replayed=0" {
+		t.Fatalf("page replay: %d %q", resp.StatusCode, loc)
+	}
+	_, page := env.get(t, loc, bearerAuth(adminToken))
+	if !strings.Contains(page, "Not queued for app: not in this node") || !strings.Contains(page, "Nothing else was queued: the other destinations") {
+		t.Errorf("event page after the replay does not say what happened:\n%s", page)
+	}
+	resp, page = env.do(t, http.MethodPost, path, form("app"), bearerAuth(adminToken), ct)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is not configured") {
+		t.Errorf("page replay to the removed destination: %d", resp.StatusCode)
+	}
+	resp, _ = env.do(t, http.MethodPost, path, form(strings.Repeat("x", 200)), bearerAuth(adminToken), ct)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("page replay to a 200-byte destination: %d", resp.StatusCode)
+	}
+}
+
+// A limited bulk replay does not count the dead letters it must leave
+// (their destination is gone) against its limit, so it reaches the rest.
+func TestBulkReplayLimitSkipsDestinationsNotConfigured(t *testing.T) {
+	env := startAdmin(t, func(c *admin.Config) {
+		c.Destinations = func() []string { return []string{"crm"} }
+	})
+	env.deadLetter(t, env.ids[0])
+	env.deadLetter(t, env.ids[1])
+	id := env.acceptFor(t, "crm")
+	a := &inbox.Attempt{Kind: inbox.AttemptSend, At: time.Now(), Number: 1, Status: 410, Error: "status 410"}
+	if err := env.db.DeadLetter(queuedDelivery(t, env.db, id, "crm"), a, "HTTP 410"); err != nil {
+		t.Fatal(err)
+	}
+	status, b := env.postJSON(t, "/api/v1/deadletters/replay", `{"reason":"crm fixed","limit":1}`, bearerAuth(adminToken))
+	if status != http.StatusOK || !strings.Contains(b, `"queued":1`) || !strings.Contains(b, `"not_configured":2`) {
+		t.Errorf("limited bulk replay: %d %s", status, b)
+	}
+	if left := env.deadIDs(t, "?destination=crm"); len(left) != 0 {
+		t.Errorf("crm dead letters left: %v", left)
 	}
 }

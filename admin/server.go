@@ -41,10 +41,10 @@ type Config struct {
 	// DetailExtras add named sections to an event's detail (API and
 	// page), e.g. "enrichment". A nil result leaves the section out.
 	DetailExtras map[string]func(id string) (any, error)
-	// Serves reports whether this node forwards to destination name.
-	// Replays leave out destinations it does not serve and say so, since
-	// nothing would deliver them. Nil means every destination.
-	Serves func(name string) bool
+	// Destinations returns the destinations this node forwards to now.
+	// Replays leave out the others and say so, since nothing would
+	// deliver them. Nil means every destination.
+	Destinations func() []string
 }
 
 // Server is the private listener: archive API and pages, admin actions,
@@ -94,8 +94,8 @@ func New(cfg Config, archive Archive, log logrus.FieldLogger) (*Server, error) {
 		verify:      verifyRoutes{base: b, archive: archive},
 		trail:       trailRoutes{base: b, reader: archive},
 		rejections:  rejectionRoutes{base: b, log: archive},
-		replay:      replayRoutes{base: b, events: archive, replayer: archive, serves: cfg.Serves},
-		deadLetters: deadLetterRoutes{base: b, store: archive, serves: cfg.Serves},
+		replay:      replayRoutes{base: b, events: archive, replayer: archive, destinations: cfg.Destinations},
+		deadLetters: deadLetterRoutes{base: b, store: archive, destinations: cfg.Destinations},
 	}
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package forward
 import (
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // SetDestinations swaps the destinations live. It validates them all
@@ -37,11 +38,15 @@ func (d *Dispatcher) SetDestinations(dests []Destination) error {
 	return nil
 }
 
-// Serves reports whether name is one of the destinations forwarded to
-// now, after any reload.
-func (d *Dispatcher) Serves(name string) bool {
+// Destinations returns the names of the destinations forwarded to now,
+// after any reload, sorted.
+func (d *Dispatcher) Destinations() []string {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.dests[name]
-	return ok
+	names := make([]string, 0, len(d.dests))
+	for name := range d.dests {
+		names = append(names, name)
+	}
+	d.mu.Unlock()
+	slices.Sort(names)
+	return names
 }

@@ -199,23 +199,24 @@ func inspectKoji(body []byte, env envelope, timed bool) (Facts, error) {
 }
 
 // kojiKeys returns the logical-event keys: id alone for once-only events,
-// otherwise id (or another entity id) plus a fingerprint of data. An
-// event about a study or report and without an id in data takes the
-// envelope's study id (project_id or study_id), so that two studies
-// publishing alike data stay two events. An event with no id at all is
-// keyed by its timestamp with the fingerprint: a resend is caught, a
-// later event with the same data is not dropped as its duplicate.
+// otherwise id plus a fingerprint of data. An interview event's id is its
+// interview id only (a study has many interviews); another event's is
+// the report, study or other id in data, else the envelope's study id
+// (study_id or project_id), so that two studies publishing alike data
+// stay two events. An event with no id at all is keyed by its timestamp
+// with the fingerprint: a resend is caught, a later event with the same
+// data is not dropped as its duplicate.
 func kojiKeys(env envelope, interviewID string) []string {
 	if kojiIDOnly[env.event] && interviewID != "" {
 		return []string{joinKey(env.event, interviewID)}
 	}
 	id := interviewID
-	for _, k := range []string{"report_id", "study_id", "id"} {
-		if id == "" {
-			id = field(env.data, k)
-		}
-	}
 	if !strings.HasPrefix(env.event, "interview.") {
+		for _, k := range []string{"report_id", "study_id", "id"} {
+			if id == "" {
+				id = field(env.data, k)
+			}
+		}
 		for _, k := range []string{"study_id", "project_id"} {
 			if id == "" {
 				id = field(env.top, k)

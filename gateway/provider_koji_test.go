@@ -39,6 +39,8 @@ func TestKojiInspect(t *testing.T) {
 			[]string{"report.generated:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"status":"done"}`)}},
 		{"no interview id", `{"event":"interview.completed","project_id":"p1","data":{"status":"completed"}}`, "",
 			[]string{"interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"status":"completed"}`)}},
+		{"interview event with only a study id", `{"event":"interview.analysis_ready","data":{"study_id":"s1","x":1}}`, "",
+			[]string{"interview.analysis_ready:at:2024-01-01T00:00:00Z:" + fingerprint(t, `{"study_id":"s1","x":1}`)}},
 		{"no data", `{"event":"interview.completed"}`, "",
 			[]string{"interview.completed:at:2024-01-01T00:00:00Z:" + fingerprint(t, `null`)}},
 		// Members read as json.Unmarshal into a map reads them; numbers

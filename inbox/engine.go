@@ -135,23 +135,33 @@ func answered(done <-chan Answer) (Answer, bool) {
 
 // ReplayDead replays, through s, every dead letter f selects (f.Limit caps
 // how many) and says how many destinations were queued. A dead letter
-// removed or changed since it was listed is skipped; one whose
-// destination r.Serves refuses is counted and left as it is. Engines
-// implement Outbox.ReplayDead with it.
+// removed or changed since it was listed is skipped. Those whose
+// destination r.Serves refuses are counted, left as they are and not
+// held against the limit, so that repeated limited replays get through
+// the rest. Engines implement Outbox.ReplayDead with it.
 func ReplayDead(s interface {
 	DeadLetters(f DeadLetterFilter) ([]DeadLetter, error)
 	Replay(id, dest string, r ReplayRequest) ([]string, error)
 }, f DeadLetterFilter, r ReplayRequest) (BulkReplay, error) {
 	var out BulkReplay
+	limit := f.Limit
+	if r.Serves != nil {
+		f.Limit = 0
+	}
 	dls, err := s.DeadLetters(f)
 	if err != nil {
 		return out, err
 	}
+	tried := 0
 	for _, dl := range dls {
 		if r.Serves != nil && !r.Serves(dl.Destination) {
 			out.NotConfigured++
 			continue
 		}
+		if limit > 0 && tried == limit {
+			continue // counting the refused ones still
+		}
+		tried++
 		q, err := s.Replay(dl.EventID, dl.Destination, r)
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotForwardable) {
 			continue

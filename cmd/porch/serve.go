@@ -201,7 +201,7 @@ func (m *Main) adminConfig() admin.Config {
 		ShutdownTimeout: c.Limits.ShutdownTimeout, ReadRate: adminRate(c.Auth.RateLimit.RPS), ReadBurst: c.Auth.RateLimit.Burst,
 		DetailExtras: map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
 		Metrics:      m.Metrics.Handler(), Ready: m.DB.Ready, Reload: m.Reload, Backup: m.DB.Backup,
-		Serves: m.Forwarder.Serves,
+		Destinations: m.Forwarder.Destinations,
 	}
 }
 

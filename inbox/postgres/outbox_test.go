@@ -375,6 +375,19 @@ func TestReplayDead(t *testing.T) {
 	if len(requeued) != 2 || requeued[0].Destination != "crm" || requeued[1].Destination != "crm" {
 		t.Fatalf("claimed after replay: %v", ids(requeued))
 	}
+	// One event: the removed destination is left out, or refused by name.
+	var id string // an event dead for both destinations
+	for _, dl := range left {
+		if dl.Destination == "crm" {
+			id = dl.EventID
+		}
+	}
+	if q, err := db.Replay(id, "", inbox.ReplayRequest{By: "fp", Serves: appGone}); err != nil || len(q) != 1 || q[0] != "crm" {
+		t.Errorf("replay of %s with app gone: %v, %v; want crm only", id, q, err)
+	}
+	if q, err := db.Replay(id, "app", inbox.ReplayRequest{By: "fp", Serves: appGone}); !errors.Is(err, inbox.ErrNotForwardable) {
+		t.Errorf("replay of %s to removed app: %v, %v; want ErrNotForwardable", id, q, err)
+	}
 }
 
 // A node whose lease lapsed while it sent, and whose delivery another
