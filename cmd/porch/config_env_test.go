@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,25 @@ func TestExpandEnv(t *testing.T) {
 		{in: "end$", want: "end$"},
 		{in: "${A", err: errUnterminated},
 		{in: "x ${A:-oops", err: errUnterminated},
+		// Nested defaults, braces matched as in the shell.
+		{in: "${UNSET:-${A}}", want: "alpha"},
+		{in: "${A:-${UNSET}}", want: "alpha"},
+		{in: "${UNSET:-${EMPTY:-${A}}}", want: "alpha"},
+		{in: "${UNSET:-${UNSET}}", want: ""},
+		{in: "${UNSET:-x${A}y}-z", want: "xalphay-z"},
+		{in: "${UNSET:-x}y}", want: "xy}"},
+		{in: "${UNSET:-$${A}}", want: "${A}"}, // $$ stays a literal $, in a default too
+		{in: "${UNSET:-${A}", err: errUnterminated},
+		{in: "${UNSET:-${A:-b}", err: errUnterminated},
+		{in: strings.Repeat("${U:-", 8) + "deep" + strings.Repeat("}", 8), want: "deep"},
+		{in: strings.Repeat("${U:-", 9) + "deep" + strings.Repeat("}", 9), err: errNesting},
+		// Other shell forms are refused, never read as a variable name.
+		{in: "${A-x}", err: errReference},
+		{in: "${A:?unset}", err: errReference},
+		{in: "${A:=x}", err: errReference},
+		{in: "${${A}}", err: errReference},
+		{in: "${1}", err: errReference},
+		{in: "${A:-${B-x}}", err: errReference}, // checked even when A is set
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -41,6 +61,46 @@ func TestExpandEnv(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestExpandEnvNamesNestedVariables(t *testing.T) {
+	_, refs, err := expandEnv("${NEW:-${OLD:-${A}}}", envOf(map[string]string{"A": "alpha"}))
+	if want := []string{"NEW", "OLD", "A"}; err != nil || !slices.Equal(refs, want) {
+		t.Errorf("got %v, %v, want %v", refs, err, want)
+	}
+}
+
+// TestNestedDefaultInConfig: a rotation written ${NEW:-${OLD}} takes OLD's
+// value, never the text "${OLD}"; with both unset the error names both
+// variables and the key.
+func TestNestedDefaultInConfig(t *testing.T) {
+	text := `sources: [{name: koji, provider: koji, secrets: ["${KOJI_NEW:-${KOJI_OLD}}"]}]` + "\n"
+	cfg := mustParse(t, text, envOf(map[string]string{"KOJI_OLD": "realsecret"}))
+	if got := cfg.Sources[0].Secrets[0]; got != "realsecret" {
+		t.Errorf("secret = %q, want realsecret", got)
+	}
+	cfg = mustParse(t, text, envOf(map[string]string{"KOJI_NEW": "newsecret", "KOJI_OLD": "realsecret"}))
+	if got := cfg.Sources[0].Secrets[0]; got != "newsecret" {
+		t.Errorf("secret = %q, want newsecret", got)
+	}
+	_, err := ParseConfig(strings.NewReader(text), noEnv)
+	want := "config: sources[0].secrets[0]: empty after expanding ${KOJI_NEW}, ${KOJI_OLD}"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("both unset: got %v, want %q", err, want)
+	}
+}
+
+// TestOtherShellFormsNameKeyNotValue: ${VAR-default} is refused naming
+// the key, without echoing what followed the name (it may be a secret).
+func TestOtherShellFormsNameKeyNotValue(t *testing.T) {
+	text := `sources: [{name: koji, provider: koji, secrets: ["${KOJI-realsecret}"]}]` + "\n"
+	_, err := ParseConfig(strings.NewReader(text), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "sources[0].secrets[0]: line 1: ${KOJI...}") {
+		t.Fatalf("got %v, want an error naming sources[0].secrets[0] and ${KOJI...}", err)
+	}
+	if strings.Contains(err.Error(), "realsecret") {
+		t.Errorf("error echoes the value: %v", err)
 	}
 }
 
