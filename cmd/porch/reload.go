@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"slices"
 	"syscall"
 
 	"github.com/porchgw/porch/admin"
@@ -92,9 +93,12 @@ func keepPerSource(set func(m *Source, r Source)) func(m, r *Config) {
 
 // restartRequired names the keys that differ but cannot change live
 // (given the keys hooks claim), and returns next with those keys put back
-// to their running values.
+// to their running values and the defaults derived from them derived
+// again, so that a koji source's default max_body_age follows the
+// dedup.window that keeps running, not the one the file asks for.
 func restartRequired(running, next *Config, claimed map[string]bool) ([]string, *Config) {
 	merged := *next
+	merged.Sources = slices.Clone(next.Sources) // fillDerived writes into them
 	keys := []string{}
 	for _, st := range append(append([]setting(nil), restartOnly...), hookable...) {
 		if claimed[st.key] || reflect.DeepEqual(st.get(running), st.get(next)) {
@@ -103,6 +107,7 @@ func restartRequired(running, next *Config, claimed map[string]bool) ([]string, 
 		keys = append(keys, st.key)
 		st.keep(&merged, running)
 	}
+	merged.fillDerived()
 	return keys, &merged
 }
 

@@ -83,11 +83,15 @@ func writeConfig(t *testing.T, path, body string) {
 // kojiDelivery posts a fresh Koji delivery signed with secret and returns
 // the status.
 func kojiDelivery(t testing.TB, addr, interview, secret string) (int, error) {
+	return kojiDeliveryAt(t, addr, interview, secret, time.Now())
+}
+
+// kojiDeliveryAt is kojiDelivery with the body's timestamp set to at.
+func kojiDeliveryAt(t testing.TB, addr, interview, secret string, at time.Time) (int, error) {
 	def, _ := gateway.Lookup("koji")
-	now := time.Now()
-	body := sender.Sample(def.Name, "interview.completed", interview, now)
+	body := sender.Sample(def.Name, "interview.completed", interview, at)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/in/koji", bytes.NewReader(body))
-	for k, v := range sender.Sign(def.Name, body, secret, now) {
+	for k, v := range sender.Sign(def.Name, body, secret, at) {
 		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)

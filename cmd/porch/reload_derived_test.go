@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// reloadExpect reloads through the admin API and fails unless the answer
+// is 200 with exactly the restart_required keys given.
+func reloadExpect(t *testing.T, m *Main, want string) {
+	t.Helper()
+	status, body := adminReload(t, m)
+	got, _ := json.Marshal(body["restart_required"])
+	if status != http.StatusOK || string(got) != want {
+		t.Fatalf("reload: %d %v, want 200 with restart_required %s", status, body, want)
+	}
+}
+
+// TestReloadDerivesMaxBodyAgeFromRunningWindow: dedup.window changes only
+// on restart, so a koji source's default max_body_age, derived from it,
+// must not follow the file's new window while the old one runs.
+func TestReloadDerivesMaxBodyAgeFromRunningWindow(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""))
+	m := startFromFile(t, path)
+	twoHoursAgo := time.Now().Add(-2 * time.Hour)
+	if code, _ := kojiDeliveryAt(t, m.Gateway.Addr(), "old-1", "s1", twoHoursAgo); code != http.StatusOK {
+		t.Fatalf("2h-old delivery before reload: %d, want 200", code)
+	}
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, "dedup: {window: 1h}\n"))
+	reloadExpect(t, m, `["dedup"]`)
+	if got := m.Config.Sources[0].MaxBodyAge; got != 24*time.Hour {
+		t.Errorf("running max_body_age = %s, want 24h (from the running 168h window)", got)
+	}
+	if code, _ := kojiDeliveryAt(t, m.Gateway.Addr(), "old-2", "s1", twoHoursAgo); code != http.StatusOK {
+		t.Fatalf("2h-old delivery after reload: %d, want 200", code)
+	}
+}
+
+// TestReloadWidensWindowAndRotatesSecret: from a 1h window, a file with a
+// new secret and a 168h window is valid and the secret goes live; the
+// default max_body_age stays the one the running 1h window allows.
+func TestReloadWidensWindowAndRotatesSecret(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, "dedup: {window: 1h}\n"))
+	m := startFromFile(t, path)
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s2", "s1"]`, "dedup: {window: 168h}\n"))
+	reloadExpect(t, m, `["dedup"]`)
+	if got := m.Config.Sources[0].MaxBodyAge; got != 55*time.Minute {
+		t.Errorf("running max_body_age = %s, want 55m (from the running 1h window)", got)
+	}
+	if code, _ := kojiDelivery(t, m.Gateway.Addr(), "new", "s2"); code != http.StatusOK {
+		t.Errorf("new secret after reload: %d, want 200", code)
+	}
+	if code, _ := kojiDeliveryAt(t, m.Gateway.Addr(), "old", "s2", time.Now().Add(-2*time.Hour)); code != http.StatusUnauthorized {
+		t.Errorf("2h-old delivery under the running 1h window: %d, want 401", code)
+	}
+}
