@@ -83,17 +83,6 @@ func (c *Config) checkReplayWindow(p *problems, key string, s *Source) {
 	}
 }
 
-// replayWindowErrors is checkReplayWindow for every source, for a reload:
-// dedup.window changes only on restart, so the timestamp ages a reload
-// sets must fit the window that keeps running.
-func (c *Config) replayWindowErrors() error {
-	var p problems
-	for i := range c.Sources {
-		c.checkReplayWindow(&p, indexKey("sources", i), &c.Sources[i])
-	}
-	return errors.Join(p...)
-}
-
 // validateEnrich maps the enrich block onto enrich's and reports what
 // enrich's check finds under the block's keys.
 func (c *Config) validateEnrich(p *problems, key, provider string, e *EnrichConfig) {

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"reflect"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/porchgw/porch/admin"
@@ -15,12 +16,13 @@ import (
 )
 
 // Live reload: on SIGHUP or POST /api/v1/reload the config file is read
-// again and, only if it validates, what can change live is swapped
-// atomically: sources and their secrets, allowlists and rate limits,
-// trusted proxies, admin tokens and the log level, plus whatever a
-// ReloadHook claims (destinations, enrichment). Everything else keeps its
-// running value and is reported as needing a restart. A refused config
-// changes nothing.
+// again and, only if it validates both on its own and as the combination
+// that will run (restart-only keys at their running values), what can
+// change live is swapped atomically: sources and their secrets,
+// allowlists and rate limits, trusted proxies, admin tokens and the log
+// level, plus whatever a ReloadHook claims (destinations, enrichment).
+// Everything else keeps its running value and is reported as needing a
+// restart. A refused config changes nothing.
 
 // Keys a ReloadHook may claim. Until a hook claims them they are
 // restart-only: routing events to a destination no forwarder serves would
@@ -111,6 +113,16 @@ func restartRequired(running, next *Config, claimed map[string]bool) ([]string, 
 	return keys, &merged
 }
 
+// withRunning explains a failure of the merged config: the file passed on
+// its own, so the conflict is with the running values of keys.
+func withRunning(keys []string, err error) error {
+	if len(keys) == 0 {
+		return err
+	}
+	return fmt.Errorf("the file is valid on its own, but not with the running values of %s (they change only on restart): %w",
+		strings.Join(keys, ", "), err)
+}
+
 func (m *Main) claimedKeys() map[string]bool {
 	claimed := map[string]bool{}
 	for _, h := range m.ReloadHooks {
@@ -148,8 +160,8 @@ func (m *Main) reload() (admin.ReloadResult, error) {
 		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)
 	}
 	keys, merged := restartRequired(m.Config, next, m.claimedKeys())
-	if err := merged.replayWindowErrors(); err != nil {
-		return admin.ReloadResult{}, fmt.Errorf("%w: %w (dedup.window changes only on restart)", admin.ErrInvalidConfig, err)
+	if err := merged.Validate(); err != nil {
+		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, withRunning(keys, err))
 	}
 	if err := merged.DevSecretsError(); err != nil && !m.AllowDevSecrets {
 		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +60,34 @@ func TestReloadWidensWindowAndRotatesSecret(t *testing.T) {
 	}
 	if code, _ := kojiDeliveryAt(t, m.Gateway.Addr(), "old", "s2", time.Now().Add(-2*time.Hour)); code != http.StatusUnauthorized {
 		t.Errorf("2h-old delivery under the running 1h window: %d, want 401", code)
+	}
+}
+
+// TestReloadValidatesTheCombinationThatRuns: archive changes only on
+// restart, so a file keeping payloads forever (retention 0s) with a
+// destination that may retry for 4527h is valid on its own, but would
+// run with the old 2160h retention, shorter than that retry horizon:
+// check-config's rule refuses it, and the running destinations stay.
+func TestReloadValidatesTheCombinationThatRuns(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""))
+	m := startFromFile(t, path)
+	next := strings.Replace(opsConfig(filepath.Join(dir, "data"), `["s2"]`, "archive: {retention: 0s}\n"),
+		`match: ["*"]`, "match: [\"*\"]\n    max_attempts: 100\n    backoff: {initial: 1h, max: 48h}", 1)
+	writeConfig(t, path, next)
+	if _, err := LoadConfig(path); err != nil {
+		t.Fatalf("the file on its own must be valid: %v", err)
+	}
+	status, body := adminReload(t, m)
+	msg, _ := body["error"].(string)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(msg, "archive.retention") || !strings.Contains(msg, "running values of archive") {
+		t.Fatalf("reload: %d %v, want 422 naming archive.retention and the running archive", status, body)
+	}
+	if got := m.Config.Destinations[0].MaxAttempts; got == 100 {
+		t.Errorf("refused reload changed the running destination")
+	}
+	if code, _ := kojiDelivery(t, m.Gateway.Addr(), "still", "s1"); code != http.StatusOK {
+		t.Errorf("running secret after refused reload: %d, want 200", code)
 	}
 }
