@@ -204,19 +204,27 @@ func (m *Main) apply(cfg *Config) error {
 }
 
 // notifyHUP starts catching SIGHUP (so it no longer ends the process);
-// watchReload consumes it.
+// watchReload consumes it. The channel holds one signal, so any number
+// that arrive before watchReload runs come out as one reload.
 func notifyHUP() chan os.Signal {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGHUP)
 	return ch
 }
 
-// watchReload reloads on every SIGHUP until ctx ends.
+// watchReload reloads on every SIGHUP until ctx ends, first for one that
+// arrived during startup: the file may have changed after it was read.
 func (m *Main) watchReload(ctx context.Context) error {
 	if m.hup == nil {
 		return nil
 	}
 	defer signal.Stop(m.hup)
+	select {
+	case <-m.hup:
+		m.Log.Info("SIGHUP arrived during startup: reloading config now that porch is serving")
+		_, _ = m.Reload(ctx)
+	default:
+	}
 	for {
 		select {
 		case <-ctx.Done():

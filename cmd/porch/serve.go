@@ -25,6 +25,11 @@ func init() {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Catch SIGHUP before anything slow: its default action ends the
+	// process, and systemctl reload may send one while the store opens.
+	// One that arrives before porch serves is applied once it does.
+	hup := notifyHUP()
+	defer signal.Stop(hup)
 	fs := newFlags("serve", "--config FILE [--allow-dev-secrets]", stdout, stderr)
 	cfgPath := configFlag(fs)
 	allowDev := allowDevSecretsFlag(fs)
@@ -47,7 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	setMemoryLimit(cfg.Limits.MaxBodyBytes, log) // memlimit.go
 	ctx, stop := signalContext(ctx, log)
 	defer stop()
-	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath, AllowDevSecrets: *allowDev}
+	m := &Main{Config: cfg, Log: log, ConfigPath: *cfgPath, AllowDevSecrets: *allowDev, hup: hup}
 	if err := m.Open(); err != nil {
 		log.WithError(err).Error("start failed")
 		return 1
@@ -120,6 +125,14 @@ func (m *Main) Open() (err error) {
 		m.Log = logrus.New()
 		m.Log.SetOutput(io.Discard)
 	}
+	if m.hup == nil {
+		m.hup = notifyHUP() // caught from here on; Run applies one that came early
+		defer func() {
+			if err != nil {
+				signal.Stop(m.hup)
+			}
+		}()
+	}
 	c := m.Config
 	if m.DB, err = openStore(c, m.Log); err != nil {
 		return err
@@ -151,7 +164,6 @@ func (m *Main) Open() (err error) {
 	if err = m.Admin.Open(); err != nil {
 		return err
 	}
-	m.hup = notifyHUP()
 	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir}).Info("porch started")
 	return nil
 }
