@@ -67,15 +67,20 @@ var restartOnly = []setting{
 // hookable are restart-only unless a ReloadHook claims them.
 var hookable = []setting{
 	{KeyDestinations, func(c *Config) any { return c.Destinations }, func(m, r *Config) { m.Destinations = r.Destinations }},
-	{KeyEnrich, perSource(func(s Source) any { return s.Enrich }), keepPerSource(func(m *Source, r Source) { m.Enrich = r.Enrich })},
-	{KeyReconcile, perSource(func(s Source) any { return s.Reconcile }), keepPerSource(func(m *Source, r Source) { m.Reconcile = r.Reconcile })},
+	{KeyEnrich, perSource(func(s Source) *EnrichConfig { return s.Enrich }), keepPerSource(func(m *Source, r Source) { m.Enrich = r.Enrich })},
+	{KeyReconcile, perSource(func(s Source) *ReconcileConfig { return s.Reconcile }), keepPerSource(func(m *Source, r Source) { m.Reconcile = r.Reconcile })},
 }
 
-func perSource(get func(Source) any) func(*Config) any {
+// perSource maps the name of each source that has the block to the
+// block. Sources without one are left out: adding, removing or renaming
+// them changes no enrichment, so it must not read as a difference.
+func perSource[T any](get func(Source) *T) func(*Config) any {
 	return func(c *Config) any {
-		out := map[string]any{}
+		out := map[string]*T{}
 		for _, s := range c.Sources {
-			out[s.Name] = get(s)
+			if b := get(s); b != nil {
+				out[s.Name] = b
+			}
 		}
 		return out
 	}

@@ -65,3 +65,59 @@ func TestReloadHookFailureRollsBack(t *testing.T) {
 		t.Errorf("new secret after rollback: %d, want 401", code)
 	}
 }
+
+// TestRestartRequiredPerSourceBlocks: only a real change to a source's
+// enrich or reconcile block, or a source with one coming or going, needs
+// a restart; sources without those blocks come and go live.
+func TestRestartRequiredPerSourceBlocks(t *testing.T) {
+	const (
+		koji     = `["s1"]`
+		plain2   = "\n  - name: second\n    provider: koji\n    secrets: [\"s9\"]"
+		renamed  = "\n  - name: third\n    provider: koji\n    secrets: [\"s9\"]"
+		enriched = "\n    enrich: {api_key: k1}"
+		rekeyed  = "\n    enrich: {api_key: k2}"
+		gather   = "\n  - name: g\n    provider: gather\n    secrets: [\"g1\"]\n    enrich: {api_key: k}\n    reconcile: {interval: 5m}"
+	)
+	tests := []struct {
+		name          string
+		running, next string
+		want          []string
+	}{
+		{"add a plain source", koji, koji + plain2, []string{}},
+		{"remove a plain source", koji + plain2, koji, []string{}},
+		{"rename a plain source", koji + plain2, koji + renamed, []string{}},
+		{"add a plain source beside an enriched one", koji + enriched, koji + enriched + plain2, []string{}},
+		{"add an enriched source", koji, koji + plain2 + enriched, []string{KeyEnrich}},
+		{"remove an enriched source", koji + plain2 + enriched, koji, []string{KeyEnrich}},
+		{"change an enrich block", koji + enriched, koji + rekeyed, []string{KeyEnrich}},
+		{"add a reconciling source", koji, koji + gather, []string{KeyEnrich, KeyReconcile}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			running := parseOps(t, opsConfig("/data", tt.running, ""))
+			next := parseOps(t, opsConfig("/data", tt.next, ""))
+			if keys, _ := restartRequired(running, next, nil); !slices.Equal(keys, tt.want) {
+				t.Errorf("restart required = %q, want %q", keys, tt.want)
+			}
+		})
+	}
+}
+
+// TestReloadAddsSourceLive: a new source without enrich or reconcile
+// needs no restart, and takes deliveries after the reload.
+func TestReloadAddsSourceLive(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""))
+	m := startFromFile(t, path)
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), "[\"s1\"]\n  - name: gather\n    provider: gather\n    secrets: [\"g1\"]", ""))
+	reloadExpect(t, m, `[]`)
+	resp, err := http.Post("http://"+m.Gateway.Addr()+"/in/gather", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned POST to the new source: %d, want 401 (served, not 404)", resp.StatusCode)
+	}
+}
