@@ -107,7 +107,13 @@ type Source struct {
 	Reconcile         *ReconcileConfig `yaml:"reconcile,omitempty"` // nil: no reconciliation
 
 	explicit map[string]bool // keys present in the file, for provider-only checks
+	empty    []string        // blockKeys written with no value, for validation
 }
+
+// blockKeys are the source keys holding a block of settings. Written with
+// no value (its body commented out) such a key decodes as absent, which
+// would silently turn the feature off, so validation refuses it.
+var blockKeys = []string{"enrich", "reconcile"}
 
 // RateLimit is a token bucket; RPS 0 turns it off.
 type RateLimit struct {

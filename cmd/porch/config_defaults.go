@@ -66,6 +66,11 @@ func (s *Source) UnmarshalYAML(unmarshal func(any) error) error {
 	for k := range keys {
 		s.explicit[k] = true
 	}
+	for _, k := range blockKeys {
+		if v, ok := keys[k]; ok && v == nil {
+			s.empty = append(s.empty, k)
+		}
+	}
 	if s.Enrich != nil {
 		s.Enrich.fillProviderDefaults(s.Provider)
 	}

@@ -48,6 +48,9 @@ func (c *Config) validateSource(p *problems, key string, s *Source) {
 	c.checkReplayWindow(p, key, s)
 	checkIPNets(p, joinKey(key, "allow_cidrs"), s.AllowCIDRs)
 	checkRate(p, joinKey(key, "rate_limit"), s.RateLimit)
+	for _, k := range s.empty {
+		p.add(joinKey(key, k), "empty; remove the key or fill it in")
+	}
 	if s.Enrich != nil {
 		c.validateEnrich(p, joinKey(key, "enrich"), s.Provider, s.Enrich)
 	}

@@ -320,3 +320,23 @@ func TestUnknownKeyListsAllowed(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestEmptyBlockIsAnError: enrich or reconcile written with no value
+// (its body commented out) would read as "off"; it is refused instead,
+// like enrich: {}, naming the key.
+func TestEmptyBlockIsAnError(t *testing.T) {
+	for _, block := range []string{"enrich:", "enrich: ~", "enrich: null", "reconcile:"} {
+		t.Run(block, func(t *testing.T) {
+			text := "sources:\n  - name: g\n    provider: gather\n    secrets: [s]\n    " + block + "\n"
+			if strings.HasPrefix(block, "reconcile") {
+				text += "    enrich: {api_key: k}\n"
+			}
+			_, err := ParseConfig(strings.NewReader(text), noEnv)
+			key := strings.TrimSuffix(strings.Fields(block)[0], ":")
+			want := "config: sources[0]." + key + ": empty; remove the key or fill it in"
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want %q", err, want)
+			}
+		})
+	}
+}

@@ -121,3 +121,32 @@ func TestReloadAddsSourceLive(t *testing.T) {
 		t.Errorf("unsigned POST to the new source: %d, want 401 (served, not 404)", resp.StatusCode)
 	}
 }
+
+// TestReloadRefusesEmptyEnrich: a reload to a file whose enrich key lost
+// its body is refused like check-config refuses it.
+func TestReloadRefusesEmptyEnrich(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""))
+	m := startFromFile(t, path)
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), "[\"s2\"]\n    enrich:\n    #  api_key: k", ""))
+	status, body := adminReload(t, m)
+	if msg, _ := body["error"].(string); status != http.StatusUnprocessableEntity || !strings.Contains(msg, "sources[0].enrich: empty") {
+		t.Fatalf("reload: %d %v, want 422 naming sources[0].enrich", status, body)
+	}
+}
+
+// TestReloadAddsEnrichedSource: a new source with an enrich block is
+// served at once and its enrichment waits for a restart; the merged
+// config (the source without the block) must not read as an empty block.
+func TestReloadAddsEnrichedSource(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), `["s1"]`, ""))
+	m := startFromFile(t, path)
+	writeConfig(t, path, opsConfig(filepath.Join(dir, "data"), "[\"s1\"]\n  - name: second\n    provider: koji\n    secrets: [\"s9\"]\n    enrich: {api_key: k}", ""))
+	reloadExpect(t, m, `["sources[].enrich"]`)
+	if got := m.Config.Sources[1].Enrich; got != nil {
+		t.Errorf("new source runs enrichment before a restart: %+v", got)
+	}
+}
