@@ -106,6 +106,9 @@ func TestRawFormatPassesProviderHeaders(t *testing.T) {
 	if got := h.header.Get("Content-Type"); got != "application/json; charset=utf-8" {
 		t.Errorf("content type = %q", got)
 	}
+	if got := h.header.Get("User-Agent"); got != "Koji-Webhooks/1.0" {
+		t.Errorf("user agent = %q, want the provider's", got)
+	}
 	if h.header.Get("Webhook-Id") != id || h.header.Get("X-Porch-Attempt") != "1" {
 		t.Errorf("porch headers missing: %v", h.header)
 	}

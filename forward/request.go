@@ -20,10 +20,15 @@ var errBadPayload = errors.New("payload is not JSON")
 // milliseconds, UTC.
 const ReceivedAtLayout = "2006-01-02T15:04:05.000Z07:00"
 
+// UserAgent is the User-Agent of porch's own requests: every envelope
+// forward, and a raw forward of a delivery that arrived without one.
+const UserAgent = "porch"
+
 // skipRawHeaders are stored request headers that a raw forward does not
-// pass on, besides hopHeaders: credentials, encoding, the ones porch sets
-// itself, and the client-address headers, which the client may have
-// written itself (porch sends the address it resolved instead).
+// copy, besides hopHeaders: credentials, encoding, the ones porch sets
+// itself (User-Agent is set apart, by setUserAgent), and the
+// client-address headers, which the client may have written itself
+// (porch sends the address it resolved instead).
 var skipRawHeaders = map[string]bool{
 	"Proxy-Authorization": true, "Authorization": true, "Cookie": true, "Accept-Encoding": true,
 	"Content-Type": true, "User-Agent": true,
@@ -99,7 +104,7 @@ func buildRequest(dest *Destination, ev *inbox.Event, body []byte, prep PrepareR
 	if dest.Format == FormatRaw {
 		out.setClientAddr(ev.RemoteAddr)
 	}
-	out.header.Set("User-Agent", "porch")
+	out.setUserAgent(dest.Format == FormatRaw, ev.Headers)
 	out.set(HeaderSource, ev.Source, dataHeaderValue)
 	out.set(HeaderEvent, ev.Type, dataHeaderValue)
 	out.set(HeaderInterview, ev.InterviewID, dataHeaderValue)
@@ -119,6 +124,29 @@ func (o *outbound) copyHeaders(from map[string][]string, skip map[string]bool) {
 		default:
 			o.header[ck] = append([]string(nil), vs...)
 		}
+	}
+}
+
+// setUserAgent sends porch's User-Agent, except on a raw forward of a
+// delivery that had one: that one is passed on as archived, or left out
+// (and noted) when net/http cannot send it unchanged, as with several
+// values. An empty value is how net/http is told to add none of its own.
+func (o *outbound) setUserAgent(raw bool, archived map[string][]string) {
+	const k = "User-Agent"
+	var vs []string
+	for ak, avs := range archived {
+		if http.CanonicalHeaderKey(ak) == k {
+			vs = append(vs, avs...)
+		}
+	}
+	switch {
+	case !raw || len(vs) == 0:
+		o.header.Set(k, UserAgent)
+	case len(vs) == 1 && validHeaderValue(vs[0]):
+		o.header.Set(k, vs[0])
+	default:
+		o.header[k] = []string{""}
+		o.omitted = append(o.omitted, k)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,8 @@ func FuzzBuildRequest(f *testing.F) {
 		"X-Forwarded-For", "6.6.6.6", "fe80::1%eth0", "Bad Name", "v\r\n", []byte("not json"), true)
 	f.Add("01JDEV\n", "kö", " padded ", "\x7f", "", "Content-Length", "1", "", "Transfer-Encoding", "gzip", []byte(`[]`), false)
 	f.Add("id", "koji", "t", "iv", "a/b", "X-Porch-Interview-Id", "forged", "not-an-ip", "X-Porch-Event", "forged", []byte(`{}`), true)
+	f.Add("id", "koji", "t", "iv", "a/b", "user-agent", "Koji-Webhooks/1.0", "", "User-Agent", "enricher", []byte(`{}`), true)
+	f.Add("id", "koji", "t", "iv", "a/b", "User-Agent", " \t", "", "", "", []byte(`{}`), true)
 
 	var mu sync.Mutex
 	var got http.Header
@@ -104,6 +107,9 @@ func checkReceived(t *testing.T, ev *inbox.Event, key []byte, raw bool, h http.H
 			t.Errorf("%s = %q, want left out or %q", k, vs, v)
 		}
 	}
+	if ua, want := h.Values("User-Agent"), wantUserAgent(ev, raw); !slices.Equal(ua, want) {
+		t.Errorf("User-Agent = %q, want %q", ua, want)
+	}
 	want := []string(nil)
 	if a, err := netip.ParseAddr(ev.RemoteAddr); err == nil && raw {
 		want = []string{a.WithZone("").String()}
@@ -113,4 +119,26 @@ func checkReceived(t *testing.T, ev *inbox.Event, key []byte, raw bool, h http.H
 			t.Errorf("%s = %q, want %q", k, vs, want)
 		}
 	}
+}
+
+// wantUserAgent is the User-Agent a forward of ev arrives with: porch's
+// for an envelope or a delivery without one, otherwise the archived one
+// when net/http sends it unchanged (a lone valid, non-empty value) and
+// none at all when it does not. The receiver drops the spaces and tabs
+// around a value, which HTTP does not count as part of it (the gateway's
+// parser dropped them before archiving too).
+func wantUserAgent(ev *inbox.Event, raw bool) []string {
+	var vs []string
+	for k, v := range ev.Headers {
+		if http.CanonicalHeaderKey(k) == "User-Agent" {
+			vs = append(vs, v...)
+		}
+	}
+	switch {
+	case !raw || len(vs) == 0:
+		return []string{UserAgent}
+	case len(vs) == 1 && vs[0] != "" && validHeaderValue(vs[0]):
+		return []string{strings.Trim(vs[0], " \t")}
+	}
+	return nil
 }
