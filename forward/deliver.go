@@ -26,7 +26,7 @@ type response struct {
 	body       string        // first inbox.MaxAttemptResponse bytes
 	retryAfter time.Duration // from Retry-After, 0 if none
 	location   string        // a redirect's Location
-	errText    string        // err's text with the URL's query values hidden
+	errText    string        // err's text with the URL's user information and query hidden
 }
 
 // newClient builds dest's HTTP client: short in-process retries for
@@ -46,7 +46,7 @@ func newClient(cfg *Config, dest *Destination, key []byte, stopping func() bool,
 	// non-2xx, and its history names the Location.
 	c.HTTPClient = &http.Client{Timeout: dest.Timeout, Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	c.Logger = leveledLogger{log, queryScrubber(dest.URL)}
+	c.Logger = leveledLogger{log, urlScrubber(dest.URL)}
 	c.RetryMax = max(cfg.HTTPRetries, 0)
 	c.RetryWaitMin = min(100*time.Millisecond, cfg.HTTPRetryWaitMax)
 	c.RetryWaitMax = cfg.HTTPRetryWaitMax
@@ -98,7 +98,7 @@ func send(ctx context.Context, c *retryablehttp.Client, url string, key []byte, 
 	resp, err := c.Do(req)
 	r := response{err: err, latency: time.Since(start)}
 	if err != nil {
-		r.errText = queryScrubber(url)(err.Error())
+		r.errText = urlScrubber(url)(err.Error())
 	}
 	if resp == nil {
 		if r.err == nil {

@@ -11,7 +11,7 @@ import (
 // carry URLs, never bodies or secrets.
 type leveledLogger struct {
 	l     logrus.FieldLogger
-	scrub func(string) string // hides the destination URL's query values (queryScrubber)
+	scrub func(string) string // hides the destination URL's user information and query (urlScrubber)
 }
 
 var _ retryablehttp.LeveledLogger = leveledLogger{}

@@ -16,8 +16,8 @@ func masked(s string) string {
 	return "****"
 }
 
-// redactURL hides the password of a URL with user info and the values
-// of its query.
+// redactURL hides the user information of a URL and every part of its
+// query (forward.RedactURL).
 func redactURL(s string) string { return forward.RedactURL(s) }
 
 // maskAll masks every element of a secret list into a new slice.

@@ -61,7 +61,7 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if addr == "" {
 		u, err := url.Parse(dest.URL)
 		if err != nil || u.Port() == "" {
-			fmt.Fprintf(stderr, "porch sink: destination %s: cannot listen on %q; pass --listen\n", dest.Name, dest.URL)
+			fmt.Fprintf(stderr, "porch sink: destination %s: cannot listen on %q; pass --listen\n", dest.Name, redactURL(dest.URL))
 			return 2
 		}
 		addr = net.JoinHostPort(u.Hostname(), u.Port())
@@ -76,7 +76,7 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "porch sink: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "porch sink: receiving for destination %s (%s) on http://%s, answering %d (Ctrl-C to stop)\n", dest.Name, dest.URL, ln.Addr(), *status)
+	fmt.Fprintf(stderr, "porch sink: receiving for destination %s (%s) on http://%s, answering %d (Ctrl-C to stop)\n", dest.Name, redactURL(dest.URL), ln.Addr(), *status)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
