@@ -119,12 +119,12 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRECEIVED (UTC)\tSOURCE\tEVENT\tINTERVIEW\tSTATUS")
 	for _, e := range page.Events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.ReceivedAt.UTC().Format(time.DateTime),
-			e.Source, e.Type, e.InterviewID, e.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termText(e.ID), e.ReceivedAt.UTC().Format(time.DateTime),
+			termText(e.Source), termText(e.Type), termText(e.InterviewID), termText(string(e.Status)))
 	}
 	_ = tw.Flush()
 	if page.NextCursor != "" {
-		fmt.Fprintf(stderr, "more: porch archive ls --cursor %s (same filters)\n", page.NextCursor)
+		fmt.Fprintf(stderr, "more: porch archive ls --cursor %s (same filters)\n", termText(page.NextCursor))
 	}
 	return 0
 }
@@ -146,7 +146,7 @@ func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	var out bytes.Buffer
 	_ = json.Indent(&out, detail, "", "  ")
-	fmt.Fprintln(stdout, out.String())
+	fmt.Fprintf(stdout, "%s\n", termJSON(out.Bytes()))
 	return 0
 }
 

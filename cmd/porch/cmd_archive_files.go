@@ -164,7 +164,7 @@ func printVerify(rep inbox.VerifyReport, stdout, stderr io.Writer) int {
 			rep.Checked, rep.StartSeq+1, rep.LastSeq, rep.LastHash)
 		return 0
 	}
-	fmt.Fprintf(stderr, "BROKEN at %s\n", rep.Broken)
+	fmt.Fprintf(stderr, "BROKEN at %s\n", termText(rep.Broken.String()))
 	fmt.Fprintf(stderr, "%d events verified before it (seq %d to %d)\n", rep.Checked, rep.StartSeq+1, rep.LastSeq)
 	return 1
 }

@@ -48,13 +48,13 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return fail(stderr, "replay", err)
 	}
 	if len(got.NotConfigured) > 0 {
-		fmt.Fprintf(stderr, "porch replay: not queued for %s: not configured on this node\n", strings.Join(got.NotConfigured, ", "))
+		fmt.Fprintf(stderr, "porch replay: not queued for %s: not configured on this node\n", termText(strings.Join(got.NotConfigured, ", ")))
 	}
 	if len(got.Queued) == 0 {
-		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending, or it has no destination\n", got.EventID)
+		fmt.Fprintf(stdout, "%s: nothing queued: its deliveries are still pending, or it has no destination\n", termText(got.EventID))
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s: queued for %s (same webhook-id)\n", got.EventID, strings.Join(got.Queued, ", "))
+	fmt.Fprintf(stdout, "%s: queued for %s (same webhook-id)\n", termText(got.EventID), termText(strings.Join(got.Queued, ", ")))
 	return 0
 }
 
@@ -166,8 +166,9 @@ func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "EVENT\tDESTINATION\tSOURCE\tEVENT TYPE\tINTERVIEW\tDEAD SINCE (UTC)\tATTEMPTS\tREASON")
 	for _, d := range got.DeadLetters {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.EventID, d.Destination, d.Source, d.Type,
-			d.InterviewID, d.At.UTC().Format(time.DateTime), d.Attempts, d.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", termText(d.EventID), termText(d.Destination),
+			termText(d.Source), termText(d.Type), termText(d.InterviewID), d.At.UTC().Format(time.DateTime), d.Attempts,
+			termText(d.Reason))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(stderr, "%d dead letter(s)\n", got.Count)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -139,13 +138,13 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.taken[id] = true
 	}
 	fmt.Fprintf(s.out, "%s %s %s %s:%s interview=%s attempt=%s %d bytes, %s -> %d%s\n",
-		time.Now().UTC().Format("15:04:05.000"), r.Method, id,
-		r.Header.Get("X-Porch-Source"), r.Header.Get("X-Porch-Event"), interview,
-		r.Header.Get("X-Porch-Attempt"), len(b), verdict, status, again)
+		time.Now().UTC().Format("15:04:05.000"), termText(r.Method), termText(id),
+		termText(r.Header.Get("X-Porch-Source")), termText(r.Header.Get("X-Porch-Event")), termText(interview),
+		termText(r.Header.Get("X-Porch-Attempt")), len(b), verdict, status, again)
 	if s.body {
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, b, "  ", "  ") == nil {
-			fmt.Fprintf(s.out, "  %s\n", strings.TrimSpace(pretty.String()))
+			fmt.Fprintf(s.out, "  %s\n", termJSON(bytes.TrimSpace(pretty.Bytes())))
 		} else {
 			fmt.Fprintf(s.out, "  %q\n", b)
 		}
