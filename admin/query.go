@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,10 +30,8 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 	if len(q.IDPrefix) > ulidLen || strings.Trim(q.IDPrefix, crockford) != "" {
 		return q, fmt.Errorf("%w: id must be an event id or its start (up to %d letters and digits)", ErrInvalidQuery, ulidLen)
 	}
-	switch q.Status {
-	case "", inbox.StatusAccepted, inbox.StatusQuarantined:
-	default:
-		return q, fmt.Errorf("%w: status must be accepted or quarantined", ErrInvalidQuery)
+	if q.Status != "" && !slices.Contains(inbox.Statuses, q.Status) {
+		return q, fmt.Errorf("%w: status must be accepted, quarantined or duplicate", ErrInvalidQuery)
 	}
 	var err error
 	if q.Since, q.Until, q.Limit, err = parseRange(v); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/porchgw/porch/gateway"
+	"github.com/porchgw/porch/inbox"
 	"github.com/porchgw/porch/inbox/badger"
 	"github.com/porchgw/porch/sender"
 )
@@ -97,4 +98,30 @@ func postDelivery(t testing.TB, client *http.Client, base, source string, body [
 // tlsClient trusts only roots and sends serverName as SNI.
 func tlsClient(roots *tls.Config) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: roots}}
+}
+
+// A signed redelivery of interview.completed with other bytes is
+// answered as the first one's duplicate, and its bytes are archived too,
+// never forwarded: no payload received is lost.
+func TestDuplicateWithOtherBytesIsKept(t *testing.T) {
+	srv, db := startGateway(t, gateway.Config{})
+	now := time.Now()
+	base := "http://" + srv.Addr()
+	first := sender.Sample("koji", "interview.completed", "iv-kept", now)
+	again := bytes.Replace(first, []byte(`"interview.completed"`), []byte(`"interview.completed" `), 1)
+	a := postDelivery(t, nil, base, "koji", first, sender.Sign("koji", first, kojiSecret, now))
+	b := postDelivery(t, nil, base, "koji", again, sender.Sign("koji", again, kojiSecret, now))
+	c := postDelivery(t, nil, base, "koji", again, sender.Sign("koji", again, kojiSecret, now))
+	if a.Status != http.StatusOK || a.Duplicate || b.Status != http.StatusOK || !b.Duplicate || b.ID != a.ID || !c.Duplicate || c.ID != a.ID {
+		t.Fatalf("answers %+v, %+v, %+v", a, b, c)
+	}
+	page, err := db.List(inbox.Query{InterviewID: "iv-kept", Limit: 10})
+	if err != nil || len(page.Events) != 2 {
+		t.Fatalf("archived %d events, %v; want the first and one kept duplicate", len(page.Events), err)
+	}
+	kept := page.Events[0] // newest first
+	body, err := db.Body(kept.ID)
+	if err != nil || !bytes.Equal(body, again) || kept.Status != inbox.StatusDuplicate || kept.DuplicateOf != a.ID {
+		t.Errorf("kept duplicate %+v: body %q, %v", kept, body, err)
+	}
 }

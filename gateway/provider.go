@@ -265,7 +265,7 @@ func (e envelope) dataFingerprint() string {
 // bodyKey is the exact-duplicate dedup key every event ends with.
 func bodyKey(body []byte) string {
 	sum := sha256.Sum256(body)
-	return "body:" + hex.EncodeToString(sum[:])
+	return inbox.BodyKey(hex.EncodeToString(sum[:]))
 }
 
 // joinKey builds a dedup key from the event name and its parts.

@@ -133,6 +133,35 @@ func answered(done <-chan Answer) (Answer, bool) {
 	}
 }
 
+// BodyKey is the dedup key of a delivery's exact bytes (their SHA-256 in
+// lowercase hex), the last of every provider's keys: byte-identical
+// deliveries are always duplicates.
+func BodyKey(bodySHA256 string) string { return "body:" + bodySHA256 }
+
+// DuplicateCopy is the rule both engines apply to a delivery ev that
+// matched dedup key key of event first. When its bytes may differ from
+// every delivery archived before (it matched by a logical key, and its
+// body key is one bodyHeld says no event holds), it returns the event to
+// archive for them: a copy of ev with StatusDuplicate, DuplicateOf first
+// and no destinations, whose only dedup key is its body key, which the
+// engines store as first's, so a resend of the same bytes is a sighting
+// only. Otherwise it returns nil:
+// the sighting on first is the whole record. Events porch made itself
+// (reconciled) are never kept this way; their bytes are porch's.
+func DuplicateCopy(ev *Event, key, first string, bodyHeld func(key string) (bool, error)) (*Event, error) {
+	bk := BodyKey(ev.BodySHA256)
+	if ev.Origin != OriginProvider || key == bk || !slices.Contains(ev.DedupKeys, bk) {
+		return nil, nil
+	}
+	held, err := bodyHeld(bk)
+	if err != nil || held {
+		return nil, err
+	}
+	cp := *ev
+	cp.Status, cp.DuplicateOf, cp.Destinations, cp.DedupKeys = StatusDuplicate, first, nil, []string{bk}
+	return &cp, nil
+}
+
 // ReplayDead replays, through s, every dead letter f selects (f.Limit caps
 // how many) and says how many destinations were queued. A dead letter
 // removed or changed since it was listed is skipped. Those whose

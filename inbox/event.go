@@ -15,7 +15,15 @@ const (
 	// StatusQuarantined is an authentic delivery whose body could not be
 	// parsed. It is archived byte for byte and never forwarded.
 	StatusQuarantined Status = "quarantined"
+	// StatusDuplicate is a delivery answered as the duplicate of an
+	// earlier event (DuplicateOf) whose bytes differ from every
+	// delivery archived before: archived so that no payload received is
+	// lost, and never forwarded. See DuplicateCopy.
+	StatusDuplicate Status = "duplicate"
 )
+
+// Statuses are the event statuses, for filters to name.
+var Statuses = []Status{StatusAccepted, StatusQuarantined, StatusDuplicate}
 
 // Origin says how an event came to be in the archive.
 type Origin string
@@ -83,6 +91,9 @@ type Event struct {
 	// Destinations are the names of the destinations the event was
 	// queued for when it was accepted.
 	Destinations []string `json:"destinations,omitempty"`
+	// DuplicateOf is, for an event of StatusDuplicate, the id of the
+	// event whose duplicate it was answered as.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 
 	PrevHash string `json:"prev_hash"` // set by Accept: hash of the previous event in the chain
 	Hash     string `json:"hash"`      // set by Accept: ChainHash of this event

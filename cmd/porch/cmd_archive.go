@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -161,10 +162,8 @@ func checkListFlags(cmd, since, until, limit, status, cursor string, stderr io.W
 			return badFlag(stderr, cmd, "limit", "%q is not a number from 1 to %d", limit, inbox.MaxListLimit)
 		}
 	}
-	switch inbox.Status(status) {
-	case "", inbox.StatusAccepted, inbox.StatusQuarantined:
-	default:
-		return badFlag(stderr, cmd, "status", "%q is neither %s nor %s", status, inbox.StatusAccepted, inbox.StatusQuarantined)
+	if status != "" && !slices.Contains(inbox.Statuses, inbox.Status(status)) {
+		return badFlag(stderr, cmd, "status", "%q is not %s, %s or %s", status, inbox.StatusAccepted, inbox.StatusQuarantined, inbox.StatusDuplicate)
 	}
 	if cursor != "" && inbox.IDTime(cursor).IsZero() {
 		return badFlag(stderr, cmd, "cursor", "%q is not an event id (use the next_cursor a listing printed)", cursor)

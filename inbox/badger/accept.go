@@ -490,6 +490,18 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox
 		if err := recordSighting(txn, first, ev, k, st.now); err != nil {
 			return inbox.Result{}, err
 		}
+		cp, err := inbox.DuplicateCopy(ev, k, first, func(bk string) (bool, error) {
+			id, err := db.dedupHolder(txn, ev.Source, bk)
+			return id != "", err
+		})
+		if err != nil {
+			return inbox.Result{}, storeFault{err}
+		}
+		if cp != nil {
+			if err := db.archive(txn, st, cp); err != nil {
+				return inbox.Result{}, err
+			}
+		}
 		return inbox.Result{ID: first, Duplicate: true}, nil
 	}
 	if err := db.archive(txn, st, ev); err != nil {
@@ -557,10 +569,14 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *inbox.Event) error {
 			return fmt.Errorf("store index: %w", err)
 		}
 	}
+	holder := ev.ID
+	if ev.DuplicateOf != "" {
+		holder = ev.DuplicateOf // a duplicate's copy claims its bytes for the event it duplicates
+	}
 	for _, k := range ev.DedupKeys {
 		dk := dedupKey(ev.Source, k)
 		db.dedup.add(dk)
-		e := badger.NewEntry(dk, []byte(ev.ID)).WithTTL(db.opt.DedupWindow)
+		e := badger.NewEntry(dk, []byte(holder)).WithTTL(db.opt.DedupWindow)
 		if err := txn.SetEntry(e); err != nil {
 			return fmt.Errorf("store dedup key: %w", err)
 		}

@@ -3,11 +3,14 @@ package inboxtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -300,3 +303,58 @@ func (s *twoNodes) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, e
 }
 
 func (s *twoNodes) Close() error { return nil }
+
+// withBody is delivery n with body b and the dedup keys logical, then b's
+// body key, as the gateway builds them.
+func withBody(n int, b string, logical string) *inbox.Event {
+	ev := delivery(n)
+	sum := sha256.Sum256([]byte(b))
+	ev.Body, ev.BodySize, ev.BodySHA256 = []byte(b), len(b), hex.EncodeToString(sum[:])
+	ev.DedupKeys = []string{logical, inbox.BodyKey(ev.BodySHA256)}
+	return ev
+}
+
+// A duplicate whose bytes differ from every delivery archived before is
+// answered as the duplicate it is and archived for its bytes (status
+// duplicate, never forwarded); a resend of bytes already archived is
+// only a sighting, even when many arrive at once.
+func testDuplicateKeepsNewBytes(t *testing.T, e Engine) {
+	s := open(t, e)
+	first := mustAccept(t, s, withBody(1, `{"v":1}`, "logical-1"))
+	r := mustAccept(t, s, withBody(1, `{"v":1, "retry":true}`, "logical-1"))
+	if !r.Duplicate || r.ID != first.ID {
+		t.Fatalf("differing duplicate: %+v, want a duplicate of %s", r, first.ID)
+	}
+	for _, res := range acceptAll(t, s, 8, func(int) *inbox.Event { return withBody(1, `{"v":1, "retry":true}`, "logical-1") }) {
+		if !res.Duplicate || res.ID != first.ID {
+			t.Errorf("resend of the kept bytes: %+v", res)
+		}
+	}
+	mustAccept(t, s, withBody(1, `{"v":1}`, "logical-1"))
+	rec := withBody(1, `{"v":1, "made":"by porch"}`, "logical-1")
+	rec.Origin = inbox.OriginReconcile
+	mustAccept(t, s, rec)
+
+	recs := mustExport(t, e, s)
+	if len(recs) != 2 {
+		t.Fatalf("archive holds %d events, want the first and one copy", len(recs))
+	}
+	cp := recs[1]
+	if cp.Status != inbox.StatusDuplicate || cp.DuplicateOf != first.ID || string(cp.Body) != `{"v":1, "retry":true}` || len(cp.Destinations) != 0 {
+		t.Errorf("kept duplicate: status %q of %q, body %q, destinations %v", cp.Status, cp.DuplicateOf, cp.Body, cp.Destinations)
+	}
+	verifyChain(t, recs)
+	got, err := s.Event(cp.ID)
+	if err != nil || got.DuplicateOf != first.ID || got.Status != inbox.StatusDuplicate {
+		t.Errorf("Event(%s): %+v, %v", cp.ID, got, err)
+	}
+	page, err := s.List(inbox.Query{Status: inbox.StatusDuplicate, Limit: 10})
+	if err != nil || len(page.Events) != 1 || page.Events[0].ID != cp.ID {
+		t.Errorf("list status duplicate: %+v, %v", page.Events, err)
+	}
+	for _, d := range mustClaim(t, s, later(), map[string]int{"app": 10, "audit": 10}, time.Minute) {
+		if d.EventID != first.ID {
+			t.Errorf("forwarding %s, a kept duplicate", d.EventID)
+		}
+	}
+}

@@ -66,6 +66,7 @@ var cases = []struct {
 }{
 	{"NewThenDuplicate", testNewThenDuplicate},
 	{"DuplicateBySecondKey", testDuplicateBySecondKey},
+	{"DuplicateKeepsNewBytes", testDuplicateKeepsNewBytes},
 	{"SameDeliveryAtOnce", testSameDeliveryAtOnce},
 	{"BatchIsolation", testBatchIsolation},
 	{"QuarantineGetsNoOutbox", testQuarantineNoOutbox},

@@ -185,7 +185,7 @@ func (db *DB) isOpen() error {
 // selectEvent reads one event with its body, in scanRecord's order.
 const selectEvent = `SELECT seq, id, source, provider, COALESCE(type_full, type), interview_id, status, quarantine_reason,
   origin, received_ns, remote_addr, request_id, headers, content_type, body_sha256, body_size,
-  verification, dedup_keys, destinations, prev_hash, hash, body
+  verification, dedup_keys, destinations, prev_hash, hash, COALESCE(duplicate_of, ''), body
 FROM events WHERE id = $1`
 
 // EventWithBody returns event id with its Body filled, for forwarding,

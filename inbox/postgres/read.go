@@ -24,7 +24,7 @@ func readCtx() (context.Context, context.CancelFunc) {
 // eventCols are an event's columns but its body, in eventRow's order.
 const eventCols = `seq, id, source, provider, COALESCE(type_full, type), interview_id, status, quarantine_reason,
   origin, received_ns, remote_addr, request_id, headers, content_type, body_sha256, body_size,
-  verification, dedup_keys, destinations, prev_hash, hash`
+  verification, dedup_keys, destinations, prev_hash, hash, COALESCE(duplicate_of, '')`
 
 // eventRow receives eventCols.
 type eventRow struct {
@@ -39,7 +39,7 @@ func (r *eventRow) dest() []any {
 	e := &r.e
 	return []any{&r.seq, &e.ID, &e.Source, &e.Provider, &e.Type, &e.InterviewID, &r.status, &e.QuarantineReason,
 		&r.origin, &r.ns, &e.RemoteAddr, &e.RequestID, &r.headers, &e.ContentType, &e.BodySHA256, &e.BodySize,
-		&r.verification, &r.keys, &r.dests, &e.PrevHash, &e.Hash}
+		&r.verification, &r.keys, &r.dests, &e.PrevHash, &e.Hash, &e.DuplicateOf}
 }
 
 // event decodes the row. Empty lists and maps read back as nil, as the

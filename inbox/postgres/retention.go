@@ -196,7 +196,8 @@ func (db *DB) retentionLoop() {
 // nothing, its event's rows are found by event id instead, reading the
 // whole table, which only such keys ever cost.
 func deleteKeys(ctx context.Context, tx pgx.Tx, from, to uint64) error {
-	rows, err := tx.Query(ctx, `SELECT id, source, dedup_keys FROM events WHERE seq > $1 AND seq <= $2`, int64(from), int64(to))
+	// A duplicate's copy holds its key for the event it duplicates.
+	rows, err := tx.Query(ctx, `SELECT COALESCE(duplicate_of, id), source, dedup_keys FROM events WHERE seq > $1 AND seq <= $2`, int64(from), int64(to))
 	if err != nil {
 		return err
 	}

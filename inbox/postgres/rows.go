@@ -104,6 +104,7 @@ type rows struct {
 	size                                              []int32
 	body                                              [][]byte
 	fold, typeFull                                    texts
+	dupID, dupOf                                      texts // duplicate copies: their id and duplicate_of
 
 	dkSource, dkKey, dkEvent texts
 	dkHash                   [][]byte
@@ -148,6 +149,9 @@ func (r *rows) addEvent(ev *inbox.Event) error {
 	r.fold = append(r.fold, inbox.FoldInterview(ev.InterviewID))
 	typ, full := indexedType(ev.Type)
 	r.typ, r.typeFull = append(r.typ, typ), append(r.typeFull, full) // "" is stored as NULL
+	if ev.DuplicateOf != "" {
+		r.dupID, r.dupOf = append(r.dupID, ev.ID), append(r.dupOf, ev.DuplicateOf)
+	}
 	return nil
 }
 
@@ -202,6 +206,11 @@ func (r *rows) batch(expired []dedupRef) *pgx.Batch {
 		b.Queue(insertEvents, r.seq, r.id, r.source, r.provider, r.typ, r.interview, r.status, r.reason, r.origin,
 			r.receivedAt, r.receivedNs, r.remote, r.request, r.headers, r.contentType, r.sha, r.size,
 			r.verification, r.keys, r.dests, r.prev, r.hash, r.body, r.fold, r.typeFull)
+	}
+	if len(r.dupID) > 0 {
+		// Rare, so set apart from insertEvents, which every batch runs.
+		b.Queue(`UPDATE events SET duplicate_of = u.of FROM unnest($1::text[], $2::text[]) AS u (id, of) WHERE events.id = u.id`,
+			r.dupID, r.dupOf)
 	}
 	if len(r.dkKey) > 0 {
 		b.Queue(insertDedup, r.dkSource, r.dkHash, r.dkKey, r.dkEvent, r.dkExpires)

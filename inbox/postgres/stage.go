@@ -30,6 +30,22 @@ func (db *DB) stage(reqs []*acceptReq, held map[dedupRef]string, head *chainHead
 		if id, key, ok := firstHeld(held, req.ev.Source, keys); ok {
 			st.results[i] = inbox.Result{ID: id, Duplicate: true}
 			r.addSighting(id, req.ev, key)
+			// Staged without a lookup, held lacks keys the database may
+			// hold: a copy whose body key is stored fails the batch on
+			// the key's insert (errKeyHeld) and the locked path decides.
+			cp, _ := inbox.DuplicateCopy(req.ev, key, id, func(bk string) (bool, error) {
+				_, ok := held[refOf(req.ev.Source, bk)]
+				return ok, nil
+			})
+			if cp != nil {
+				ev, err := number(cp, head)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := db.addEvent(r, ev, cp.DedupKeys, held); err != nil {
+					return nil, nil, err
+				}
+			}
 			continue
 		}
 		ev, err := number(req.ev, head)
@@ -141,13 +157,17 @@ func (db *DB) addEvent(r *rows, ev *inbox.Event, rawKeys []string, held map[dedu
 		return err
 	}
 	expires := r.now.Add(db.opt.DedupWindow)
+	holder := ev.ID
+	if ev.DuplicateOf != "" {
+		holder = ev.DuplicateOf // a duplicate's copy claims its bytes for the event it duplicates
+	}
 	for _, k := range rawKeys {
 		ref := refOf(ev.Source, k) // ev.Source is a configured name: Prepare left it as given
-		if held[ref] == ev.ID {
+		if held[ref] == holder {
 			continue // listed twice by the same event
 		}
-		held[ref] = ev.ID
-		r.addKey(ref, shownKey(k), ev.ID, expires)
+		held[ref] = holder
+		r.addKey(ref, shownKey(k), holder, expires)
 	}
 	if ev.Status == inbox.StatusQuarantined {
 		return nil
