@@ -86,7 +86,7 @@ func newTLS(c TLSConfig, log logrus.FieldLogger) (*tls.Config, error) {
 	}
 	fc, err := newFileCert(c.CertFile, c.KeyFile, log)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tls.cert_file, tls.key_file: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: fc.get}, nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	register("check-config", "validate a config and print it, secrets masked; exit 0 valid, 2 invalid, 1 database unreachable", runCheckConfig)
+	register("check-config", "validate a config and print it, secrets masked; exit 0 valid, 2 invalid, 1 database unreachable or files unusable", runCheckConfig)
 }
 
 func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -30,7 +30,11 @@ func runCheckConfig(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	fmt.Fprintf(stdout, "# %s is valid. Effective config, secrets masked:\n%s", *path, out)
-	if !reportStore(ctx, cfg, stderr) {
+	host := hostProblems(cfg, true)
+	for _, err := range host {
+		fmt.Fprintf(stderr, "porch check-config: %v: porch serve would refuse to start\n", err)
+	}
+	if !reportStore(ctx, cfg, stderr) || len(host) > 0 {
 		return 1
 	}
 	if keys := cfg.PublicSecrets(); len(keys) > 0 {

@@ -46,6 +46,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "porch serve: %v\n", err)
 		return 2
 	}
+	if errs := hostProblems(cfg, false); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "porch serve: refusing to start: %v\n", err)
+		}
+		return 1
+	}
 	if keys := cfg.PublicSecrets(); len(keys) > 0 {
 		log.WithField("keys", keys).Warn("using the example's public development secrets: anyone can forge deliveries and read the archive; set the environment variables named in the config before exposing porch")
 	}
