@@ -130,7 +130,7 @@ func (d *Dispatcher) newDest(dc Destination) *dest {
 // entries, lets attempts in flight finish (each bounded by its timeout),
 // leaves everything else queued, and returns nil.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	d.log.WithField("destinations", len(d.dests)).Info("forwarding")
+	d.log.WithField("destinations", len(d.Destinations())).Info("forwarding") // under d.mu: a reload may race the start
 	d.warnUnknown()
 	for {
 		wait := d.pass(ctx)
