@@ -32,7 +32,10 @@ type chained struct {
 	BodySHA256   string              `json:"body_sha256"`
 	BodySize     int                 `json:"body_size"`
 	Verification Verification        `json:"verification"`
-	PrevHash     string              `json:"prev_hash"`
+	// DuplicateOf links a kept duplicate to its event; absent (and so
+	// every hash made before it existed the same) on any other event.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	PrevHash    string `json:"prev_hash"`
 }
 
 // ChainHash returns the hash that links e into the archive chain:
@@ -67,6 +70,7 @@ func chainedOf(e *Event) chained {
 		BodySHA256:   e.BodySHA256,
 		BodySize:     e.BodySize,
 		Verification: e.Verification,
+		DuplicateOf:  e.DuplicateOf,
 		PrevHash:     e.PrevHash,
 	}
 }
@@ -122,7 +126,12 @@ func appendChained(b []byte, e *Event) []byte {
 		b = append(b, `,"skew_ms":`...)
 		b = strconv.AppendInt(b, v.SkewMillis, 10)
 	}
-	b = append(b, `},"prev_hash":`...)
+	b = append(b, '}')
+	if e.DuplicateOf != "" {
+		b = append(b, `,"duplicate_of":`...)
+		b = appendJSONString(b, e.DuplicateOf)
+	}
+	b = append(b, `,"prev_hash":`...)
 	b = appendJSONString(b, e.PrevHash)
 	return append(b, '}')
 }

@@ -50,6 +50,7 @@ func TestAppendChainedIsEncodingJSON(t *testing.T) {
 		"other zone":            func(e *Event) { e.ReceivedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)) },
 		"large numbers":         func(e *Event) { e.Seq, e.BodySize, e.Verification.SkewMillis = 1<<64-1, -1, -1<<63 },
 		"quarantined":           func(e *Event) { e.Status = StatusQuarantined },
+		"kept duplicate":        func(e *Event) { e.Status, e.DuplicateOf = StatusDuplicate, "01JFIRST<&>\u2028" },
 		"negative secret index": func(e *Event) { e.Verification.SecretIndex = -3 },
 	}
 	for name, change := range cases {
@@ -77,6 +78,9 @@ func FuzzAppendChained(f *testing.F) {
 		}
 		if nanos%3 == 0 {
 			e.Headers = nil
+		}
+		if seq%2 == 1 {
+			e.DuplicateOf = interview
 		}
 		if got, want := appendChained(nil, e), marshalChained(t, e); !bytes.Equal(got, want) {
 			t.Fatalf("appendChained\n got %s\nwant %s", got, want)

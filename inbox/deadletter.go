@@ -75,8 +75,11 @@ type ReplayRequest struct {
 // It fails with ErrNotForwardable when ev is quarantined, dest is not
 // one of ev's destinations, or none of the asked destinations is served.
 func ReplayTargets(ev *Event, dest string, r ReplayRequest) ([]string, error) {
-	if ev.Status == StatusQuarantined {
+	switch ev.Status {
+	case StatusQuarantined:
 		return nil, fmt.Errorf("event %s is quarantined: %w", ev.ID, ErrNotForwardable)
+	case StatusDuplicate:
+		return nil, fmt.Errorf("event %s is a kept duplicate of %s; replay that event: %w", ev.ID, ev.DuplicateOf, ErrNotForwardable)
 	}
 	dests := ev.Destinations
 	if dest != "" {

@@ -16,6 +16,7 @@ func TestReplayTargets(t *testing.T) {
 	ev := &inbox.Event{ID: "E1", Status: inbox.StatusAccepted, Destinations: []string{"app", "crm"}}
 	quarantined := &inbox.Event{ID: "E2", Status: inbox.StatusQuarantined, Destinations: []string{"app"}}
 	none := &inbox.Event{ID: "E3", Status: inbox.StatusAccepted}
+	kept := &inbox.Event{ID: "E4", Status: inbox.StatusDuplicate, DuplicateOf: "E1"}
 	for _, tc := range []struct {
 		name   string
 		ev     *inbox.Event
@@ -32,6 +33,7 @@ func TestReplayTargets(t *testing.T) {
 		{"not the event's", ev, "billing", only("billing"), nil, `has no destination "billing"`},
 		{"quarantined", quarantined, "", nil, nil, "quarantined"},
 		{"no destinations", none, "", only(), nil, ""},
+		{"kept duplicate", kept, "", nil, nil, "kept duplicate of E1; replay that event"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := inbox.ReplayTargets(tc.ev, tc.dest, inbox.ReplayRequest{Serves: tc.serves})
@@ -45,5 +47,15 @@ func TestReplayTargets(t *testing.T) {
 				t.Errorf("targets %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A kept duplicate with an over-long interview id stays a kept duplicate
+// (never forwarded either way), so status=duplicate finds it.
+func TestPrepareKeepsDuplicateStatus(t *testing.T) {
+	ev := &inbox.Event{Status: inbox.StatusDuplicate, DuplicateOf: "E1", InterviewID: strings.Repeat("i", inbox.MaxKeyPart+1)}
+	inbox.Prepare(ev)
+	if ev.Status != inbox.StatusDuplicate || ev.QuarantineReason != "" {
+		t.Errorf("prepared kept duplicate: status %q, reason %q", ev.Status, ev.QuarantineReason)
 	}
 }

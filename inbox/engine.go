@@ -86,9 +86,10 @@ const maxRecentSightings = 20
 // id or type is longer than any a provider sends (longer than
 // MaxKeyPart): it is archived and indexed by hash, but not forwarded,
 // since it would not fit a destination's request headers or routes. Like
-// any quarantined event it names no destinations.
+// any quarantined event it names no destinations. A kept duplicate stays
+// one: it is never forwarded either.
 func quarantineUnindexable(ev *Event) {
-	if ev.Status == StatusQuarantined || (len(ev.InterviewID) <= MaxKeyPart && len(ev.Type) <= MaxKeyPart) {
+	if ev.Status == StatusQuarantined || ev.Status == StatusDuplicate || (len(ev.InterviewID) <= MaxKeyPart && len(ev.Type) <= MaxKeyPart) {
 		return
 	}
 	ev.Status, ev.Destinations = StatusQuarantined, nil
@@ -160,6 +161,20 @@ func DuplicateCopy(ev *Event, key, first string, bodyHeld func(key string) (bool
 	cp := *ev
 	cp.Status, cp.DuplicateOf, cp.Destinations, cp.DedupKeys = StatusDuplicate, first, nil, []string{bk}
 	return &cp, nil
+}
+
+// DedupExpiry is when the dedup keys ev claims in a window of length
+// window leave it, ev accepted at now: a window after now, but a kept
+// duplicate's key leaves with the event it names (whose id carries its
+// time), so that retention, which keeps events at least a window, never
+// removes an event a stored key still names.
+func DedupExpiry(ev *Event, now time.Time, window time.Duration) time.Time {
+	if ev.DuplicateOf != "" {
+		if t := IDTime(ev.DuplicateOf); !t.IsZero() && t.Before(now) {
+			return t.Add(window)
+		}
+	}
+	return now.Add(window)
 }
 
 // ReplayDead replays, through s, every dead letter f selects (f.Limit caps

@@ -84,7 +84,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	q := map[string]*string{} // query parameter → flag value
 	for _, f := range []struct{ param, flag, help string }{
 		{"source", "source", "source name, e.g. koji"}, {"event", "event", "event type, e.g. interview.completed"},
-		{"interview_id", "interview-id", "interview id"}, {"status", "status", "accepted or quarantined"},
+		{"interview_id", "interview-id", "interview id"}, {"status", "status", "accepted, quarantined or duplicate"},
 		{"since", "since", "received at or after (RFC 3339 or 2006-01-02)"}, {"until", "until", "received before"},
 		{"limit", "limit", "events per page (1-1000, default 50)"}, {"cursor", "cursor", "next_cursor of a previous page"},
 	} {

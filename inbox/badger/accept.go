@@ -569,14 +569,16 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *inbox.Event) error {
 			return fmt.Errorf("store index: %w", err)
 		}
 	}
-	holder := ev.ID
+	holder, ttl := ev.ID, db.opt.DedupWindow
 	if ev.DuplicateOf != "" {
-		holder = ev.DuplicateOf // a duplicate's copy claims its bytes for the event it duplicates
+		// A duplicate's copy claims its bytes for the event it duplicates,
+		// until that event's keys leave the window.
+		holder, ttl = ev.DuplicateOf, max(inbox.DedupExpiry(ev, st.now, ttl).Sub(st.now), time.Second)
 	}
 	for _, k := range ev.DedupKeys {
 		dk := dedupKey(ev.Source, k)
 		db.dedup.add(dk)
-		e := badger.NewEntry(dk, []byte(holder)).WithTTL(db.opt.DedupWindow)
+		e := badger.NewEntry(dk, []byte(holder)).WithTTL(ttl)
 		if err := txn.SetEntry(e); err != nil {
 			return fmt.Errorf("store dedup key: %w", err)
 		}

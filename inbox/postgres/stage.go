@@ -156,7 +156,7 @@ func (db *DB) addEvent(r *rows, ev *inbox.Event, rawKeys []string, held map[dedu
 	if err := r.addEvent(ev); err != nil {
 		return err
 	}
-	expires := r.now.Add(db.opt.DedupWindow)
+	expires := inbox.DedupExpiry(ev, r.now, db.opt.DedupWindow)
 	holder := ev.ID
 	if ev.DuplicateOf != "" {
 		holder = ev.DuplicateOf // a duplicate's copy claims its bytes for the event it duplicates
