@@ -2,13 +2,12 @@ package badger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 // A kept duplicate's body key leaves the dedup window with the event it
@@ -21,11 +20,8 @@ func TestKeptDuplicateKeyLeavesWithItsEvent(t *testing.T) {
 	}
 	defer db.Close()
 	ev := func(body string) *inbox.Event {
-		sum := sha256.Sum256([]byte(body))
-		h := hex.EncodeToString(sum[:])
-		return &inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv",
-			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(),
-			Body: []byte(body), BodySHA256: h, BodySize: len(body), DedupKeys: []string{"logical:iv", inbox.BodyKey(h)}}
+		return inboxtest.WithBody(&inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv",
+			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now()}, body, "logical:iv")
 	}
 	// The first event's id carries its receive time, half a window ago.
 	early := ev(`{"v":1}`)

@@ -306,8 +306,11 @@ func (s *twoNodes) Close() error { return nil }
 
 // withBody is delivery n with body b and the dedup keys logical, then b's
 // body key, as the gateway builds them.
-func withBody(n int, b string, logical string) *inbox.Event {
-	ev := delivery(n)
+func withBody(n int, b string, logical string) *inbox.Event { return WithBody(delivery(n), b, logical) }
+
+// WithBody gives ev body b and the dedup keys logical, then b's body key,
+// as the gateway builds them, and returns it.
+func WithBody(ev *inbox.Event, b, logical string) *inbox.Event {
 	sum := sha256.Sum256([]byte(b))
 	ev.Body, ev.BodySize, ev.BodySHA256 = []byte(b), len(b), hex.EncodeToString(sum[:])
 	ev.DedupKeys = []string{logical, inbox.BodyKey(ev.BodySHA256)}

@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 // A kept duplicate's body key leaves the dedup window with the event it
@@ -16,11 +15,8 @@ import (
 func TestKeptDuplicateKeyLeavesWithItsEvent(t *testing.T) {
 	db := mustOpen(t, testURL(t), Options{DedupWindow: time.Hour})
 	ev := func(body string) *inbox.Event {
-		sum := sha256.Sum256([]byte(body))
-		h := hex.EncodeToString(sum[:])
-		return &inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv-kept",
-			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now(),
-			Body: []byte(body), BodySHA256: h, BodySize: len(body), DedupKeys: []string{"logical:iv-kept", inbox.BodyKey(h)}}
+		return inboxtest.WithBody(&inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv-kept",
+			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now()}, body, "logical:iv-kept")
 	}
 	// The first event's id carries its receive time, half a window ago.
 	early := ev(`{"v":1}`)
