@@ -172,15 +172,7 @@ func storeWithEvent(t *testing.T, dir string) string {
 // directory takes a whole backup next.
 func TestRestoreRefusesWhatIsNotAWholeBackup(t *testing.T) {
 	dir := t.TempDir()
-	storeWithEvent(t, filepath.Join(dir, "data"))
-	out := filepath.Join(dir, "whole.backup")
-	if code, _, errs := porchCmd("backup", "--out", out, "--data-dir", filepath.Join(dir, "data")); code != 0 {
-		t.Fatalf("backup exit %d: %s", code, errs)
-	}
-	whole, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, whole, _ := wholeBackup(t, dir)
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -213,15 +205,7 @@ func TestRestoreRefusesWhatIsNotAWholeBackup(t *testing.T) {
 // backup at all with an error, not a panic, leaving nothing behind.
 func TestRestoreLegacy(t *testing.T) {
 	dir := t.TempDir()
-	id := storeWithEvent(t, filepath.Join(dir, "data"))
-	out := filepath.Join(dir, "whole.backup")
-	if code, _, errs := porchCmd("backup", "--out", out, "--data-dir", filepath.Join(dir, "data")); code != 0 {
-		t.Fatalf("backup exit %d: %s", code, errs)
-	}
-	whole, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, whole, id := wholeBackup(t, dir)
 	bare := filepath.Join(dir, "bare.backup") // as porch wrote backups before they were framed
 	stream := whole[bytes.IndexByte(whole, '\n')+1 : bytes.LastIndex(whole, []byte("porch-badger-backup-end "))]
 	if err := os.WriteFile(bare, stream, 0o600); err != nil {
@@ -299,4 +283,21 @@ func postSigned(t *testing.T, addr string, body []byte, h http.Header) string {
 		t.Fatalf("delivery: %d %v", resp.StatusCode, err)
 	}
 	return a.ID
+}
+
+// wholeBackup writes a store with one event in dir/data and its offline
+// backup to dir/whole.backup, and returns the backup's path and bytes and
+// the event's id.
+func wholeBackup(t *testing.T, dir string) (out string, whole []byte, id string) {
+	t.Helper()
+	id = storeWithEvent(t, filepath.Join(dir, "data"))
+	out = filepath.Join(dir, "whole.backup")
+	if code, _, errs := porchCmd("backup", "--out", out, "--data-dir", filepath.Join(dir, "data")); code != 0 {
+		t.Fatalf("backup exit %d: %s", code, errs)
+	}
+	whole, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, whole, id
 }
