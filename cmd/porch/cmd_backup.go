@@ -33,6 +33,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "porch backup: --out is required")
 		return 2
 	}
+	if *out == "-" {
+		// A backup is written to a file and renamed into place once whole;
+		// standard output could not tell a reader it was cut short.
+		return badFlag(stderr, "backup", "out", "- (standard output) is not supported: name a file, e.g. --out porch.backup")
+	}
 	var src func(io.Writer) error
 	switch {
 	case *dataDir != "":

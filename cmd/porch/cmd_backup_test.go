@@ -301,3 +301,18 @@ func wholeBackup(t *testing.T, dir string) (out string, whole []byte, id string)
 	}
 	return out, whole, id
 }
+
+// --out - is refused: a backup goes to a file, renamed into place whole,
+// and no file named "-" is written.
+func TestBackupOutStdoutRefused(t *testing.T) {
+	dir := t.TempDir()
+	storeWithEvent(t, filepath.Join(dir, "data"))
+	t.Chdir(dir)
+	code, _, stderr := porchCmd("backup", "--out", "-", "--data-dir", filepath.Join(dir, "data"))
+	if code != 2 || !strings.Contains(stderr, "--out: - (standard output) is not supported") {
+		t.Errorf("backup --out -: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); !os.IsNotExist(err) {
+		t.Errorf("a file named - was written (%v)", err)
+	}
+}
