@@ -171,6 +171,15 @@ func (m *Main) reload() (admin.ReloadResult, error) {
 	if err := merged.DevSecretsError(); err != nil && !m.AllowDevSecrets {
 		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrInvalidConfig, err)
 	}
+	// The file as written is what the next start runs, restart-only keys
+	// included: refuse now what serve would refuse then.
+	startErrs := hostProblems(next, true)
+	if err := next.DevSecretsError(); err != nil && !m.AllowDevSecrets {
+		startErrs = append(startErrs, err)
+	}
+	if len(startErrs) > 0 {
+		return admin.ReloadResult{}, fmt.Errorf("%w: porch serve would refuse to start on this file: %w", admin.ErrInvalidConfig, errors.Join(startErrs...))
+	}
 	if err := m.apply(merged); err != nil {
 		if rerr := m.apply(m.Config); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("roll back: %w", rerr))

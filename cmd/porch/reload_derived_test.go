@@ -91,3 +91,30 @@ func TestReloadValidatesTheCombinationThatRuns(t *testing.T) {
 		t.Errorf("running secret after refused reload: %d, want 200", code)
 	}
 }
+
+// A reload is refused when the file, as written, is one serve would
+// refuse at the next start, even though its offending keys only take
+// effect on restart.
+func TestReloadRefusesWhatServeWouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	path := filepath.Join(dir, "porch.yaml")
+	writeConfig(t, path, opsConfig(data, `["s1"]`, ""))
+	m := startFromFile(t, path)
+	for _, tc := range []struct{ name, file, want string }{
+		{"public secrets on a reachable listener",
+			strings.Replace(opsConfig(data, `["s2"]`, ""), `listen: "127.0.0.1:0"`, `listen: "0.0.0.0:0"`, 1), "destinations[0].secret"},
+		{"certificate missing",
+			opsConfig(data, `["s2"]`, "tls: {cert_file: "+filepath.Join(dir, "none.pem")+", key_file: "+filepath.Join(dir, "none.key")+"}\n"), "tls.cert_file"},
+	} {
+		writeConfig(t, path, tc.file)
+		status, body := adminReload(t, m)
+		msg, _ := body["error"].(string)
+		if status != http.StatusUnprocessableEntity || !strings.Contains(msg, "would refuse to start") || !strings.Contains(msg, tc.want) {
+			t.Errorf("%s: reload %d %v, want 422 naming %s", tc.name, status, body, tc.want)
+		}
+		if code, _ := kojiDelivery(t, m.Gateway.Addr(), "still-"+tc.name[:4], "s1"); code != http.StatusOK {
+			t.Errorf("%s: running secret after the refused reload: %d, want 200", tc.name, code)
+		}
+	}
+}

@@ -208,11 +208,12 @@ func (db *DB) Checkpoint() (seq uint64, hash string, err error) {
 	return cp.Seq, cp.Hash, err
 }
 
-// retentionLoop prunes events older than Options.Retention every
-// Options.RetentionInterval until Close.
+// retentionLoop prunes events older than Options.Retention, at once and
+// then every Options.RetentionInterval, until Close: as on PostgreSQL, so
+// that a node restarted more often than the interval still prunes.
 func (db *DB) retentionLoop() {
 	defer db.wg.Done()
-	db.every(db.opt.RetentionInterval, func() bool {
+	pass := func() bool {
 		rep, err := db.Prune(db.opt.Now().Add(-db.opt.Retention))
 		switch {
 		case err != nil:
@@ -221,5 +222,12 @@ func (db *DB) retentionLoop() {
 			db.log.WithField("removed", rep.Removed).WithField("held_by", rep.HeldBy).Info("archive retention pass")
 		}
 		return true
-	})
+	}
+	select {
+	case <-db.closing:
+		return
+	default:
+		pass()
+	}
+	db.every(db.opt.RetentionInterval, pass)
 }

@@ -151,3 +151,23 @@ func TestVerifyDuringPrune(t *testing.T) {
 		t.Errorf("after pruning everything: %+v", rep)
 	}
 }
+
+// A store opened again prunes at once, not one interval later, so a node
+// restarted more often than the interval still applies retention.
+func TestRetentionRunsAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpen(t, dir, badger.Options{})
+	ev := newEvent("old", `{}`)
+	ev.ReceivedAt = time.Now().Add(-time.Hour)
+	r, err := db.Accept(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = mustOpen(t, dir, badger.Options{Retention: time.Minute, RetentionInterval: time.Hour})
+	defer db.Close()
+	badger.WaitFor(t, "retention at open to remove the old event", func() bool {
+		_, err := db.Event(r.ID)
+		return err != nil
+	})
+}

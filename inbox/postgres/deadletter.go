@@ -104,8 +104,8 @@ func lockEvent(ctx context.Context, tx pgx.Tx, id string) (*inbox.Event, error) 
 	var seq int64
 	var status string
 	var dests []byte
-	err := tx.QueryRow(ctx, `SELECT id, seq, status, interview_id, destinations FROM events WHERE id = $1 FOR SHARE`, id).
-		Scan(&ev.ID, &seq, &status, &ev.InterviewID, &dests)
+	err := tx.QueryRow(ctx, `SELECT id, seq, status, interview_id, destinations, COALESCE(duplicate_of, '') FROM events WHERE id = $1 FOR SHARE`, id).
+		Scan(&ev.ID, &seq, &status, &ev.InterviewID, &dests, &ev.DuplicateOf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("event %s: %w", id, inbox.ErrNotFound)
 	}
