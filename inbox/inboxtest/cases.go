@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -350,6 +351,9 @@ func testDuplicateKeepsNewBytes(t *testing.T, e Engine) {
 	got, err := s.Event(cp.ID)
 	if err != nil || got.DuplicateOf != first.ID || got.Status != inbox.StatusDuplicate {
 		t.Errorf("Event(%s): %+v, %v", cp.ID, got, err)
+	}
+	if _, err := s.Replay(cp.ID, "", inbox.ReplayRequest{By: "fp", Reason: "r"}); !errors.Is(err, inbox.ErrNotForwardable) || !strings.Contains(err.Error(), first.ID) {
+		t.Errorf("replay of the kept duplicate: %v; want ErrNotForwardable naming %s", err, first.ID)
 	}
 	page, err := s.List(inbox.Query{Status: inbox.StatusDuplicate, Limit: 10})
 	if err != nil || len(page.Events) != 1 || page.Events[0].ID != cp.ID {
