@@ -57,11 +57,26 @@ var restartOnly = []setting{
 	{"data_dir", func(c *Config) any { return c.DataDir }, func(m, r *Config) { m.DataDir = r.DataDir }},
 	{"store", func(c *Config) any { return c.Store }, func(m, r *Config) { m.Store = r.Store }},
 	{"log.format", func(c *Config) any { return c.Log.Format }, func(m, r *Config) { m.Log.Format = r.Log.Format }},
-	{"tls", func(c *Config) any { return c.TLS }, func(m, r *Config) { m.TLS = r.TLS }},
+	{"tls", tlsInUse, func(m, r *Config) { m.TLS = r.TLS }},
 	{"limits", func(c *Config) any { return c.Limits }, func(m, r *Config) { m.Limits = r.Limits }},
 	{"dedup", func(c *Config) any { return c.Dedup }, func(m, r *Config) { m.Dedup = r.Dedup }},
 	{"archive", func(c *Config) any { return c.Archive }, func(m, r *Config) { m.Archive = r.Archive }},
 	{"auth.rate_limit", func(c *Config) any { return c.Auth.RateLimit }, func(m, r *Config) { m.Auth.RateLimit = r.Auth.RateLimit }},
+}
+
+// tlsInUse is the part of the tls block the ingest listener uses: none
+// without TLS, no acme block without ACME. The ACME cache directory is
+// derived from data_dir, and a part nothing uses must not read as
+// changed when only data_dir did.
+func tlsInUse(c *Config) any {
+	t := c.TLS
+	if !t.ACME.Enabled() {
+		t.ACME = ACMEConfig{}
+	}
+	if !t.Enabled() {
+		return nil
+	}
+	return t
 }
 
 // hookable are restart-only unless a ReloadHook claims them.

@@ -23,9 +23,10 @@ func TestRestartRequiredKeys(t *testing.T) {
 	next := parseOps(t, strings.Replace(opsConfig("/other", `["s2"]`, "limits: {ack_timeout: 2s}\n"),
 		`http://127.0.0.1:9/none`, `http://127.0.0.1:9/moved`, 1))
 
-	// tls differs too: tls.acme.cache_dir defaults to <data_dir>/acme.
+	// tls does not: its derived tls.acme.cache_dir (<data_dir>/acme)
+	// moved, but no TLS is served.
 	keys, merged := restartRequired(running, next, nil)
-	if want := []string{"data_dir", "tls", "limits", KeyDestinations}; !slices.Equal(keys, want) {
+	if want := []string{"data_dir", "limits", KeyDestinations}; !slices.Equal(keys, want) {
 		t.Errorf("restart required = %v, want %v", keys, want)
 	}
 	if merged.DataDir != "/data" || merged.Destinations[0].URL != "http://127.0.0.1:9/none" || merged.Limits != running.Limits {
@@ -33,6 +34,17 @@ func TestRestartRequiredKeys(t *testing.T) {
 	}
 	if merged.Sources[0].Secrets[0] != "s2" {
 		t.Errorf("merged config lost the live change of secrets")
+	}
+
+	// With certificate files (no ACME), the derived acme block is not in
+	// use either; a new certificate file is a tls change.
+	certs := "tls: {cert_file: /c.pem, key_file: /k.pem}\n"
+	withCerts := parseOps(t, opsConfig("/data", `["s1"]`, certs))
+	if keys, _ := restartRequired(withCerts, parseOps(t, opsConfig("/other", `["s1"]`, certs)), nil); !slices.Equal(keys, []string{"data_dir"}) {
+		t.Errorf("data_dir moved under certificate files: restart required = %v, want [data_dir]", keys)
+	}
+	if keys, _ := restartRequired(withCerts, parseOps(t, opsConfig("/data", `["s1"]`, strings.Replace(certs, "/c.pem", "/new.pem", 1))), nil); !slices.Equal(keys, []string{"tls"}) {
+		t.Errorf("new certificate file: restart required = %v, want [tls]", keys)
 	}
 
 	keys, merged = restartRequired(running, next, map[string]bool{KeyDestinations: true})
