@@ -98,6 +98,7 @@ func describeDead(v url.Values) string {
 type deadLettersPage struct {
 	Rows      []inbox.DeadLetter
 	CanReplay bool
+	Gone      map[string]bool // destinations no longer configured: no replay button
 }
 
 // pageDeadLetters is GET /ui/deadletters: up to 500 dead letters, oldest
@@ -111,5 +112,9 @@ func (h deadLetterRoutes) pageDeadLetters(w http.ResponseWriter, r *http.Request
 		h.pageError(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "deadletters", "Dead letters", deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin})
+	names := make([]string, len(rows))
+	for i, dl := range rows {
+		names[i] = dl.Destination
+	}
+	h.render(w, r, http.StatusOK, "deadletters", "Dead letters", deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin, Gone: gone(h.destinations, names)})
 }

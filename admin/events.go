@@ -22,7 +22,8 @@ type eventRoutes struct {
 	events  EventReader
 	history History
 	// extras add named sections to the detail; see Config.DetailExtras.
-	extras map[string]func(id string) (any, error)
+	extras       map[string]func(id string) (any, error)
+	destinations func() []string // nil: every destination
 }
 
 // EventDetail is the archive's full view of one event: its metadata with
@@ -161,6 +162,9 @@ type eventPage struct {
 	// NotConfigured names the destinations that replay left out: no
 	// longer in this node's config.
 	NotConfigured string
+	// Gone marks the deliveries' destinations this node no longer
+	// forwards to: they stay pending until the destination comes back.
+	Gone map[string]bool
 }
 
 type headerLine struct{ Name, Value string }
@@ -184,6 +188,11 @@ func (h eventRoutes) pageEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	ep := eventPage{D: d, CanReplay: roleOf(r) >= RoleAdmin && d.Status != inbox.StatusQuarantined && len(d.Destinations) > 0,
 		Replayed: r.URL.Query().Get("replayed"), NotConfigured: clip(r.URL.Query().Get("not_configured"), 8*maxDestination)}
+	names := make([]string, len(d.Deliveries))
+	for i, st := range d.Deliveries {
+		names[i] = st.Destination
+	}
+	ep.Gone = gone(h.destinations, names)
 	ep.Body, ep.BodyJSON = prettyBody(body)
 	for name, vs := range d.Headers {
 		for _, v := range vs {

@@ -46,6 +46,22 @@ func serving(destinations func() []string) func(string) bool {
 	return func(name string) bool { return slices.Contains(names, name) }
 }
 
+// gone marks which of names destinations() does not list; nil when
+// destinations is nil (every destination served).
+func gone(destinations func() []string, names []string) map[string]bool {
+	serves := serving(destinations)
+	if serves == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		if !serves(n) {
+			out[n] = true
+		}
+	}
+	return out
+}
+
 // unserved is which of the destinations a replay of ev to dest ("" for
 // all) asks for that serves refuses.
 func unserved(ev *inbox.Event, dest string, serves func(string) bool) []string {

@@ -316,6 +316,9 @@ func TestPageReplayNamesDestinationsNotConfigured(t *testing.T) {
 	if !strings.Contains(page, "Not queued for app: not in this node") || !strings.Contains(page, "Nothing else was queued: the other destinations") {
 		t.Errorf("event page after the replay does not say what happened:\n%s", page)
 	}
+	if strings.Count(page, "(not in this node's config)") != 1 {
+		t.Errorf("event page does not mark app's pending delivery (and only it) as not configured:\n%s", page)
+	}
 	resp, page = env.do(t, http.MethodPost, path, form("app"), bearerAuth(adminToken), ct)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "is not configured") {
 		t.Errorf("page replay to the removed destination: %d", resp.StatusCode)
@@ -345,5 +348,10 @@ func TestBulkReplayLimitSkipsDestinationsNotConfigured(t *testing.T) {
 	}
 	if left := env.deadIDs(t, "?destination=crm"); len(left) != 0 {
 		t.Errorf("crm dead letters left: %v", left)
+	}
+	// The page offers no replay for the removed destination's dead letters.
+	_, page := env.get(t, "/ui/deadletters", bearerAuth(adminToken))
+	if n := strings.Count(page, "not in this node's config"); n != 2 || strings.Contains(page, `name="destination" value="app"`) {
+		t.Errorf("dead letters page: %d rows marked not configured, want 2, and no replay form for app:\n%s", n, page)
 	}
 }
