@@ -154,7 +154,13 @@ func decodeError(tree *yaml.Node, msg string) *ConfigError {
 			Msg: fmt.Sprintf("%q is not a duration (use Go syntax like 90s, 5m, 168h)", d[1])}
 	}
 	if t := reType.FindStringSubmatch(msg); t != nil {
-		return &ConfigError{Key: locate(tree, line, t[2], false),
+		key := locate(tree, line, t[2], false)
+		if t[2] == "" { // a list or mapping: no text to find it by, but its tag
+			if k := locateTagged(tree, line, t[1]); k != "" {
+				key = k
+			}
+		}
+		return &ConfigError{Key: key,
 			Msg: fmt.Sprintf("a %s value cannot be used here (want %s)", strings.TrimPrefix(t[1], "!!"), goTypeName(t[3]))}
 	}
 	return &ConfigError{Key: locate(tree, line, "", false), Msg: msg}

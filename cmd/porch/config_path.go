@@ -69,6 +69,37 @@ func locate(n *yaml.Node, line int, token string, wantKey bool) string {
 	return first
 }
 
+// locateTagged returns the key path of the node on line tagged tag
+// ("!!seq", "!!map") nested deepest, the first of those equally deep, ""
+// when there is none: in flow style (log: {level: [1]}) several keys share
+// a line, and the value the decoder refused is most often the innermost.
+func locateTagged(n *yaml.Node, line int, tag string) string {
+	var found string
+	best := -1
+	var walk func(n *yaml.Node, path string, depth int)
+	walk = func(n *yaml.Node, path string, depth int) {
+		if n.Line == line && n.Tag == tag && path != "" && depth > best {
+			found, best = path, depth
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path, depth)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i+1], joinKey(path, n.Content[i].Value), depth+1)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, indexKey(path, i), depth+1)
+			}
+		}
+	}
+	walk(n, "", 0)
+	return found
+}
+
 // keyLines maps every key path in the tree to the line it is written on.
 func keyLines(root *yaml.Node) map[string]int {
 	lines := make(map[string]int)
