@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -45,17 +43,7 @@ func FuzzBuildRequest(f *testing.F) {
 		mu.Unlock()
 	}))
 	f.Cleanup(srv.Close)
-	cfg := Config{HTTPRetries: -1}
-	cfg.setDefaults()
-	dest := testDest("app", srv.URL)
-	dest.setDefaults()
-	key, err := decodeSecret(dest.Secret)
-	if err != nil {
-		f.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	client := newClient(&cfg, &dest, key, func() bool { return false }, log)
+	dest, key, client := testClient(f, srv.URL)
 
 	f.Fuzz(func(t *testing.T, id, source, typ, interview, contentType, hk, hv, addr, pk, pv string, body []byte, raw bool) {
 		ev := &inbox.Event{

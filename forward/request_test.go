@@ -11,6 +11,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/hashicorp/go-retryablehttp"
 	"github.com/porchgw/porch/inbox"
 )
 
@@ -24,17 +25,7 @@ func TestUserAgent(t *testing.T) {
 		got <- r.Header.Values("User-Agent")
 	}))
 	t.Cleanup(srv.Close)
-	cfg := Config{HTTPRetries: -1}
-	cfg.setDefaults()
-	dest := testDest("app", srv.URL)
-	dest.setDefaults()
-	key, err := decodeSecret(dest.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	client := newClient(&cfg, &dest, key, func() bool { return false }, log)
+	dest, key, client := testClient(t, srv.URL)
 
 	koji := map[string][]string{"User-Agent": {"Koji-Webhooks/1.0 (+https://koji.so)"}}
 	for _, c := range []struct {
@@ -73,4 +64,22 @@ func TestUserAgent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testClient is the forwarding client of a default destination "app" at
+// url, without retries, as the dispatcher builds it, with the destination
+// and signing key it was built from.
+func testClient(tb testing.TB, url string) (Destination, []byte, *retryablehttp.Client) {
+	tb.Helper()
+	cfg := Config{HTTPRetries: -1}
+	cfg.setDefaults()
+	dest := testDest("app", url)
+	dest.setDefaults()
+	key, err := decodeSecret(dest.Secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	return dest, key, newClient(&cfg, &dest, key, func() bool { return false }, log)
 }

@@ -49,18 +49,7 @@ type porchProc struct {
 // started" log line, which names the bound addresses.
 func startPorch(t *testing.T, bin, cfg string, env ...string) *porchProc {
 	t.Helper()
-	logf, err := os.CreateTemp(t.TempDir(), "porch-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &porchProc{cmd: exec.Command(bin, "serve", "--config", cfg), log: logf.Name(), exited: make(chan struct{})}
-	p.cmd.Stderr, p.cmd.Stdout = logf, logf
-	p.cmd.Env = append(os.Environ(), env...)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
-	t.Cleanup(func() { p.kill9() })
+	p := startUnwaited(t, bin, cfg, env...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if p.readStarted() {
@@ -74,6 +63,26 @@ func startPorch(t *testing.T, bin, cfg string, env ...string) *porchProc {
 	}
 	t.Fatalf("porch did not start:\n%s", p.tail())
 	return nil
+}
+
+// startUnwaited runs `bin serve --config cfg`, with env added to the
+// environment, without waiting for it to start; it is killed when the
+// test ends.
+func startUnwaited(t *testing.T, bin, cfg string, env ...string) *porchProc {
+	t.Helper()
+	logf, err := os.CreateTemp(t.TempDir(), "porch-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &porchProc{cmd: exec.Command(bin, "serve", "--config", cfg), log: logf.Name(), exited: make(chan struct{})}
+	p.cmd.Stderr, p.cmd.Stdout = logf, logf
+	p.cmd.Env = append(os.Environ(), env...)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
+	t.Cleanup(p.kill9)
+	return p
 }
 
 // readStarted looks for the start line and reads the addresses from it.

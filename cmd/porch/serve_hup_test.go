@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,24 +100,6 @@ func TestEarlySIGHUPAppliedOnceServing(t *testing.T) {
 	if got := logs.String(); !strings.Contains(got, "SIGHUP arrived during startup: reloading config now that porch is serving") {
 		t.Errorf("no log line about the early SIGHUP:\n%s", got)
 	}
-}
-
-// startUnwaited runs `bin serve --config cfg` without waiting for it to
-// start.
-func startUnwaited(t *testing.T, bin, cfg string) *porchProc {
-	t.Helper()
-	logf, err := os.CreateTemp(t.TempDir(), "porch-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &porchProc{cmd: exec.Command(bin, "serve", "--config", cfg), log: logf.Name(), exited: make(chan struct{})}
-	p.cmd.Stderr, p.cmd.Stdout = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
-	t.Cleanup(p.kill9)
-	return p
 }
 
 // openFIFOWriter opens fifo for writing, which blocks until p opens it
