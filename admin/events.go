@@ -21,6 +21,7 @@ type eventRoutes struct {
 	base
 	events  EventReader
 	history History
+	search  Searcher // finds the event's kept copies
 	// extras add named sections to the detail; see Config.DetailExtras.
 	extras       map[string]func(id string) (any, error)
 	destinations func() []string // nil: every destination
@@ -37,6 +38,10 @@ type EventDetail struct {
 	// Attempts is the delivery history: every attempt and replay, by
 	// destination, in order.
 	Attempts []inbox.Attempt `json:"attempts"`
+	// KeptCopies are the newest of the duplicates of this event that
+	// were archived for their bytes (which differed), at most
+	// maxKeptCopies; GET /api/v1/events?duplicate_of= lists them all.
+	KeptCopies []string `json:"kept_copies"`
 	// Extras are the sections Config.DetailExtras add (enrichment).
 	Extras map[string]any `json:"extras,omitempty"`
 }
@@ -64,7 +69,18 @@ func (h eventRoutes) detail(id string) (*EventDetail, error) {
 	if at == nil {
 		at = []inbox.Attempt{}
 	}
-	out := &EventDetail{Event: ev, Sightings: s, Deliveries: d, Attempts: at}
+	out := &EventDetail{Event: ev, Sightings: s, Deliveries: d, Attempts: at, KeptCopies: []string{}}
+	if s.Count > 0 {
+		// Only a duplicate can be kept as a copy: an event never seen
+		// again costs no search.
+		page, err := h.search.List(inbox.Query{DuplicateOf: id, Limit: maxKeptCopies})
+		if err != nil {
+			return nil, fmt.Errorf("event %s: kept copies: %w", id, err)
+		}
+		for _, c := range page.Events {
+			out.KeptCopies = append(out.KeptCopies, c.ID)
+		}
+	}
 	for name, fn := range h.extras {
 		v, err := fn(id)
 		if err != nil {
@@ -79,6 +95,9 @@ func (h eventRoutes) detail(id string) (*EventDetail, error) {
 	}
 	return out, nil
 }
+
+// maxKeptCopies bounds the kept copies an event's detail names.
+const maxKeptCopies = 20
 
 // handleEvent is GET /api/v1/events/{id}.
 func (h eventRoutes) handleEvent(w http.ResponseWriter, r *http.Request) {

@@ -1,12 +1,17 @@
 package admin_test
 
 import (
+	"context"
+	"encoding/json"
 	"html"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 func TestPagesSearchEventAndRaw(t *testing.T) {
@@ -119,5 +124,60 @@ func TestPagesExplainRefusalsInHTML(t *testing.T) {
 	resp, body = env.get(t, "/api/v1/nope", basicAuth(auditorToken), header("Accept", "text/html,application/xhtml+xml"))
 	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"error"`) {
 		t.Errorf("API 404 to a browser: %d %s %.100s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+}
+
+// An event answered again with other bytes names the copies kept for
+// them, on its page and in the API, and the search lists them all.
+func TestPagesLinkKeptCopies(t *testing.T) {
+	env := startAdmin(t)
+	first := env.ids[4]
+	ev, err := env.db.Event(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var copies []string
+	for _, b := range []string{`{"retry":1}`, `{"retry":2}`} {
+		dup := inboxtest.WithBody(&inbox.Event{
+			Source: ev.Source, Provider: ev.Provider, Type: ev.Type, InterviewID: ev.InterviewID,
+			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: ev.ReceivedAt.Add(time.Minute),
+			Destinations: []string{"app"},
+		}, b, ev.DedupKeys[0])
+		if r, err := env.db.Accept(context.Background(), dup); err != nil || !r.Duplicate || r.ID != first {
+			t.Fatalf("duplicate with other bytes: %+v, %v", r, err)
+		}
+	}
+	page, err := env.db.List(inbox.Query{DuplicateOf: first})
+	if err != nil || len(page.Events) != 2 {
+		t.Fatalf("kept copies of %s: %+v, %v", first, page.Events, err)
+	}
+	for _, e := range page.Events {
+		copies = append(copies, e.ID)
+	}
+
+	_, body := env.get(t, "/api/v1/events/"+first, bearerAuth(auditorToken))
+	var d struct {
+		KeptCopies []string `json:"kept_copies"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil || !slices.Equal(d.KeptCopies, copies) {
+		t.Errorf("kept_copies %v, %v; want %v", d.KeptCopies, err, copies)
+	}
+	_, body = env.get(t, "/api/v1/events/"+env.ids[5], bearerAuth(auditorToken))
+	if !strings.Contains(body, `"kept_copies":[]`) {
+		t.Errorf("an event never seen again: %s", body)
+	}
+	_, html := env.get(t, "/ui/events/"+first, basicAuth(auditorToken))
+	for _, want := range []string{`href="/ui/events/` + copies[0] + `"`, `href="/ui/events/` + copies[1] + `"`, `href="/?duplicate_of=` + first + `"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("event page lacks %s", want)
+		}
+	}
+	_, html = env.get(t, "/?duplicate_of="+strings.ToLower(first), basicAuth(auditorToken))
+	if !strings.Contains(html, `copies of <a href="/ui/events/`+first+`"`) || !strings.Contains(html, copies[0]) || !strings.Contains(html, copies[1]) ||
+		strings.Contains(html, `href="/ui/events/`+env.ids[5]+`"`) {
+		t.Error("search for the copies: the page does not show exactly them under their filter")
+	}
+	if !strings.Contains(html, `name="duplicate_of" value="`+first+`"`) {
+		t.Error("the search form does not carry the filter on")
 	}
 }

@@ -16,7 +16,8 @@ import (
 // parseQuery reads the archive search filters from the URL query:
 // source, event, interview_id (exact), interview_prefix (the start of an
 // interview id, in any case), id (the start of an event id, in any case),
-// status, since, until, limit, cursor.
+// status, duplicate_of (an event id: its kept copies), since, until,
+// limit, cursor.
 func parseQuery(v url.Values) (inbox.Query, error) {
 	q := inbox.Query{
 		Source:          strings.TrimSpace(v.Get("source")),
@@ -25,10 +26,14 @@ func parseQuery(v url.Values) (inbox.Query, error) {
 		InterviewPrefix: strings.TrimSpace(v.Get("interview_prefix")),
 		IDPrefix:        strings.ToUpper(strings.TrimSpace(v.Get("id"))),
 		Status:          inbox.Status(strings.TrimSpace(v.Get("status"))),
+		DuplicateOf:     strings.ToUpper(strings.TrimSpace(v.Get("duplicate_of"))),
 		Cursor:          strings.ToUpper(strings.TrimSpace(v.Get("cursor"))), // ids are read in any case
 	}
 	if len(q.IDPrefix) > ulidLen || strings.Trim(q.IDPrefix, crockford) != "" {
 		return q, fmt.Errorf("%w: id must be an event id or its start (up to %d letters and digits)", ErrInvalidQuery, ulidLen)
+	}
+	if q.DuplicateOf != "" && (len(q.DuplicateOf) != ulidLen || strings.Trim(q.DuplicateOf, crockford) != "") {
+		return q, fmt.Errorf("%w: duplicate_of must be an event id (%d letters and digits)", ErrInvalidQuery, ulidLen)
 	}
 	if q.Status != "" && !slices.Contains(inbox.Statuses, q.Status) {
 		return q, fmt.Errorf("%w: status must be accepted, quarantined or duplicate", ErrInvalidQuery)
@@ -147,7 +152,7 @@ func ParseTime(s string) (time.Time, error) {
 
 // describe is a query's filters as trail text.
 func describe(v url.Values) string {
-	return trailValues(v, "id", "source", "event", "interview_id", "interview_prefix", "status", "from", "to", "since", "until", "cursor").Encode()
+	return trailValues(v, "id", "source", "event", "interview_id", "interview_prefix", "status", "duplicate_of", "from", "to", "since", "until", "cursor").Encode()
 }
 
 // maxTrailValue bounds each filter value a trail entry records: with

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
@@ -94,13 +95,16 @@ type searchPage struct {
 }
 
 // hiddenFilters are filters the form has no field for (an exact interview
-// id, times to the second from a link or an edited URL): the form carries
+// id, the event whose kept copies are listed, times to the second from a link or an edited URL): the form carries
 // them on, so that a new search or an export keeps them.
-var hiddenFilters = []string{"interview_id", "since", "until"}
+var hiddenFilters = []string{"interview_id", "duplicate_of", "since", "until"}
 
 // pageSearch is GET /: the search form and its results.
 func (h searchRoutes) pageSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
+	if s := v.Get("duplicate_of"); s != "" {
+		v.Set("duplicate_of", strings.ToUpper(strings.TrimSpace(s))) // shown and carried on as the archive writes ids
+	}
 	sp := searchPage{Q: v}
 	for _, k := range hiddenFilters {
 		if s := v.Get(k); s != "" {

@@ -89,7 +89,7 @@ func New(cfg Config, archive Archive, log logrus.FieldLogger) (*Server, error) {
 	b := base{auditor: archive, view: &view{pages: p, csrf: newCSRFKeys()}}
 	a := &Server{cfg: cfg, log: log.WithField("component", "admin"), base: b,
 		limits:      newTokenLimits(cfg.ReadRate, cfg.ReadBurst, cfg.Now),
-		events:      eventRoutes{base: b, events: archive, history: archive, extras: cfg.DetailExtras, destinations: cfg.Destinations},
+		events:      eventRoutes{base: b, events: archive, history: archive, search: archive, extras: cfg.DetailExtras, destinations: cfg.Destinations},
 		search:      searchRoutes{base: b, archive: archive},
 		verify:      verifyRoutes{base: b, archive: archive},
 		trail:       trailRoutes{base: b, reader: archive},

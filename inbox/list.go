@@ -25,8 +25,12 @@ type Query struct {
 	// (event ids are ULIDs, which are case-insensitive).
 	IDPrefix string
 	Status   Status
-	Since    time.Time
-	Until    time.Time
+	// DuplicateOf matches the kept copies of that event: duplicates of
+	// it whose bytes differed from every delivery archived before, which
+	// are archived with status duplicate.
+	DuplicateOf string
+	Since       time.Time
+	Until       time.Time
 	// Limit caps the page; 0 means DefaultListLimit, and it is capped at
 	// MaxListLimit.
 	Limit int

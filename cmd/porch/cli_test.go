@@ -137,6 +137,7 @@ func TestBadFlagValuesExit2(t *testing.T) {
 		{[]string{"archive", "ls", "--since", "yesterday"}, "porch archive ls: --since: "},
 		{[]string{"archive", "ls", "--until", "2026-13-45"}, "porch archive ls: --until: "},
 		{[]string{"archive", "ls", "--cursor", "page2"}, "porch archive ls: --cursor: "},
+		{[]string{"archive", "ls", "--duplicate-of", "01ARZ3"}, "porch archive ls: --duplicate-of: "},
 		{[]string{"archive", "ls", "--json=maybe"}, "porch archive ls: --json: "},
 		{[]string{"archive", "ls", "--admin-url", "localhost:8081"}, "porch archive ls: --admin-url: "},
 		{[]string{"archive", "ls", "--bogus"}, "porch archive ls: unknown flag --bogus"},

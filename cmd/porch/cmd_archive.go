@@ -87,6 +87,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		{"interview_id", "interview-id", "interview id"}, {"status", "status", "accepted, quarantined or duplicate"},
 		{"since", "since", "received at or after (RFC 3339 or 2006-01-02)"}, {"until", "until", "received before"},
 		{"limit", "limit", "events per page (1-1000, default 50)"}, {"cursor", "cursor", "next_cursor of a previous page"},
+		{"duplicate_of", "duplicate-of", "an event id: its duplicates kept for their bytes"},
 	} {
 		q[f.param] = fs.String(f.flag, "", f.help)
 	}
@@ -98,6 +99,9 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if code := checkListFlags("archive ls", *q["since"], *q["until"], *q["limit"], *q["status"], *q["cursor"], stderr); code != 0 {
 		return code
+	}
+	if d := *q["duplicate_of"]; d != "" && inbox.IDTime(d).IsZero() {
+		return badFlag(stderr, "archive ls", "duplicate-of", "%q is not an event id", d)
 	}
 	c, ok := newAdminClient("archive ls", *base, *token, stderr)
 	if !ok {

@@ -33,7 +33,7 @@ func (db *DB) Export(ctx context.Context, since, until time.Time, fn func(inbox.
 // predecessor.
 func (db *DB) ExportMatching(ctx context.Context, q inbox.Query, fn func(inbox.Record) error) error {
 	q.Cursor = ""
-	q.Source, q.Type, q.InterviewID, q.InterviewPrefix = inbox.AsStored(q.Source), inbox.AsStored(q.Type), inbox.AsStored(q.InterviewID), inbox.AsStored(q.InterviewPrefix)
+	asStored(&q)
 	lo, hi, err := bounds(&q)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)

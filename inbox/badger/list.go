@@ -16,7 +16,18 @@ func match(q *inbox.Query, e *inbox.Event) bool {
 		(q.Type == "" || e.Type == q.Type) &&
 		(q.InterviewID == "" || e.InterviewID == q.InterviewID) &&
 		(q.InterviewPrefix == "" || strings.HasPrefix(inbox.FoldCase(e.InterviewID), inbox.FoldCase(q.InterviewPrefix))) &&
-		(q.Status == "" || e.Status == q.Status)
+		(q.Status == "" || e.Status == q.Status) &&
+		(q.DuplicateOf == "" || e.DuplicateOf == q.DuplicateOf)
+}
+
+// asStored puts q's filters in the form the archive stores them in, and
+// gives a search for the copies of an event the status they all have,
+// so that the status index serves it.
+func asStored(q *inbox.Query) {
+	q.Source, q.Type, q.InterviewID, q.InterviewPrefix = inbox.AsStored(q.Source), inbox.AsStored(q.Type), inbox.AsStored(q.InterviewID), inbox.AsStored(q.InterviewPrefix)
+	if q.DuplicateOf != "" && q.Status == "" {
+		q.Status = inbox.StatusDuplicate
+	}
 }
 
 // bounds is the id range [lo, hi) of q.
@@ -31,6 +42,10 @@ func bounds(q *inbox.Query) (lo, hi string, err error) {
 		// Ids that begin with p are exactly those in [p, p+"\xff"):
 		// ids are ASCII.
 		lo, hi = max(lo, p), minID(hi, p+"\xff")
+	}
+	if q.DuplicateOf != "" {
+		// A copy comes after the event it duplicates.
+		lo = max(lo, q.DuplicateOf)
 	}
 	if q.Cursor != "" {
 		if inbox.IDTime(q.Cursor).IsZero() {
@@ -68,7 +83,7 @@ func (db *DB) list(q inbox.Query) (page inbox.Page, visited int, err error) {
 		q.Limit = inbox.DefaultListLimit
 	}
 	q.Limit = min(q.Limit, inbox.MaxListLimit)
-	q.Source, q.Type, q.InterviewID, q.InterviewPrefix = inbox.AsStored(q.Source), inbox.AsStored(q.Type), inbox.AsStored(q.InterviewID), inbox.AsStored(q.InterviewPrefix)
+	asStored(&q)
 	lo, hi, err := bounds(&q)
 	if err != nil {
 		return inbox.Page{}, 0, err

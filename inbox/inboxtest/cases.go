@@ -359,9 +359,35 @@ func testDuplicateKeepsNewBytes(t *testing.T, e Engine) {
 	if err != nil || len(page.Events) != 1 || page.Events[0].ID != cp.ID {
 		t.Errorf("list status duplicate: %+v, %v", page.Events, err)
 	}
+
 	for _, d := range mustClaim(t, s, later(), map[string]int{"app": 10, "audit": 10}, time.Minute) {
 		if d.EventID != first.ID {
 			t.Errorf("forwarding %s, a kept duplicate", d.EventID)
 		}
+	}
+
+	// The copies of one event are found from it, newest first, and no
+	// other event's.
+	second := mustAccept(t, s, withBody(2, `{"v":2}`, "logical-2"))
+	mustAccept(t, s, withBody(2, `{"v":2, "retry":true}`, "logical-2"))
+	mustAccept(t, s, withBody(1, `{"v":1, "retry":2}`, "logical-1"))
+	page, err = s.List(inbox.Query{DuplicateOf: first.ID, Limit: 10})
+	var ids []string
+	for _, ev := range page.Events {
+		ids = append(ids, ev.ID)
+		if ev.DuplicateOf != first.ID || ev.Status != inbox.StatusDuplicate {
+			t.Errorf("copy of %s: %+v", first.ID, ev)
+		}
+	}
+	if err != nil || len(ids) != 2 || ids[1] != cp.ID {
+		t.Errorf("copies of %s: %v, %v; want the newer copy, then %s", first.ID, ids, err, cp.ID)
+	}
+	page, err = s.List(inbox.Query{DuplicateOf: second.ID, Status: inbox.StatusAccepted})
+	if err != nil || len(page.Events) != 0 {
+		t.Errorf("copies of %s with status accepted: %+v, %v; want none", second.ID, page.Events, err)
+	}
+	page, err = s.List(inbox.Query{DuplicateOf: second.ID})
+	if err != nil || len(page.Events) != 1 || page.Events[0].DuplicateOf != second.ID {
+		t.Errorf("copies of %s: %+v, %v", second.ID, page.Events, err)
 	}
 }

@@ -107,6 +107,14 @@ func newFilter(q inbox.Query) *filter {
 		f.fold = inbox.FoldCase(p)
 		f.add("interview_id <> '' AND (interview_fold LIKE ? OR interview_fold IS NULL)", likePrefix(inbox.FoldInterview(p)))
 	}
+	if q.DuplicateOf != "" {
+		// Every copy has status duplicate, which events_status indexes,
+		// and comes after the event it duplicates.
+		f.add("duplicate_of = ? AND id > ?", asStored(q.DuplicateOf), asStored(q.DuplicateOf))
+		if q.Status == "" {
+			f.add("status = ?", string(inbox.StatusDuplicate))
+		}
+	}
 	if q.IDPrefix != "" {
 		// Ids are ULIDs, which are case-insensitive and stored upper case.
 		f.add("id LIKE ?", likePrefix(strings.ToUpper(asStored(q.IDPrefix))))
