@@ -56,7 +56,8 @@ const checkTimeout = 10 * time.Second
 
 // reportStore tells check-config's reader whether the configured
 // PostgreSQL database is reachable and its schema current; it reports
-// false when it is unreachable. The embedded store needs no check.
+// false when serve could not use it: unreachable, or a schema newer than
+// this porch's. The embedded store needs no check.
 func reportStore(ctx context.Context, c *Config, w io.Writer) bool {
 	if c.Store.Backend != backendPostgres {
 		return true
@@ -73,6 +74,7 @@ func reportStore(ctx context.Context, c *Config, w io.Writer) bool {
 		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d is current\n", at, st.Current)
 	case st.Current > st.Latest:
 		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d is newer than this porch's (%d): upgrade porch\n", at, st.Current, st.Latest)
+		return false
 	default:
 		fmt.Fprintf(w, "store: postgres database %s is reachable; schema version %d, this porch needs %d: porch serve applies it at start, or run porch migrate first\n", at, st.Current, st.Latest)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/porchgw/porch/inbox/postgres"
 	"github.com/porchgw/porch/inbox/postgres/pgtest"
 )
@@ -93,7 +94,8 @@ func TestMigrateRefusesBadger(t *testing.T) {
 // porch migrate prepares an empty database, then has nothing to do;
 // check-config reports the schema current.
 func TestMigrateThenCheck(t *testing.T) {
-	path := storeConfig(t, postgresBlock(pgtest.URL(t)))
+	url := pgtest.URL(t)
+	path := storeConfig(t, postgresBlock(url))
 	latest := postgres.SchemaVersion()
 	code, _, stderr := runCmd("check-config", "--config", path)
 	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version 0, this porch needs %d: porch serve applies it at start, or run porch migrate first", latest)) {
@@ -110,6 +112,25 @@ func TestMigrateThenCheck(t *testing.T) {
 	code, _, stderr = runCmd("check-config", "--config", path)
 	if code != 0 || !strings.Contains(stderr, fmt.Sprintf("schema version %d is current", latest)) {
 		t.Fatalf("check-config after migrate: exit %d, stderr:\n%s", code, stderr)
+	}
+
+	// A schema a newer porch left: serve would refuse it, so check-config
+	// fails too, and migrate touches nothing.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	newer := latest + 1
+	if _, err := conn.Exec(context.Background(), "INSERT INTO porch_schema (version, name) VALUES ($1, 'from a newer porch')", newer); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd("check-config", "--config", path)
+	if code != 1 || !strings.Contains(stderr, fmt.Sprintf("schema version %d is newer than this porch's (%d): upgrade porch", newer, latest)) {
+		t.Fatalf("check-config on a newer schema: exit %d, stderr:\n%s", code, stderr)
+	}
+	if code, _, stderr = runCmd("migrate", "--config", path); code != 1 || !strings.Contains(stderr, "upgrade porch") {
+		t.Fatalf("migrate on a newer schema: exit %d, stderr:\n%s", code, stderr)
 	}
 }
 

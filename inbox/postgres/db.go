@@ -130,16 +130,13 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	before, err := status(ctx, pool)
-	if err == nil {
-		err = migrate(ctx, pool)
-	}
+	from, err := migrate(ctx, pool)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", MaskURL(url), maskErr(err, url))
 	}
-	if before.Current != before.Latest {
-		opt.Logger.WithFields(logrus.Fields{"from": before.Current, "to": before.Latest}).Info("database schema migrated")
+	if latest := SchemaVersion(); from != latest {
+		opt.Logger.WithFields(logrus.Fields{"from": from, "to": latest}).Info("database schema migrated")
 	}
 	var scope string
 	if err := pool.QueryRow(ctx, "SELECT current_schema()").Scan(&scope); err != nil {

@@ -70,41 +70,44 @@ func SchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
-// migrate applies pending migrations under the advisory lock. A database
-// newer than this build is refused: its schema is not one porch knows.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// migrate applies pending migrations under the advisory lock and returns
+// the schema version it found once it held the lock: when several nodes
+// start at once, only the one that applied migrations finds them missing.
+// A database newer than this build is refused: its schema is not one
+// porch knows.
+func migrate(ctx context.Context, pool *pgxpool.Pool) (from int, err error) {
 	ms, err := migrations()
 	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
+		return 0, fmt.Errorf("read migrations: %w", err)
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
-		return fmt.Errorf("migrate: take lock: %w", err)
+		return 0, fmt.Errorf("migrate: take lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLock)
 	if _, err := conn.Exec(ctx, createVersions); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	cur, err := currentVersion(ctx, conn.Conn())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if latest := ms[len(ms)-1].version; cur > latest {
-		return fmt.Errorf("database schema version %d is newer than this porch's (%d): upgrade porch", cur, latest)
+		return cur, fmt.Errorf("database schema version %d is newer than this porch's (%d): upgrade porch", cur, latest)
 	}
 	for _, m := range ms {
 		if m.version <= cur {
 			continue
 		}
 		if err := apply(ctx, conn.Conn(), m); err != nil {
-			return err
+			return cur, err
 		}
 	}
-	return nil
+	return cur, nil
 }
 
 func currentVersion(ctx context.Context, conn *pgx.Conn) (int, error) {
@@ -140,14 +143,11 @@ func Migrate(ctx context.Context, url string) (from, to int, err error) {
 		return 0, 0, err
 	}
 	defer pool.Close()
-	st, err := status(ctx, pool)
+	from, err = migrate(ctx, pool)
 	if err != nil {
-		return 0, 0, maskErr(err, url)
+		return from, 0, fmt.Errorf("migrate %s: %w", MaskURL(url), maskErr(err, url))
 	}
-	if err := migrate(ctx, pool); err != nil {
-		return st.Current, 0, fmt.Errorf("migrate %s: %w", MaskURL(url), maskErr(err, url))
-	}
-	return st.Current, SchemaVersion(), nil
+	return from, SchemaVersion(), nil
 }
 
 // Status says where a database's schema stands.

@@ -7,20 +7,22 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/sirupsen/logrus/hooks/test"
 )
 
 // Nodes starting together on an empty database apply each migration once
-// and all open.
+// and all open; only the node that applied them says so.
 func TestMigrateNodesStartingTogether(t *testing.T) {
 	url := testURL(t)
 	const nodes = 6
 	errs := make([]error, nodes)
+	log, hook := test.NewNullLogger()
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range nodes {
 		wg.Go(func() {
 			<-start
-			db, err := Open(context.Background(), url, Options{MaxConns: 2})
+			db, err := Open(context.Background(), url, Options{MaxConns: 2, Logger: log})
 			if err == nil {
 				db.Close()
 			}
@@ -48,6 +50,15 @@ func TestMigrateNodesStartingTogether(t *testing.T) {
 	}
 	if rows != len(ms) || heads != 1 {
 		t.Fatalf("porch_schema has %d rows, chain_head %d; want %d and 1", rows, heads, len(ms))
+	}
+	var said int
+	for _, e := range hook.AllEntries() {
+		if e.Message == "database schema migrated" {
+			said++
+		}
+	}
+	if said != 1 {
+		t.Errorf("%d nodes logged that they migrated the schema, want 1", said)
 	}
 }
 
