@@ -18,13 +18,22 @@ const maxConfigBytes = 4 << 20
 
 // LoadConfig reads, expands, decodes and validates the config file at path,
 // taking ${VAR} values from the process environment.
-func LoadConfig(path string) (*Config, error) {
+func LoadConfig(path string) (*Config, error) { return loadConfig(path, (*Config).Validate) }
+
+// loadConfigNoStore is LoadConfig for the commands that never open the
+// store (send-test, sink): the store block is not checked, so a terminal
+// without the database URL's variable can still use them.
+func loadConfigNoStore(path string) (*Config, error) {
+	return loadConfig(path, (*Config).validateNoStore)
+}
+
+func loadConfig(path string, validate func(*Config) error) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open config: %w", err)
 	}
 	defer f.Close()
-	cfg, err := ParseConfig(f, os.LookupEnv)
+	cfg, err := parseConfig(f, os.LookupEnv, validate)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -35,6 +44,10 @@ func LoadConfig(path string) (*Config, error) {
 // ${VAR} with lookup, decode (unknown keys are errors), validate. Every
 // error names the YAML key path; errors.As finds each *ConfigError.
 func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	return parseConfig(r, lookup, (*Config).Validate)
+}
+
+func parseConfig(r io.Reader, lookup func(string) (string, bool), validate func(*Config) error) (*Config, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, maxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -58,7 +71,7 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 		return nil, err
 	}
 	cfg.fillDerived()
-	if err := cfg.Validate(); err != nil {
+	if err := validate(cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,5 +161,37 @@ func TestBackupPostgresSaysPgDump(t *testing.T) {
 	code, _, stderr := runCmd("backup", "--config", path, "--out", filepath.Join(t.TempDir(), "b"))
 	if code != 2 || !strings.Contains(stderr, "pg_dump") || strings.Contains(stderr, "hunter2") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// send-test and sink never open the store: a config whose database URL
+// comes from a variable this terminal lacks still serves them, while the
+// commands that use the store name store.url.
+func TestStorelessCommandsIgnoreTheStoreBlock(t *testing.T) {
+	dir := t.TempDir()
+	got := make(chan string, 1)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.URL.Path:
+		default:
+		}
+		w.Write([]byte(`{"id":"01ARZ3NDEKTSV4RRFFQ69G5FAV","duplicate":false}`))
+	}))
+	defer gw.Close()
+	yaml := strings.Replace(testConfig(filepath.Join(dir, "data"), "http://127.0.0.1:9/unused"),
+		"sources:", "store: {backend: postgres, url: \"${PORCH_TEST_UNSET_DATABASE_URL}\"}\nsources:", 1)
+	cfg := filepath.Join(dir, "porch.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(runSendTest, "--config", cfg, "--source", "koji", "--event", "interview.completed", "--url", gw.URL+"/in/koji")
+	if code != 0 || <-got != "/in/koji" {
+		t.Errorf("send-test: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := cli(runSink, "--config", cfg, "--status", "42"); code != 2 || !strings.Contains(errs, "not an HTTP status") {
+		t.Errorf("sink got past its config: exit %d, %q", code, errs)
+	}
+	if code, _, errs := runCmd("check-config", "--config", cfg); code != 2 || !strings.Contains(errs, "store.url: empty after expanding ${PORCH_TEST_UNSET_DATABASE_URL}") {
+		t.Errorf("check-config: exit %d, %q", code, errs)
 	}
 }

@@ -33,10 +33,17 @@ func (p *problems) add(key, format string, args ...any) {
 
 // Validate checks every rule in the schema and returns all violations
 // joined with errors.Join, each a *ConfigError naming its key path.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// validateNoStore is Validate but for the store block.
+func (c *Config) validateNoStore() error { return c.validate(false) }
+
+func (c *Config) validate(store bool) error {
 	var p problems
 	c.validateTop(&p)
-	c.validateStore(&p)
+	if store {
+		c.validateStore(&p)
+	}
 	c.validateTLS(&p)
 	c.validateLimits(&p)
 	c.validateSources(&p)

@@ -208,6 +208,16 @@ func configFlag(fs *flag.FlagSet) *string {
 // after a bad flag, a missing --config or an invalid config (the message,
 // naming the flag or YAML key, is already on fs.Output()).
 func loadConfigFlag(fs *flag.FlagSet, path *string, args []string) (cfg *Config, code int, ok bool) {
+	return loadWith(fs, path, args, LoadConfig)
+}
+
+// loadConfigFlagNoStore is loadConfigFlag for the commands that never
+// open the store: see loadConfigNoStore.
+func loadConfigFlagNoStore(fs *flag.FlagSet, path *string, args []string) (cfg *Config, code int, ok bool) {
+	return loadWith(fs, path, args, loadConfigNoStore)
+}
+
+func loadWith(fs *flag.FlagSet, path *string, args []string, load func(string) (*Config, error)) (cfg *Config, code int, ok bool) {
 	if code, ok := parseFlags(fs, args); !ok {
 		return nil, code, false
 	}
@@ -215,7 +225,7 @@ func loadConfigFlag(fs *flag.FlagSet, path *string, args []string) (cfg *Config,
 		fmt.Fprintf(fs.Output(), "porch %s: --config is required\n", fs.Name())
 		return nil, 2, false
 	}
-	cfg, err := LoadConfig(*path)
+	cfg, err := load(*path)
 	if errors.Is(err, iofs.ErrNotExist) {
 		fmt.Fprintf(fs.Output(), "porch %s: --config: %s: no such file\n", fs.Name(), *path)
 		return nil, 2, false

@@ -27,7 +27,7 @@ func runSendTest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	url := fs.String("url", "", "where to POST (default: this config's own listener, /in/SOURCE)")
 	interview := fs.String("interview-id", "", "interview id to use (default: a fresh random one). With an id, bodies carry the start of the day (UTC; of a shorter period when a koji source's max_body_age is under a day) as their event times, so sending again is a duplicate, as a provider's retry would be")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate checks (for a local listener with a public certificate)")
-	cfg, code, ok := loadConfigFlag(fs, path, args)
+	cfg, code, ok := loadConfigFlagNoStore(fs, path, args)
 	if !ok {
 		return code
 	}

@@ -29,7 +29,7 @@ func runSink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "", "address to listen on (default: the destination URL's host:port)")
 	status := fs.Int("status", http.StatusNoContent, "status to answer every request with: 2xx to accept, e.g. 503 to watch retries or 410 to make dead letters")
 	body := fs.Bool("body", false, "print each request's body too (pretty-printed JSON)")
-	cfg, code, ok := loadConfigFlag(fs, path, args)
+	cfg, code, ok := loadConfigFlagNoStore(fs, path, args)
 	if !ok {
 		return code
 	}
