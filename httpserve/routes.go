@@ -42,11 +42,11 @@ func Health(w http.ResponseWriter, r *http.Request) {
 }
 
 // Ready answers /readyz from ready: 200 while it returns nil, 503
-// otherwise.
+// otherwise. It logs nothing: a load balancer probes every few seconds,
+// so ready itself says when readiness changes.
 func Ready(ready func() error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := ready(); err != nil {
-			LoggerFrom(r).WithError(err).Warn("not ready")
 			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}

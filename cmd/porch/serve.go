@@ -101,6 +101,7 @@ type Main struct {
 	Log    *logrus.Logger
 
 	DB        inbox.Store
+	ready     *readiness // the store's, as both /readyz report it
 	Gateway   *gateway.Server
 	Admin     *admin.Server
 	Forwarder *forward.Dispatcher
@@ -148,6 +149,7 @@ func (m *Main) Open() (err error) {
 			m.DB.Close()
 		}
 	}()
+	m.ready = &readiness{check: m.DB.Ready, log: m.Log}
 	if err = m.openMetrics(); err != nil {
 		return err
 	}
@@ -170,7 +172,7 @@ func (m *Main) Open() (err error) {
 	if err = m.Admin.Open(); err != nil {
 		return err
 	}
-	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir}).Info("porch started")
+	m.Log.WithFields(logrus.Fields{"listen": m.Gateway.Addr(), "admin_listen": m.Admin.Addr(), "data_dir": c.DataDir, "store": c.Store.Backend}).Info("porch started")
 	return nil
 }
 
@@ -207,7 +209,7 @@ func (m *Main) gatewayConfig() gateway.Config {
 		WriteTimeout: c.Limits.WriteTimeout, IdleTimeout: c.Limits.IdleTimeout,
 		MaxHeaderBytes: c.Limits.MaxHeaderBytes, ShutdownTimeout: c.Limits.ShutdownTimeout,
 		MaxInflightBytes: c.Limits.MaxInflightBytes, MaxConnsPerClient: c.Limits.MaxConnsPerClient,
-		Sources: srcs, Ready: m.DB.Ready, Route: forward.Router(m.Config.forwardDestinations()),
+		Sources: srcs, Ready: m.ready.Ready, Route: forward.Router(m.Config.forwardDestinations()),
 		TrustedProxies: c.Ingress.TrustedProxies, TLS: gatewayTLS(c), Observe: m.observeDelivery(),
 	}
 }
@@ -218,7 +220,7 @@ func (m *Main) adminConfig() admin.Config {
 		Listen: c.AdminListen, AdminTokens: c.Auth.AdminTokens, AuditorTokens: c.Auth.AuditorTokens,
 		ShutdownTimeout: c.Limits.ShutdownTimeout, ReadRate: adminRate(c.Auth.RateLimit.RPS), ReadBurst: c.Auth.RateLimit.Burst,
 		DetailExtras: map[string]func(id string) (any, error){"enrichment": m.enrichmentOf},
-		Metrics:      m.Metrics.Handler(), Ready: m.DB.Ready, Reload: m.Reload, Backup: m.DB.Backup,
+		Metrics:      m.Metrics.Handler(), Ready: m.ready.Ready, Reload: m.Reload, Backup: m.DB.Backup,
 		Destinations: m.Forwarder.Destinations,
 	}
 }

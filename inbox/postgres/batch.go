@@ -42,6 +42,10 @@ func (db *DB) commitBatch(reqs []*acceptReq) {
 	}
 	switch {
 	case err == nil:
+		if db.failing {
+			db.failing = false
+			db.log.Info("accept batches commit again")
+		}
 		st.answer(reqs)
 	case rowError(err) && len(reqs) > 1:
 		db.commitBatch(reqs[:len(reqs)/2])
@@ -49,8 +53,12 @@ func (db *DB) commitBatch(reqs []*acceptReq) {
 	case rowError(err):
 		db.log.WithField("error", err.Error()).Error("accept: delivery refused by the database; its batch-mates are committed without it")
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", inbox.ErrNotDurable, err))
+	case !db.failing:
+		db.failing = true
+		db.log.WithField("error", err.Error()).Error("accept batch failed; deliveries get 503 until a batch commits again")
+		replyAll(reqs, fmt.Errorf("accept: %w: %w", inbox.ErrNotDurable, err))
 	default:
-		db.log.WithField("error", err.Error()).Error("accept batch failed")
+		db.log.WithField("error", err.Error()).Debug("accept batch failed")
 		replyAll(reqs, fmt.Errorf("accept: %w: %w", inbox.ErrNotDurable, err))
 	}
 }

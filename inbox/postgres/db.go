@@ -105,6 +105,7 @@ type DB struct {
 	fastAfter time.Time     // the writer takes the locked path until then
 	recent    *recentKeys   // the keys this node claimed lately: see tryFast
 	fastDone  atomic.Int64  // batches committed by tryFast
+	failing   bool          // the last batch failed (the writer's own): logged once, until one commits
 	closing   chan struct{} // closed when Close begins
 	stopped   chan struct{} // closed when the writer has returned
 	closeOnce sync.Once
@@ -185,6 +186,9 @@ func newPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "porch" // names its sessions in pg_stat_activity
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		// Names texts' type for the modes that send parameters without

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/sirupsen/logrus"
 )
 
 // defaultLeadEvery is how often a node that does not lead tries for the
@@ -48,7 +49,7 @@ func (db *DB) Lead(ctx context.Context, name string, fn func(ctx context.Context
 	key := db.lockKey(name)
 	log := db.log.WithField("lead", name)
 	for {
-		if err := db.leadOnce(ctx, key, fn); err != nil && ctx.Err() == nil {
+		if err := db.leadOnce(ctx, key, log, fn); err != nil && ctx.Err() == nil {
 			log.WithField("error", err.Error()).Warn("lead: lost or could not take the lock; trying again")
 		}
 		select {
@@ -62,7 +63,7 @@ func (db *DB) Lead(ctx context.Context, name string, fn func(ctx context.Context
 // leadOnce connects and tries for the lock until it takes it, then runs
 // fn until fn returns or the connection is lost. Closing the connection
 // releases the lock.
-func (db *DB) leadOnce(ctx context.Context, key int64, fn func(ctx context.Context) error) error {
+func (db *DB) leadOnce(ctx context.Context, key int64, log logrus.FieldLogger, fn func(ctx context.Context) error) error {
 	conn, err := db.dedicatedConn(ctx)
 	if err != nil {
 		return err
@@ -80,6 +81,7 @@ func (db *DB) leadOnce(ctx context.Context, key int64, fn func(ctx context.Conte
 			return fmt.Errorf("try lock: %w", err)
 		}
 		if got {
+			log.Info("lead: this node leads")
 			return db.runLeading(ctx, conn, fn)
 		}
 		select {

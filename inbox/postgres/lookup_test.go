@@ -47,3 +47,19 @@ func TestDedupLookupProbesPrimaryKey(t *testing.T) {
 		t.Errorf("the dedup lookup does not probe the primary key:\n%s", text)
 	}
 }
+
+// A node's sessions are named porch in pg_stat_activity, unless the URL
+// names them.
+func TestSessionsNamedPorch(t *testing.T) {
+	ctx := context.Background()
+	for url, want := range map[string]string{
+		testURL(t): "porch",
+		testURL(t) + "&application_name=porch-a": "porch-a",
+	} {
+		db := mustOpen(t, url, Options{})
+		var name string
+		if err := db.pool.QueryRow(ctx, `SELECT current_setting('application_name')`).Scan(&name); err != nil || name != want {
+			t.Errorf("application_name %q, %v; want %q", name, err, want)
+		}
+	}
+}
