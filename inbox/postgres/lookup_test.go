@@ -53,7 +53,7 @@ func TestDedupLookupProbesPrimaryKey(t *testing.T) {
 func TestSessionsNamedPorch(t *testing.T) {
 	ctx := context.Background()
 	for url, want := range map[string]string{
-		testURL(t): "porch",
+		testURL(t):                               "porch",
 		testURL(t) + "&application_name=porch-a": "porch-a",
 	} {
 		db := mustOpen(t, url, Options{})
