@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func adminTarget(cfgPath, url, token string) (string, string, error) {
 
 // errPostgresBackup is porch backup's answer for a config on PostgreSQL,
 // whose backups are the database's.
-var errPostgresBackup = errors.New("--config: store.backend is postgres: porch keeps everything in the database; back it up with PostgreSQL's tools, e.g. pg_dump --format=custom --file porch.dump \"$PORCH_DATABASE_URL\", or your provider's point-in-time recovery")
+var errPostgresBackup = errors.New("--config: store.backend is postgres: porch keeps everything in the database; back it up with PostgreSQL's tools, e.g. pg_dump --format=custom --no-owner --file=porch.dump \"$PORCH_DATABASE_URL\" (restore with pg_restore --no-owner), or your provider's point-in-time recovery")
 
 // backupHTTP streams GET /api/v1/backup into w.
 func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {
@@ -112,6 +113,15 @@ func backupHTTP(ctx context.Context, base, token string, w io.Writer) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(msg, &e) == nil && e.Error != "" {
+			msg = []byte(e.Error)
+		}
+		if resp.StatusCode == http.StatusNotImplemented {
+			return fmt.Errorf("the gateway keeps its data in PostgreSQL, which porch does not back up: %s", msg)
+		}
 		hint := ""
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			hint = " (a backup needs an admin token: pass --token or set PORCH_ADMIN_TOKEN to one of the gateway's auth.admin_tokens)"
@@ -132,7 +142,7 @@ func backupDir(dir string, w io.Writer) error {
 	}
 	db, err := inboxbadger.Open(inboxbadger.Options{Dir: dir, MustExist: true})
 	if errors.Is(err, inboxbadger.ErrNoStore) {
-		return fmt.Errorf("--data-dir: %s is not a porch data directory (it holds no store); name the data_dir of a stopped porch", dir)
+		return fmt.Errorf("--data-dir: %s is not a porch data directory (it holds no store); name the data_dir of a stopped porch (a node on PostgreSQL keeps nothing there: back up its database with pg_dump)", dir)
 	}
 	if err != nil {
 		return dataDirError(dir, err, "back up through it instead, with --config or --admin-url")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -252,7 +253,7 @@ func TestBackupDataDirWithoutStore(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "b")
 		code, _, errs := porchCmd("backup", "--out", out, "--data-dir", dir)
 		want := "porch backup: --data-dir: " + dir + " is not a porch data directory"
-		if code != 1 || !strings.Contains(errs, want) {
+		if code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, "pg_dump") {
 			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", dir, code, errs, want)
 		}
 		if after, _ := os.ReadDir(dir); len(after) != len(before) {
@@ -261,6 +262,25 @@ func TestBackupDataDirWithoutStore(t *testing.T) {
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
 			t.Errorf("%s: a refused backup wrote %s", dir, out)
 		}
+	}
+}
+
+// A gateway on PostgreSQL answers a backup request 501, naming pg_dump:
+// the command says so in words, not as the API's JSON.
+func TestBackupOfPostgresGatewaySaysPgDump(t *testing.T) {
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotImplemented)
+		w.Write([]byte(`{"error":"back up the database with pg_dump, e.g. pg_dump --format=custom","request_id":"r1"}`))
+	}))
+	defer gw.Close()
+	out := filepath.Join(t.TempDir(), "b")
+	code, _, errs := porchCmd("backup", "--out", out, "--admin-url", gw.URL, "--token", "t")
+	if code != 1 || !strings.Contains(errs, "the gateway keeps its data in PostgreSQL, which porch does not back up: back up the database with pg_dump") || strings.Contains(errs, `{"error"`) {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused backup wrote %s", out)
 	}
 }
 
