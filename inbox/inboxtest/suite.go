@@ -78,6 +78,7 @@ var cases = []struct {
 	{"ReadsByID", testReadsByID},
 	{"ListFiltersAndPaging", testListFiltersAndPaging},
 	{"ExportRanges", testExportRanges},
+	{"Retention", testRetention},
 	{"VerifyFindsTamperedBody", testVerifyFindsTamperedBody},
 	{"VerifyAcceptsSendersBadBytes", testVerifyAcceptsSendersBadBytes},
 	{"LongTypeAndInterviewID", testLongTypeAndInterviewID},
