@@ -8,6 +8,9 @@ import (
 const (
 	AttemptSend   = "attempt" // a request was sent (or tried)
 	AttemptReplay = "replay"  // an operator queued the event again
+	// AttemptAbandon: an operator gave up on the delivery because its
+	// destination was removed; nothing was sent.
+	AttemptAbandon = "abandon"
 )
 
 // Attempt outcomes.
@@ -40,7 +43,8 @@ type Attempt struct {
 	Response string    `json:"response,omitempty"`
 	Outcome  string    `json:"outcome"`
 	NextAt   time.Time `json:"next_at,omitzero"`
-	// By and Reason say who asked for a replay (a token fingerprint) and why.
+	// By and Reason say who asked for a replay or an abandonment (a token
+	// fingerprint) and why.
 	By     string `json:"by,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }

@@ -123,3 +123,21 @@ type BulkReplay struct {
 	// forwarder serves their destination (ReplayRequest.Serves).
 	NotConfigured int `json:"not_configured"`
 }
+
+// AbandonRequest says who gives up on a removed destination's pending
+// deliveries (a token fingerprint) and why; both go into each
+// delivery's history.
+type AbandonRequest struct {
+	By     string
+	Reason string
+}
+
+// Abandoned is what an Abandon did.
+type Abandoned struct {
+	// DeadLettered counts the pending deliveries moved to the dead letters.
+	DeadLettered int `json:"dead_lettered"`
+	// Leased counts those left pending because a claim on them still
+	// held: a node may be sending them now. Once its lease has passed, a
+	// second Abandon takes them.
+	Leased int `json:"leased"`
+}

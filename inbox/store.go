@@ -83,6 +83,17 @@ type Outbox interface {
 	DeadLetter(d Delivery, a *Attempt, reason string) error
 	Replay(id, dest string, r ReplayRequest) ([]string, error)
 	ReplayDead(f DeadLetterFilter, r ReplayRequest) (BulkReplay, error)
+	// Abandon moves every pending delivery to dest, a destination that
+	// was removed, to the dead letters, as DeadLetter does without an
+	// attempt: the dead letter with r.Reason, the delivery state dead,
+	// the entry gone from the outbox, and a history line of kind
+	// AttemptAbandon with r.By and r.Reason (no attempt is counted).
+	// They no longer hold retention, and replay once dest is back. An
+	// entry claimed with a lease that has not passed at now is left as it
+	// is and counted in Leased. It works in transactions of bounded size,
+	// so an error may come after some were dead-lettered; a second call
+	// picks up what is left.
+	Abandon(dest string, r AbandonRequest, now time.Time) (Abandoned, error)
 	// OutboxStats is the backlog per destination.
 	OutboxStats() (map[string]OutboxStat, error)
 }

@@ -39,7 +39,10 @@ func TestConformance(t *testing.T) {
 				})
 				return recs, err
 			},
-			Pending:  func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*badger.DB).Pending() },
+			Pending: func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*badger.DB).Pending() },
+			Prune: func(s inboxtest.Store, cutoff time.Time) (inbox.PruneReport, error) {
+				return s.(*badger.DB).Prune(cutoff)
+			},
 			Features: inboxtest.Features{MultiNode: false},
 		}
 	})

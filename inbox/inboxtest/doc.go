@@ -3,8 +3,9 @@
 // batch isolation, quarantine, chain continuity, concurrent writers and
 // nodes, reopening; the archive's reads, searches, exports and tamper
 // checks; the trail and log bounds; the outbox's claims, leases, order
-// and fencing) run against an engine through a constructor, the way
-// watermill's pub/sub tests run against every pub/sub.
+// and fencing; abandoning a removed destination) run against an engine
+// through a constructor, the way watermill's pub/sub tests run against
+// every pub/sub.
 //
 // It imports inbox and the standard library only; engines import it from
 // their tests. Where engines legitimately differ, Features says so and the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -45,6 +46,9 @@ type Engine struct {
 	Export func(s Store) ([]inbox.Record, error)
 	// Pending lists the outbox.
 	Pending func(s Store) ([]inbox.Delivery, error)
+	// Prune runs the engine's retention with cutoff; nil leaves the
+	// cases' retention checks out.
+	Prune func(s Store, cutoff time.Time) (inbox.PruneReport, error)
 	// Features are the engine's differences.
 	Features Features
 }
@@ -96,6 +100,7 @@ var cases = []struct {
 	{"ClaimLeaseLapses", testClaimLeaseLapses},
 	{"ClaimRetakenFenced", testClaimRetakenFenced},
 	{"ConcurrentClaimers", testConcurrentClaimers},
+	{"Abandon", testAbandon},
 }
 
 // open opens a store that the test closes at its end.

@@ -40,7 +40,10 @@ func TestConformance(t *testing.T) {
 				})
 				return recs, err
 			},
-			Pending:  func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*DB).Pending(context.Background()) },
+			Pending: func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*DB).Pending(context.Background()) },
+			Prune: func(s inboxtest.Store, cutoff time.Time) (inbox.PruneReport, error) {
+				return s.(*DB).Prune(cutoff)
+			},
 			Features: inboxtest.Features{MultiNode: true},
 		}
 	})

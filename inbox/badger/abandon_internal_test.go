@@ -1,0 +1,48 @@
+package badger
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/porchgw/porch/inbox"
+)
+
+// Abandon goes through the whole outbox however small its chunks: ones
+// that stop at the keys they may read, ones that stop at the entries
+// they may take, and ones past a claimed entry, which is counted once.
+func TestAbandonChunks(t *testing.T) {
+	for _, b := range []chunkBounds{{take: 1, scan: 1}, {take: 2, scan: 3}, {take: 3, scan: 100}, {take: 100, scan: 2}, {take: abandonChunk, scan: abandonScan}} {
+		t.Run(fmt.Sprintf("take %d scan %d", b.take, b.scan), func(t *testing.T) {
+			db := openTest(t)
+			const n = 7
+			for i := range n {
+				ev := &inbox.Event{Source: "koji", Provider: "koji", Type: "x", InterviewID: fmt.Sprint("iv-", i), Status: inbox.StatusAccepted,
+					ReceivedAt: time.Now(), Body: []byte(`{}`), Destinations: []string{"keep", "gone", "also"}}
+				if _, err := db.Accept(context.Background(), ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := time.Now().Add(time.Hour)
+			if got, _, err := db.Claim(now, map[string]int{"gone": 1}, time.Minute); err != nil || len(got) != 1 {
+				t.Fatalf("claim: %v, %v", got, err)
+			}
+			got, err := db.abandon("gone", inbox.AbandonRequest{By: "fp", Reason: "removed"}, now, b)
+			if err != nil || got != (inbox.Abandoned{DeadLettered: n - 1, Leased: 1}) {
+				t.Fatalf("abandon: %+v, %v; want %d dead-lettered, 1 leased", got, err, n-1)
+			}
+			left := map[string]int{}
+			p, err := db.Pending()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range p {
+				left[d.Destination]++
+			}
+			if left["gone"] != 1 || left["keep"] != n || left["also"] != n {
+				t.Errorf("pending by destination: %v", left)
+			}
+		})
+	}
+}
