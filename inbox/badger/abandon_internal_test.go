@@ -46,3 +46,42 @@ func TestAbandonChunks(t *testing.T) {
 		})
 	}
 }
+
+// An entry left for its claim and then retried by it, to a key further
+// on, is taken when the scan reaches it there, and no longer counted as
+// leased.
+func TestAbandonRetriedAfterSkip(t *testing.T) {
+	db := openTest(t)
+	for i := range 3 {
+		ev := &inbox.Event{Source: "koji", Provider: "koji", Type: "x", InterviewID: fmt.Sprint("iv-", i), Status: inbox.StatusAccepted,
+			ReceivedAt: time.Now(), Body: []byte(`{}`), Destinations: []string{"gone"}}
+		if _, err := db.Accept(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().Add(time.Hour)
+	claimed, _, err := db.Claim(now, map[string]int{"gone": 1}, time.Minute)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v, %v", claimed, err)
+	}
+	r, b := inbox.AbandonRequest{By: "fp", Reason: "removed"}, chunkBounds{take: 1, scan: 1}
+	leased := map[string]bool{}
+	n, next, err := db.abandonChunk("gone", r, now, b, nil, leased)
+	if err != nil || n != 0 || len(leased) != 1 {
+		t.Fatalf("first chunk: took %d, leased %v, %v; want the claimed entry left", n, leased, err)
+	}
+	if err := db.Retry(claimed[0], now.Add(30*time.Minute), &inbox.Attempt{Kind: inbox.AttemptSend, At: now, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for next != nil {
+		n, next, err = db.abandonChunk("gone", r, now, b, next, leased)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != 3 || len(leased) != 0 {
+		t.Errorf("took %d, leased %v; want all 3, none leased", total, leased)
+	}
+}
