@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"time"
 
 	"github.com/porchgw/porch/inbox"
 )
@@ -68,6 +69,12 @@ type DeadLetterStore interface {
 	ReplayDead(f inbox.DeadLetterFilter, r inbox.ReplayRequest) (inbox.BulkReplay, error)
 }
 
+// Abandoner gives up on the pending deliveries of a removed
+// destination, dead-lettering them (inbox.Outbox.Abandon).
+type Abandoner interface {
+	Abandon(dest string, r inbox.AbandonRequest, now time.Time) (inbox.Abandoned, error)
+}
+
 // Archive is everything New hands out to the handlers: the union of the
 // interfaces above. An inbox.Store satisfies it.
 type Archive interface {
@@ -80,4 +87,5 @@ type Archive interface {
 	RejectionReader
 	Replayer
 	DeadLetterStore
+	Abandoner
 }

@@ -1,7 +1,8 @@
 // Package admin owns porch's private listener: the archive API and the
 // archive pages (html/template, embedded from ui/), tokens and roles,
 // CSRF, the per-token rate limit, the access trail written before every
-// answer, replay and dead letters, and the operator routes (reload,
+// answer, replay and dead letters (a removed destination's pending
+// deliveries abandoned to them too), and the operator routes (reload,
 // backup, pprof, /metrics, /healthz, /readyz).
 //
 // Its handlers are grouped by resource (events, search and export, chain

@@ -35,6 +35,7 @@ var answers = httpserve.Rules{
 	{Err: inbox.ErrNotFound, Status: http.StatusNotFound},
 	// Says why, in porch's words: the event id and destination names.
 	{Err: inbox.ErrNotForwardable, Status: http.StatusConflict, Verbatim: true},
+	{Err: ErrDestinationConfigured, Status: http.StatusConflict, Verbatim: true},
 	httpserve.RuleMethodNotAllowed,
 	{Err: ErrInvalidQuery, Status: http.StatusBadRequest, Verbatim: true},
 	httpserve.RuleBadRequest,

@@ -282,8 +282,9 @@ func TestOpenAPIRolesAreEnforced(t *testing.T) {
 // answers.
 func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 	doc := loadOpenAPI(t)
-	env := startFullAdmin(t, badger.Options{})
+	env := startFullAdmin(t, badger.Options{}, func(c *admin.Config) { c.Destinations = func() []string { return []string{"app"} } })
 	id := env.ids[1]
+	env.acceptFor(t, "retired") // pending for a destination no longer configured
 	// Give id a duplicate sighting, a dead letter and then a replay, so
 	// that its detail has every section filled in.
 	env.duplicateOf(t, 1)
@@ -318,6 +319,7 @@ func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 		{"GET", "/api/v1/rejections", "/api/v1/rejections?limit=1", "", auditorToken, 200, []string{"rejections", "next_before"}},
 		{"GET", "/api/v1/access", "/api/v1/access?limit=5", "", adminToken, 200, []string{"access", "next_before"}},
 		{"POST", "/api/v1/deadletters/replay", "/api/v1/deadletters/replay", `{"reason":"destination back","destination":"app"}`, adminToken, 200, []string{"queued"}},
+		{"POST", "/api/v1/deadletters/abandon", "/api/v1/deadletters/abandon", `{"destination":"retired","reason":"app decommissioned"}`, adminToken, 200, []string{"destination", "dead_lettered"}},
 		{"POST", "/api/v1/reload", "/api/v1/reload", "", adminToken, 200, []string{"reloaded"}},
 		{"GET", "/api/v1/backup", "/api/v1/backup", "", adminToken, 200, nil},
 		{"GET", "/healthz", "/healthz", "", "", 200, []string{"status"}},
@@ -334,6 +336,9 @@ func TestOpenAPIAnswersFitTheSchemas(t *testing.T) {
 		{"POST", "/api/v1/events/{id}/replay", "/api/v1/events/" + id + "/replay", `{"reason":"x","destination":"elsewhere"}`, adminToken, 409, []string{"error"}},
 		{"POST", "/api/v1/events/{id}/replay", "/api/v1/events/01KAB3Q8W4M7Z5N2F9XH6TJ0CE/replay", `{"reason":"x"}`, adminToken, 404, []string{"error"}},
 		{"POST", "/api/v1/deadletters/replay", "/api/v1/deadletters/replay", `{"reason":"x","limit":-1}`, adminToken, 400, []string{"error"}},
+		{"POST", "/api/v1/deadletters/abandon", "/api/v1/deadletters/abandon", `{"destination":"retired"}`, adminToken, 400, []string{"error"}},
+		{"POST", "/api/v1/deadletters/abandon", "/api/v1/deadletters/abandon", `{"reason":"x"}`, adminToken, 400, []string{"error"}},
+		{"POST", "/api/v1/deadletters/abandon", "/api/v1/deadletters/abandon", `{"destination":"app","reason":"x"}`, adminToken, 409, []string{"error"}},
 	}
 	for _, c := range calls {
 		t.Run(fmt.Sprintf("%s %s %d", c.method, c.path, c.status), func(t *testing.T) {

@@ -112,16 +112,27 @@ func readReplayBody(r *http.Request) (replayBody, error) {
 	if dec.More() {
 		return b, fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
 	}
-	b.Reason = strings.TrimSpace(b.Reason)
-	switch {
-	case !strings.ContainsFunc(b.Reason, unicode.IsGraphic): // empty, or only control and space characters
-		return b, fmt.Errorf("%w: reason is required: say why this is replayed", ErrInvalidQuery)
-	case len(b.Reason) > maxReason:
-		return b, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)
-	case len(b.Destination) > maxDestination:
+	var err error
+	if b.Reason, err = checkReason(b.Reason, "replayed"); err != nil {
+		return b, err
+	}
+	if len(b.Destination) > maxDestination {
 		return b, fmt.Errorf("%w: destination is longer than %d bytes", ErrInvalidQuery, maxDestination)
 	}
 	return b, nil
+}
+
+// checkReason trims the reason an action is recorded with and refuses
+// one that is missing or too long; what says what is done ("replayed").
+func checkReason(reason, what string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case !strings.ContainsFunc(reason, unicode.IsGraphic): // empty, or only control and space characters
+		return reason, fmt.Errorf("%w: reason is required: say why this is %s", ErrInvalidQuery, what)
+	case len(reason) > maxReason:
+		return reason, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalidQuery, maxReason)
+	}
+	return reason, nil
 }
 
 // jsonProblem describes a decode error without echoing the body.

@@ -34,6 +34,7 @@ func (a *Server) routes() http.Handler {
 	r.Handle(v1+"/events/{id}/replay", a.api(RoleAdmin, a.replay.handleReplay)).Methods(http.MethodPost)
 	r.Handle(v1+"/deadletters", a.api(RoleAuditor, a.deadLetters.handleDeadLetters)).Methods(http.MethodGet)
 	r.Handle(v1+"/deadletters/replay", a.api(RoleAdmin, a.deadLetters.handleReplayDead)).Methods(http.MethodPost)
+	r.Handle(v1+"/deadletters/abandon", a.api(RoleAdmin, a.abandon.handleAbandon)).Methods(http.MethodPost)
 	if a.cfg.Reload != nil {
 		r.Handle(v1+"/reload", a.api(RoleAdmin, a.auditFirst("reload", a.handleReload))).Methods(http.MethodPost)
 	}

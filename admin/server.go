@@ -36,14 +36,16 @@ type Config struct {
 	// the limit off.
 	ReadRate  float64
 	ReadBurst int
-	// Now is the rate limiter's clock. Default time.Now.
+	// Now is the clock of the rate limiter and of abandon, which leaves
+	// deliveries whose lease has not passed by then. Default time.Now.
 	Now func() time.Time
 	// DetailExtras add named sections to an event's detail (API and
 	// page), e.g. "enrichment". A nil result leaves the section out.
 	DetailExtras map[string]func(id string) (any, error)
 	// Destinations returns the destinations this node forwards to now.
 	// Replays leave out the others and say so, since nothing would
-	// deliver them. Nil means every destination.
+	// deliver them; abandon refuses these, whose deliveries are the
+	// forwarder's. Nil means every destination.
 	Destinations func() []string
 }
 
@@ -64,6 +66,7 @@ type Server struct {
 	rejections  rejectionRoutes
 	replay      replayRoutes
 	deadLetters deadLetterRoutes
+	abandon     abandonRoutes
 	srv         *http.Server
 	ln          *httpserve.Listener
 }
@@ -82,6 +85,10 @@ func New(cfg Config, archive Archive, log logrus.FieldLogger) (*Server, error) {
 	if log == nil {
 		log = httpserve.DiscardLogger()
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	p, err := loadPages()
 	if err != nil {
 		return nil, err
@@ -96,6 +103,7 @@ func New(cfg Config, archive Archive, log logrus.FieldLogger) (*Server, error) {
 		rejections:  rejectionRoutes{base: b, log: archive},
 		replay:      replayRoutes{base: b, events: archive, replayer: archive, destinations: cfg.Destinations},
 		deadLetters: deadLetterRoutes{base: b, store: archive, destinations: cfg.Destinations},
+		abandon:     abandonRoutes{base: b, store: archive, destinations: cfg.Destinations, now: now},
 	}
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {
 		return nil, err

@@ -11,8 +11,8 @@ const (
 	// are bounded by the engine's TrailSearchSize option.
 	TrailSearch = "search"
 	// TrailSensitive entries (everything else: event views, raw reads,
-	// downloads, exports, dead letters, replays, backups, reloads) are
-	// bounded by the engine's TrailLogSize option.
+	// downloads, exports, dead letters, replays, abandons, backups,
+	// reloads) are bounded by the engine's TrailLogSize option.
 	TrailSensitive = "sensitive"
 )
 
@@ -33,7 +33,7 @@ type Access struct {
 	At        time.Time `json:"at"`
 	Token     string    `json:"token"` // fingerprint of the token used
 	Role      string    `json:"role"`
-	Action    string    `json:"action"` // view, raw, download, export, search, verify, replay, deadletters, rejections, trail, backup, reload, debug
+	Action    string    `json:"action"` // view, raw, download, export, search, verify, replay, abandon, deadletters, rejections, trail, backup, reload, debug
 	EventIDs  []string  `json:"event_ids,omitempty"`
 	Query     string    `json:"query,omitempty"` // the filters of a search or export
 	Count     int       `json:"count,omitempty"` // events returned, for searches and exports

@@ -1,0 +1,100 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/porchgw/porch/httpserve"
+	"github.com/porchgw/porch/inbox"
+)
+
+// Giving up on a removed destination:
+//
+//	POST /api/v1/deadletters/abandon    {"destination": "app", "reason": "..."}
+//
+// moves every pending delivery to a destination that is no longer in the
+// config to the dead letters, so that it stops holding retention and can
+// be replayed if a destination of that name comes back. A destination
+// this node forwards to is refused: its deliveries are the forwarder's.
+
+// ErrDestinationConfigured refuses to abandon a destination this node
+// still forwards to; its message names the destination.
+var ErrDestinationConfigured = errors.New("destination configured")
+
+// abandonRoutes abandon a removed destination's pending deliveries.
+type abandonRoutes struct {
+	base
+	store        Abandoner
+	destinations func() []string // nil: every destination
+	now          func() time.Time
+}
+
+// abandonBody is the JSON body of the abandon route.
+type abandonBody struct {
+	Destination string `json:"destination"`
+	Reason      string `json:"reason"`
+}
+
+// readAbandonBody decodes and checks the body: both fields are required,
+// and unknown fields are refused, as for a replay.
+func readAbandonBody(r *http.Request) (abandonBody, error) {
+	var b abandonBody
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxReplayBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil && !errors.Is(err, io.EOF) {
+		return b, fmt.Errorf("%w: body must be a JSON object with destination and reason: %v", ErrInvalidQuery, jsonProblem(err))
+	}
+	if dec.More() {
+		return b, fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
+	}
+	b.Destination = strings.TrimSpace(b.Destination)
+	switch {
+	case b.Destination == "":
+		return b, fmt.Errorf("%w: destination is required: name the removed destination", ErrInvalidQuery)
+	case len(b.Destination) > maxDestination:
+		return b, fmt.Errorf("%w: destination is longer than %d bytes", ErrInvalidQuery, maxDestination)
+	}
+	var err error
+	b.Reason, err = checkReason(b.Reason, "abandoned")
+	return b, err
+}
+
+// handleAbandon is POST /api/v1/deadletters/abandon (admin). It is
+// trailed before anything else is decided, as a replay is.
+func (h abandonRoutes) handleAbandon(w http.ResponseWriter, r *http.Request) {
+	b, err := readAbandonBody(r)
+	if err == nil {
+		err = h.audit(r, "abandon", nil, url.Values{"destination": {b.Destination}, "reason": {b.Reason}}.Encode(), 0)
+	}
+	if err == nil && h.configured(b.Destination) {
+		err = fmt.Errorf("%w: destination %q is configured on this node and its deliveries are the forwarder's; remove it from the config and reload first",
+			ErrDestinationConfigured, b.Destination)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	got, err := h.store.Abandon(b.Destination, inbox.AbandonRequest{By: tokenOf(r), Reason: b.Reason}, h.now())
+	log := httpserve.LoggerFrom(r).WithField("destination", b.Destination).
+		WithField("dead_lettered", got.DeadLettered).WithField("leased", got.Leased)
+	if err != nil {
+		log.Warn("abandon stopped part way; run it again") // what it did is durable
+		writeError(w, r, err)
+		return
+	}
+	log.Info("removed destination abandoned")
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"destination": b.Destination, "dead_lettered": got.DeadLettered, "leased": got.Leased})
+}
+
+// configured reports whether this node forwards to dest (every
+// destination when the list is unknown).
+func (h abandonRoutes) configured(dest string) bool {
+	return h.destinations == nil || slices.Contains(h.destinations(), dest)
+}
