@@ -25,8 +25,8 @@ import (
 // this node forwards to is refused: its deliveries are the forwarder's.
 
 // ErrDestinationConfigured refuses to abandon a destination this node
-// still forwards to; its message names the destination.
-var ErrDestinationConfigured = errors.New("destination configured")
+// still forwards to; the error wrapping it names the destination.
+var ErrDestinationConfigured = errors.New("its deliveries are the forwarder's; remove it from the config and reload first")
 
 // abandonRoutes abandon a removed destination's pending deliveries.
 type abandonRoutes struct {
@@ -74,8 +74,7 @@ func (h abandonRoutes) handleAbandon(w http.ResponseWriter, r *http.Request) {
 		err = h.audit(r, "abandon", nil, url.Values{"destination": {b.Destination}, "reason": {b.Reason}}.Encode(), 0)
 	}
 	if err == nil && h.configured(b.Destination) {
-		err = fmt.Errorf("%w: destination %q is configured on this node and its deliveries are the forwarder's; remove it from the config and reload first",
-			ErrDestinationConfigured, b.Destination)
+		err = fmt.Errorf("destination %q is configured on this node: %w", b.Destination, ErrDestinationConfigured)
 	}
 	if err != nil {
 		writeError(w, r, err)

@@ -36,7 +36,8 @@ func TestHelpGoesToStdout(t *testing.T) {
 		{[]string{"archive", "help", "ls"}, "Usage: porch archive ls"},
 		{[]string{"archive", "ls", "--help"}, "Usage: porch archive ls"},
 		{[]string{"help", "deadletters", "replay"}, "Usage: porch deadletters replay"},
-		{[]string{"deadletters", "help"}, "Usage: porch deadletters <ls|replay>"},
+		{[]string{"deadletters", "help"}, "Usage: porch deadletters <ls|replay|abandon>"},
+		{[]string{"help", "deadletters", "abandon"}, "Usage: porch deadletters abandon --destination NAME --reason TEXT"},
 		{[]string{"help", "version"}, "Usage: porch version"},
 	} {
 		code, out, errs := porchCmd(tt.args...)

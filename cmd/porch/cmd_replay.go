@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register("replay", "forward an archived event again, keeping its id (admin token)", runReplay)
-	register("deadletters", "list dead letters, or replay those a filter selects (ls, replay)", runDeadLetters, "ls", "replay")
+	register("deadletters", "list dead letters, replay them, or abandon a removed destination's pending deliveries (ls, replay, abandon)", runDeadLetters, "ls", "replay", "abandon")
 }
 
 // runReplay is `porch replay EVENT_ID --reason R [--destination D]`.
@@ -58,16 +58,20 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-const deadLettersUsage = `Usage: porch deadletters <ls|replay> [flags]
+const deadLettersUsage = `Usage: porch deadletters <ls|replay|abandon> [flags]
 
   ls                       list dead letters, oldest event first (filters as flags)
   replay --reason TEXT     replay every dead letter the filters select (none: all of them)
+  abandon --destination NAME --reason TEXT
+                           dead-letter every delivery still pending for NAME, a
+                           destination removed from the config, so that it stops
+                           holding retention (replayable if NAME comes back)
 
-Filters: --destination, --source, --event (a glob, e.g. 'interview.*'),
---since and --until (when it was dead-lettered), --limit.
-Both talk to the admin listener: --admin-url (default http://127.0.0.1:8081)
+Filters of ls and replay: --destination, --source, --event (a glob, e.g.
+'interview.*'), --since and --until (when it was dead-lettered), --limit.
+All talk to the admin listener: --admin-url (default http://127.0.0.1:8081)
 and a token from --token or the environment (ls: PORCH_AUDITOR_TOKEN, else
-PORCH_ADMIN_TOKEN; replay: PORCH_ADMIN_TOKEN).
+PORCH_ADMIN_TOKEN; replay and abandon: PORCH_ADMIN_TOKEN).
 `
 
 // runDeadLetters is `porch deadletters`. Exit codes: 0 ok, 1 failed, 2 bad
@@ -90,6 +94,8 @@ func runDeadLetters(ctx context.Context, args []string, stdout, stderr io.Writer
 		return deadLettersLs(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return deadLettersReplay(ctx, args[1:], stdout, stderr)
+	case "abandon":
+		return deadLettersAbandon(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "porch deadletters: unknown subcommand %q\n\n%s", args[0], deadLettersUsage)
 	return 2

@@ -74,7 +74,8 @@ func TestBashCompletion(t *testing.T) {
 		{"porch deadletters replay --rea", "--reason"},
 		{"porch serve --allow", "--allow-dev-secrets"},
 		{"porch help arch", "archive"},
-		{"porch help deadletters ", "ls replay"},
+		{"porch help deadletters ", "ls replay abandon"},
+		{"porch deadletters abandon --de", "--destination"},
 		{"porch completion ", "bash zsh fish --help"},
 	} {
 		prog := `source "$1"; read -ra COMP_WORDS <<<"$2"; [[ $2 == *" " ]] && COMP_WORDS+=("")
