@@ -1,10 +1,8 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,13 +44,8 @@ type abandonBody struct {
 // and unknown fields are refused, as for a replay.
 func readAbandonBody(r *http.Request) (abandonBody, error) {
 	var b abandonBody
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxReplayBody+1))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil && !errors.Is(err, io.EOF) {
-		return b, fmt.Errorf("%w: body must be a JSON object with destination and reason: %v", ErrInvalidQuery, jsonProblem(err))
-	}
-	if dec.More() {
-		return b, fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
+	if err := decodeBody(r, &b, "destination and reason"); err != nil {
+		return b, err
 	}
 	b.Destination = strings.TrimSpace(b.Destination)
 	switch {

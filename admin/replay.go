@@ -99,18 +99,28 @@ type replayBody struct {
 	Limit       int    `json:"limit"`
 }
 
+// decodeBody decodes an action's JSON body, which may be empty, into v:
+// one object of at most maxReplayBody bytes, with no fields v lacks
+// (fields names them in the error).
+func decodeBody(r *http.Request, v any, fields string) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxReplayBody+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body must be a JSON object with %s: %v", ErrInvalidQuery, fields, jsonProblem(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
+	}
+	return nil
+}
+
 // readReplayBody decodes the body (which may be empty) and checks the
 // reason. Unknown fields are refused so a typo in a filter does not
 // silently widen a bulk replay.
 func readReplayBody(r *http.Request) (replayBody, error) {
 	var b replayBody
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxReplayBody+1))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil && !errors.Is(err, io.EOF) {
-		return b, fmt.Errorf("%w: body must be a JSON object with destination, reason and filter fields: %v", ErrInvalidQuery, jsonProblem(err))
-	}
-	if dec.More() {
-		return b, fmt.Errorf("%w: body must hold one JSON object", ErrInvalidQuery)
+	if err := decodeBody(r, &b, "destination, reason and filter fields"); err != nil {
+		return b, err
 	}
 	var err error
 	if b.Reason, err = checkReason(b.Reason, "replayed"); err != nil {

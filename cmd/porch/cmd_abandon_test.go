@@ -17,15 +17,7 @@ func TestDeadLettersAbandonCLI(t *testing.T) {
 	dir := t.TempDir()
 	yaml := testConfigPaths(dir, sinkURL)
 	m, stop := startMain(t, yaml)
-	var ids []string
-	for _, iv := range []string{"iv-a", "iv-b"} {
-		body, h := signed(t, "koji", "interview.completed", iv, testKojiSecret)
-		a := deliver(t, m.Gateway.Addr(), "koji", body, h)
-		if a.Status != http.StatusOK {
-			t.Fatalf("deliver: %+v", a)
-		}
-		ids = append(ids, a.ID)
-	}
+	ids := deliverEach(t, m.Gateway.Addr(), "iv-a", "iv-b")
 	stop()
 
 	// koji-only is removed from the config.

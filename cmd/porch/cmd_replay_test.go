@@ -55,15 +55,7 @@ func TestReplayAndDeadLettersCLI(t *testing.T) {
 	t.Setenv("PORCH_ADMIN_TOKEN", testAdminToken)
 	t.Setenv("PORCH_AUDITOR_TOKEN", "")
 
-	var ids []string
-	for _, iv := range []string{"iv-a", "iv-b"} {
-		body, h := signed(t, "koji", "interview.completed", iv, testKojiSecret)
-		a := deliver(t, m.Gateway.Addr(), "koji", body, h)
-		if a.Status != http.StatusOK {
-			t.Fatalf("deliver: %+v", a)
-		}
-		ids = append(ids, a.ID)
-	}
+	ids := deliverEach(t, m.Gateway.Addr(), "iv-a", "iv-b")
 	// Two events × two destinations, all refused with 410.
 	waitUntil(t, 30*time.Second, "four dead letters", func() bool {
 		dl, err := m.DB.DeadLetters(inbox.DeadLetterFilter{})

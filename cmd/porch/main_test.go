@@ -100,6 +100,22 @@ type answer struct {
 }
 
 // deliver posts body with headers h to the gateway and decodes the answer.
+// deliverEach delivers a signed Koji interview.completed for each
+// interview and returns the event ids.
+func deliverEach(t *testing.T, addr string, interviews ...string) []string {
+	t.Helper()
+	var ids []string
+	for _, iv := range interviews {
+		body, h := signed(t, "koji", "interview.completed", iv, testKojiSecret)
+		a := deliver(t, addr, "koji", body, h)
+		if a.Status != http.StatusOK {
+			t.Fatalf("deliver: %+v", a)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
 func deliver(t *testing.T, addr, source string, body []byte, h http.Header) answer {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/in/"+source, bytes.NewReader(body))
