@@ -37,7 +37,7 @@ func URL(t testing.TB) string {
 	schema := "t_" + hex.EncodeToString(b)
 	exec(t, base, "CREATE SCHEMA "+schema)
 	t.Cleanup(func() { exec(t, base, "DROP SCHEMA "+schema+" CASCADE") })
-	return withParam(t, base, "search_path", schema)
+	return WithParam(t, base, "search_path", schema)
 }
 
 // exec runs one statement on a connection of its own. Connection errors
@@ -55,8 +55,9 @@ func exec(t testing.TB, url, sql string) {
 	}
 }
 
-// withParam adds a run-time parameter to a URL or key=value string.
-func withParam(t testing.TB, base, key, value string) string {
+// WithParam adds a run-time parameter to a URL or key=value string, such
+// as the application_name that names a node's sessions.
+func WithParam(t testing.TB, base, key, value string) string {
 	t.Helper()
 	if !strings.Contains(base, "://") {
 		return base + " " + key + "=" + value
