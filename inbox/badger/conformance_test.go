@@ -14,12 +14,14 @@ import (
 func TestConformance(t *testing.T) {
 	inboxtest.Run(t, func(t *testing.T) inboxtest.Engine {
 		dir := t.TempDir()
+		gates := map[inboxtest.Store]*badger.CrashGate{}
 		open := func(t *testing.T, opt badger.Options) inboxtest.Store {
 			opt.Dir = dir
 			db, err := badger.Open(opt)
 			if err != nil {
 				t.Fatal(err)
 			}
+			gates[db] = db.CrashGateForTest()
 			return db
 		}
 		return inboxtest.Engine{
@@ -42,6 +44,20 @@ func TestConformance(t *testing.T) {
 			Pending: func(s inboxtest.Store) ([]inbox.Delivery, error) { return s.(*badger.DB).Pending() },
 			Prune: func(s inboxtest.Store, cutoff time.Time) (inbox.PruneReport, error) {
 				return s.(*badger.DB).Prune(cutoff)
+			},
+			// A crash is a copy of the data directory as kill -9 would
+			// leave it (CopyAsCrashed); the store opened on the copy is the
+			// restarted process, and later Opens open the copy too. The
+			// original stays held until the test ends.
+			Crash: func(t *testing.T, s inboxtest.Store) inboxtest.Store {
+				crashed := t.TempDir()
+				release, err := gates[s].CopyAsCrashed(crashed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(release)
+				dir = crashed
+				return open(t, badger.Options{})
 			},
 			Features: inboxtest.Features{MultiNode: false},
 		}

@@ -49,6 +49,14 @@ type Engine struct {
 	// Prune runs the engine's retention with cutoff; nil leaves the
 	// cases' retention checks out.
 	Prune func(s Store, cutoff time.Time) (inbox.PruneReport, error)
+	// Crash cuts s off as a crash of its node would, without Close, at
+	// an instant while Crash runs and other goroutines are calling s,
+	// and returns a store opened afresh on the data as the crash left
+	// it (later Opens open that data too). From the crash on, s
+	// acknowledges nothing the returned store does not hold; calls on s
+	// still waiting end when their context does. The suite closes both
+	// stores.
+	Crash func(t *testing.T, s Store) Store
 	// Features are the engine's differences.
 	Features Features
 }
@@ -77,6 +85,7 @@ var cases = []struct {
 	{"ChainContinuity", testChainContinuity},
 	{"ConcurrentWriters", testConcurrentWriters},
 	{"ReopenKeepsDedup", testReopenKeepsDedup},
+	{"CrashMidAccept", testCrashMidAccept},
 	{"TwoNodesRace", testTwoNodesRace},
 	{"TwoNodesConcurrentWriters", testTwoNodesConcurrentWriters},
 	{"ReadsByID", testReadsByID},
