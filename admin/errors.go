@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,9 +47,38 @@ var answers = httpserve.Rules{
 	{Err: inbox.ErrUnsupported, Status: http.StatusNotImplemented, Verbatim: true},
 }
 
+// readyKey holds, in a request's context, the store's readiness check.
+type readyKey struct{}
+
+// withReady gives r the store's readiness check, for storeDown.
+func withReady(r *http.Request, ready func() error) *http.Request {
+	if ready == nil {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), readyKey{}, ready))
+}
+
+// errStoreDown is a failure of the store while it cannot serve at all (a
+// database that went away): the client may retry, as after a 503.
+var errStoreDown = fmt.Errorf("store unavailable: %w", inbox.ErrNotDurable)
+
+// storeDown turns a failure the archive would answer 500 into one it
+// answers 503 when the store is not ready: reads fail that way while
+// the database is down, which is no fault of porch's.
+func storeDown(r *http.Request, err error) error {
+	if answers.Status(err) != http.StatusInternalServerError {
+		return err
+	}
+	if ready, _ := r.Context().Value(readyKey{}).(func() error); ready != nil && ready() != nil {
+		return fmt.Errorf("%w: %w", errStoreDown, err)
+	}
+	return err
+}
+
 // writeError answers err as JSON with the request id. A 401 names the
 // realm, so that a browser asks for the token.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = storeDown(r, err)
 	if answers.Status(err) == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="porch archive", charset="UTF-8"`)
 	}

@@ -109,7 +109,7 @@ type errorPage struct {
 
 // pageError shows an error the way writeError would, but as a page.
 func (v *view) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	status, message := answers.Answer(err)
+	status, message := answers.Answer(storeDown(r, err))
 	if status >= 500 {
 		httpserve.LoggerFrom(r).WithError(err).Error("page failed")
 	}

@@ -84,6 +84,7 @@ func (l *tokenLimits) reset() {
 // request does no work and leaves no trail entry.
 func (a *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r = withReady(r, a.cfg.Ready)
 		if fp := tokenOf(r); fp != "" {
 			if d := a.limits.delay(fp); d > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))

@@ -147,8 +147,8 @@ func TestMultiNodeKill9KeepsEveryAck(t *testing.T) {
 	checkArchived(t, nodes[1], got)
 }
 
-// The database restarted under load: meanwhile the nodes answer 503 and
-// /readyz says so; afterwards they recover by themselves, and nothing
+// The database restarted under load: meanwhile the nodes answer 503 to
+// deliveries and archive reads, and /readyz says so; afterwards they recover by themselves, and nothing
 // they acknowledged is lost.
 func TestMultiNodeDatabaseRestart(t *testing.T) {
 	bin := buildPorch(t)
@@ -168,6 +168,17 @@ func TestMultiNodeDatabaseRestart(t *testing.T) {
 		d, _ := loadgen.NewDelivery(k, procEvents[k.Provider], loadgen.NewUUID(), k.Secret, time.Now())
 		if status, a, err := post(c, k.URL, d); err != nil || status != http.StatusServiceUnavailable {
 			t.Errorf("delivery with the database down: status %d %+v (%v), want 503", status, a, err)
+		}
+		// The archive says the store is away, as /readyz does, not that porch failed.
+		req, _ := http.NewRequest(http.MethodGet, "http://"+n.admin+"/api/v1/events?limit=1", nil)
+		req.Header.Set("Authorization", "Bearer "+testAuditToken)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("archive search with the database down: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("archive search with the database down: %s, want 503", resp.Status)
 		}
 	}
 	down := l.count()
