@@ -286,7 +286,7 @@ func (d *Dispatcher) warnUnknown() {
 	for name, s := range st {
 		if _, ok := d.dests[name]; !ok && s.Depth > 0 {
 			d.log.WithField("destination", name).WithField("depth", s.Depth).
-				Warn("outbox holds entries for a destination not configured; leaving them queued")
+				Warn("outbox holds entries for a destination not configured; leaving them queued (add it back, or give them up with porch deadletters abandon)")
 		}
 	}
 }

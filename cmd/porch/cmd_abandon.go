@@ -49,7 +49,7 @@ func deadLettersAbandon(ctx context.Context, args []string, stdout, stderr io.Wr
 func abandonSummary(dest string, n, leased int) string {
 	s := fmt.Sprintf("dead-lettered %d %s to removed destination %s", n, plural(n, "delivery", "deliveries"), dest)
 	if n == 0 && leased == 0 {
-		s += " (none was pending)"
+		s += " (none was pending: is the name the one the config had?)"
 	}
 	if leased > 0 {
 		s += fmt.Sprintf(" (%d still leased by a node; run again once their lease passes)", leased)

@@ -38,7 +38,7 @@ func TestDeadLettersAbandonCLI(t *testing.T) {
 	}{
 		{[]string{"--destination", "app", "--reason", "oops"}, 1, "", `409 destination "app" is configured on this node`},
 		{[]string{"--destination", "koji-only", "--reason", "app decommissioned"}, 0, "dead-lettered 2 deliveries to removed destination koji-only\n", ""},
-		{[]string{"--destination", "koji-only", "--reason", "app decommissioned"}, 0, "dead-lettered 0 deliveries to removed destination koji-only (none was pending)\n", ""},
+		{[]string{"--destination", "koji-only", "--reason", "app decommissioned"}, 0, "dead-lettered 0 deliveries to removed destination koji-only (none was pending: is the name the one the config had?)\n", ""},
 	} {
 		code, out, errs := cli(runDeadLetters, append(append([]string{"abandon"}, c.args...), admin...)...)
 		if code != c.code || out != c.out || !strings.Contains(errs, c.errOut) || (c.errOut == "") != (errs == "") {
@@ -98,7 +98,7 @@ func TestAbandonSummary(t *testing.T) {
 		{1, 0, "dead-lettered 1 delivery to removed destination app"},
 		{12, 3, "dead-lettered 12 deliveries to removed destination app (3 still leased by a node; run again once their lease passes)"},
 		{0, 1, "dead-lettered 0 deliveries to removed destination app (1 still leased by a node; run again once their lease passes)"},
-		{0, 0, "dead-lettered 0 deliveries to removed destination app (none was pending)"},
+		{0, 0, "dead-lettered 0 deliveries to removed destination app (none was pending: is the name the one the config had?)"},
 	} {
 		if got := abandonSummary("app", c.n, c.leased); got != c.want {
 			t.Errorf("%d, %d leased: %q, want %q", c.n, c.leased, got, c.want)

@@ -129,7 +129,11 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	_ = tw.Flush()
 	if page.NextCursor != "" {
-		fmt.Fprintf(stderr, "more: porch archive ls --cursor %s (same filters)\n", termText(page.NextCursor))
+		at := ""
+		if *base != "http://127.0.0.1:8081" {
+			at = " --admin-url " + termText(*base)
+		}
+		fmt.Fprintf(stderr, "more: porch archive ls%s --cursor %s (same filters)\n", at, termText(page.NextCursor))
 	}
 	return 0
 }

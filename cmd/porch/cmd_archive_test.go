@@ -54,6 +54,10 @@ func TestArchiveCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, ids[3]) || !strings.Contains(out, ids[1]) || strings.Contains(out, ids[0]) {
 		t.Errorf("ls: %d\n%s%s", code, out, errs)
 	}
+	code, _, errs = archiveCmd(append([]string{"ls", "--limit", "2"}, au...)...)
+	if want := "more: porch archive ls --admin-url " + url + " --cursor " + ids[3] + " (same filters)"; code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("ls --limit 2: %d %q, want the next page's command %q", code, errs, want)
+	}
 	code, out, errs = archiveCmd(append([]string{"ls", "--limit", "2", "--json"}, au...)...)
 	if code != 0 || !strings.Contains(out, `"next_cursor": "`+ids[3]+`"`) {
 		t.Errorf("ls --json: %d\n%s%s", code, out, errs)
