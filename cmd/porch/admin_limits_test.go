@@ -35,7 +35,7 @@ func TestServeAdminRateLimitAndTrailMetric(t *testing.T) {
 		t.Errorf("statuses %v, want 200 200 429", codes)
 	}
 	// The archive commands say what the 429 means.
-	c, ok := newAdminClient("archive ls", "http://"+m.Admin.Addr(), testAuditToken, io.Discard)
+	c, ok := newAdminClient("archive ls", clientArgs(t, "--admin-url", "http://"+m.Admin.Addr(), "--token", testAuditToken), io.Discard)
 	if !ok {
 		t.Fatal("client")
 	}

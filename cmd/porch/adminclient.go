@@ -34,31 +34,83 @@ var (
 	adminTokenEnv   = []string{"PORCH_ADMIN_TOKEN"}
 )
 
-// clientFlags adds --admin-url and --token to fs; env names the variables
-// read, in order, when --token is not given.
-func clientFlags(fs *flag.FlagSet, env ...string) (base, token *string) {
+// defaultAdminURL is where the commands look for a gateway's admin
+// listener unless told otherwise: the example config's admin_listen.
+const defaultAdminURL = "http://127.0.0.1:8081"
+
+// clientOpts are the flags that say which gateway a command talks to, and
+// as whom.
+type clientOpts struct {
+	fs                  *flag.FlagSet
+	base, token, config *string
+}
+
+// clientFlags adds --admin-url, --token and --config to fs; env names the
+// variables read, in order, when --token is not given.
+func clientFlags(fs *flag.FlagSet, env ...string) *clientOpts {
 	if len(env) == 0 {
 		env = auditorTokenEnv
 	}
-	base = fs.String("admin-url", "http://127.0.0.1:8081", "admin listener URL")
+	o := &clientOpts{fs: fs}
+	o.base = fs.String("admin-url", defaultAdminURL, "admin listener URL (with --config, its admin_listen)")
 	help := "auditor or admin token"
 	if len(env) == 1 {
 		help = "admin token"
 	}
-	token = fs.String("token", "", fmt.Sprintf("%s (default $%s)", help, strings.Join(env, ", else $")))
-	return base, token
+	o.token = fs.String("token", "", fmt.Sprintf("%s (default $%s, else one of the --config's)", help, strings.Join(env, ", else $")))
+	o.config = fs.String("config", "", "the gateway's config file, for its admin_listen and tokens")
+	return o
+}
+
+// set reports whether the flag name was given.
+func (o *clientOpts) set(name string) bool {
+	given := false
+	o.fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// where is how to name this gateway again on a command line: its
+// --config or --admin-url, or nothing for the default.
+func (o *clientOpts) where() string {
+	switch {
+	case *o.config != "":
+		return " --config " + termText(*o.config)
+	case *o.base != defaultAdminURL:
+		return " --admin-url " + termText(*o.base)
+	}
+	return ""
 }
 
 // newAdminClient checks the flags; it reports problems on stderr. name is
-// the command ("archive ls"), env as for clientFlags.
-func newAdminClient(name, base, token string, stderr io.Writer, env ...string) (*adminClient, bool) {
+// the command ("archive ls"), env as for clientFlags. The token is
+// --token's, else the first of env that is set, else the config's (an
+// admin token when env asks for one, else an auditor token first).
+func newAdminClient(name string, o *clientOpts, stderr io.Writer, env ...string) (*adminClient, bool) {
 	if len(env) == 0 {
 		env = auditorTokenEnv
 	}
+	base, token := *o.base, *o.token
 	from := "--token"
 	for _, e := range env {
 		if token == "" {
 			token, from = os.Getenv(e), "$"+e
+		}
+	}
+	if *o.config != "" {
+		cfg, err := loadConfigNoStore(*o.config)
+		if err != nil {
+			fmt.Fprintf(stderr, "porch %s: --config: %v\n", name, err)
+			return nil, false
+		}
+		if !o.set("admin-url") {
+			base = cfg.adminURL()
+		}
+		tokens := cfg.Auth.AdminTokens
+		if len(env) > 1 {
+			tokens = append(slices.Clone(cfg.Auth.AuditorTokens), tokens...)
+		}
+		if token == "" && len(tokens) > 0 {
+			token, from = tokens[0], "--config"
 		}
 	}
 	if token == "" {

@@ -14,7 +14,7 @@ import (
 func deadLettersAbandon(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const cmd = "deadletters abandon"
 	fs := newFlags(cmd, "--destination NAME --reason TEXT [flags]", stdout, stderr)
-	base, token := clientFlags(fs, adminTokenEnv...)
+	co := clientFlags(fs, adminTokenEnv...)
 	dest := fs.String("destination", "", "the removed destination whose pending deliveries are given up on (required)")
 	reason := fs.String("reason", "", "why, recorded with each dead letter and in its event's delivery history (required)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -28,7 +28,7 @@ func deadLettersAbandon(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "porch %s: --reason is required: say why its deliveries are given up on\n", cmd)
 		return 2
 	}
-	c, ok := newAdminClient(cmd, *base, *token, stderr, adminTokenEnv...)
+	c, ok := newAdminClient(cmd, co, stderr, adminTokenEnv...)
 	if !ok {
 		return 2
 	}

@@ -80,7 +80,7 @@ func parseWithID(fs *flag.FlagSet, args []string) (id string, code int, ok bool)
 
 func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("archive ls", "[flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	q := map[string]*string{} // query parameter → flag value
 	for _, f := range []struct{ param, flag, help string }{
 		{"source", "source", "source name, e.g. koji"}, {"event", "event", "event type, e.g. interview.completed"},
@@ -103,7 +103,7 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if d := *q["duplicate_of"]; d != "" && inbox.IDTime(d).IsZero() {
 		return badFlag(stderr, "archive ls", "duplicate-of", "%q is not an event id", d)
 	}
-	c, ok := newAdminClient("archive ls", *base, *token, stderr)
+	c, ok := newAdminClient("archive ls", co, stderr)
 	if !ok {
 		return 2
 	}
@@ -129,23 +129,19 @@ func archiveLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	_ = tw.Flush()
 	if page.NextCursor != "" {
-		at := ""
-		if *base != "http://127.0.0.1:8081" {
-			at = " --admin-url " + termText(*base)
-		}
-		fmt.Fprintf(stderr, "more: porch archive ls%s --cursor %s (same filters)\n", at, termText(page.NextCursor))
+		fmt.Fprintf(stderr, "more: porch archive ls%s --cursor %s (same filters)\n", co.where(), termText(page.NextCursor))
 	}
 	return 0
 }
 
 func archiveShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("archive show", "ID [flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	id, code, ok := parseWithID(fs, args)
 	if !ok {
 		return code
 	}
-	c, ok := newAdminClient("archive show", *base, *token, stderr)
+	c, ok := newAdminClient("archive show", co, stderr)
 	if !ok {
 		return 2
 	}

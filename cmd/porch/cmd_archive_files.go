@@ -27,13 +27,13 @@ func openOut(path string, stdout io.Writer) (io.Writer, func() error, error) {
 
 func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("archive raw", "ID [flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	out := fs.String("out", "", "write to this file instead of stdout")
 	id, code, ok := parseWithID(fs, args)
 	if !ok {
 		return code
 	}
-	c, ok := newAdminClient("archive raw", *base, *token, stderr)
+	c, ok := newAdminClient("archive raw", co, stderr)
 	if !ok {
 		return 2
 	}
@@ -42,7 +42,7 @@ func archiveRaw(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("archive export", "[flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	since := fs.String("since", "", "events received at or after (RFC 3339 or 2006-01-02)")
 	until := fs.String("until", "", "events received before")
 	out := fs.String("out", "", "write to this file instead of stdout")
@@ -52,7 +52,7 @@ func archiveExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if code := checkRange("archive export", *since, *until, stderr); code != 0 {
 		return code
 	}
-	c, ok := newAdminClient("archive export", *base, *token, stderr)
+	c, ok := newAdminClient("archive export", co, stderr)
 	if !ok {
 		return 2
 	}
@@ -122,7 +122,7 @@ func download(ctx context.Context, c *adminClient, name, path, out string, stdou
 
 func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("archive verify", "[--file EXPORT.ndjson | flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	file := fs.String("file", "", "verify this export file offline, without a gateway (- for stdin)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -143,7 +143,7 @@ func archiveVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return fail(stderr, "archive verify", err)
 		}
 	} else {
-		c, ok := newAdminClient("archive verify", *base, *token, stderr)
+		c, ok := newAdminClient("archive verify", co, stderr)
 		if !ok {
 			return 2
 		}

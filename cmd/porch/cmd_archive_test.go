@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,17 @@ func archiveGateway(t *testing.T) (*Main, string, []string) {
 	return m, "http://" + m.Admin.Addr(), ids
 }
 
+// clientArgs is the client flags parsed from args.
+func clientArgs(t *testing.T, args ...string) *clientOpts {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	co := clientFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return co
+}
+
 func archiveCmd(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = runArchive(context.Background(), args, &out, &errb)
@@ -58,6 +70,28 @@ func TestArchiveCLI(t *testing.T) {
 	if want := "more: porch archive ls --admin-url " + url + " --cursor " + ids[3] + " (same filters)"; code != 0 || !strings.Contains(errs, want) {
 		t.Errorf("ls --limit 2: %d %q, want the next page's command %q", code, errs, want)
 	}
+	// The gateway's own config names its admin listener and tokens.
+	cfg := filepath.Join(t.TempDir(), "porch.yaml")
+	text := strings.Replace(testConfig(t.TempDir(), "http://127.0.0.1:9/unused"), `admin_listen: "127.0.0.1:0"`, `admin_listen: "`+strings.TrimPrefix(url, "http://")+`"`, 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PORCH_AUDITOR_TOKEN", "")
+	code, _, errs = archiveCmd("ls", "--config", cfg, "--limit", "2")
+	if want := "more: porch archive ls --config " + cfg + " --cursor " + ids[3] + " (same filters)"; code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("ls --config: %d %q, want the next page's command %q", code, errs, want)
+	}
+	if code, _, errs = archiveCmd("ls", "--config", cfg, "--admin-url", "http://127.0.0.1:9"); code != 1 || !strings.Contains(errs, "127.0.0.1:9") {
+		t.Errorf("--admin-url beside --config: %d %q, want it to win", code, errs)
+	}
+	if code, _, errs = archiveCmd("ls", "--config", cfg, "--token", "wrong"); code != 1 || !strings.Contains(errs, "401") {
+		t.Errorf("--token beside --config: %d %q, want it to win", code, errs)
+	}
+	// An action takes the config's admin token, not its auditor token.
+	if code, out, errs := cli(runReplay, ids[0], "--reason", "check", "--config", cfg); code != 0 || !strings.Contains(out, ids[0]) {
+		t.Errorf("replay --config: %d %q %q", code, out, errs)
+	}
+	t.Setenv("PORCH_AUDITOR_TOKEN", testAuditToken)
 	code, out, errs = archiveCmd(append([]string{"ls", "--limit", "2", "--json"}, au...)...)
 	if code != 0 || !strings.Contains(out, `"next_cursor": "`+ids[3]+`"`) {
 		t.Errorf("ls --json: %d\n%s%s", code, out, errs)

@@ -23,7 +23,7 @@ func init() {
 // runReplay is `porch replay EVENT_ID --reason R [--destination D]`.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "EVENT_ID --reason TEXT [flags]", stdout, stderr)
-	base, token := clientFlags(fs, adminTokenEnv...)
+	co := clientFlags(fs, adminTokenEnv...)
 	reason := fs.String("reason", "", "why it is replayed, recorded in the event's delivery history (required)")
 	dest := fs.String("destination", "", "replay to this destination only (default: every destination the event was accepted for)")
 	id, code, ok := parseWithID(fs, args)
@@ -34,7 +34,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "porch replay: --reason is required: say why this event is replayed")
 		return 2
 	}
-	c, ok := newAdminClient("replay", *base, *token, stderr, adminTokenEnv...)
+	c, ok := newAdminClient("replay", co, stderr, adminTokenEnv...)
 	if !ok {
 		return 2
 	}
@@ -145,7 +145,7 @@ func (f deadFilterFlags) values() url.Values {
 
 func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("deadletters ls", "[flags]", stdout, stderr)
-	base, token := clientFlags(fs)
+	co := clientFlags(fs)
 	filter := addDeadFilterFlags(fs)
 	asJSON := fs.Bool("json", false, "print the API's JSON answer")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -154,7 +154,7 @@ func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if code := filter.check("deadletters ls", stderr); code != 0 {
 		return code
 	}
-	c, ok := newAdminClient("deadletters ls", *base, *token, stderr)
+	c, ok := newAdminClient("deadletters ls", co, stderr)
 	if !ok {
 		return 2
 	}
@@ -183,7 +183,7 @@ func deadLettersLs(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("deadletters replay", "--reason TEXT [filters]", stdout, stderr)
-	base, token := clientFlags(fs, adminTokenEnv...)
+	co := clientFlags(fs, adminTokenEnv...)
 	filter := addDeadFilterFlags(fs)
 	reason := fs.String("reason", "", "why they are replayed, recorded in each event's delivery history (required)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -196,7 +196,7 @@ func deadLettersReplay(ctx context.Context, args []string, stdout, stderr io.Wri
 	if code := filter.check("deadletters replay", stderr); code != 0 {
 		return code
 	}
-	c, ok := newAdminClient("deadletters replay", *base, *token, stderr, adminTokenEnv...)
+	c, ok := newAdminClient("deadletters replay", co, stderr, adminTokenEnv...)
 	if !ok {
 		return 2
 	}
