@@ -45,11 +45,11 @@
 //	b/<id>                        raw body bytes, exactly as received
 //	s/<id>                        duplicate sightings of the event (JSON)
 //	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
-//	xi/<source>/<interview>/<id>  index: by interview id
+//	xi/<source>/<interview>/<id>  index by interview id of older stores: no longer written, removed with its event
 //	xt/<source>/<type>/<id>       index: by source and event type, and by source alone
 //	xs/<status>/<id>              index: by status
-//	xf/<folded interview>/<id>    index: by interview id prefix in any case (foldPart: case
-//	                              folded, cut at 512 bytes, escaped; never hashed)
+//	xf/<folded interview>/<id>    index: by interview id, exact or a prefix in any case (foldPart:
+//	                              case folded, cut at 512 bytes, escaped; never hashed)
 //	m/head                        the newest event of the chain (seq, hash, id)
 //	m/foldindex                   present once every event is in xf/ (backfilled on open)
 //	m/checkpoint                  the newest link retention removed (seq, hash, id); Verify starts there

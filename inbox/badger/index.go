@@ -131,7 +131,9 @@ func plan(txn *badger.Txn, q *inbox.Query, lo, hi string) mergedIDs {
 	}
 	switch {
 	case q.InterviewID != "":
-		prefixes = valuePrefixes(txn, pfxIdxIntv, q.Source, q.InterviewID)
+		// The folded index lists the interview's events with those of any
+		// id that folds the same (rare); match keeps the exact ones.
+		prefixes = []string{pfxIdxFold + foldPart(q.InterviewID) + "/"}
 	case folded != nil:
 		prefixes = folded
 	case q.Type != "":

@@ -17,7 +17,7 @@ const (
 	pfxBody      = "b/"  // b/<id> → raw body bytes
 	pfxDedup     = "d/"  // d/<source>/<key> → event id, with the dedup window as TTL
 	pfxSightings = "s/"  // s/<id> → Sightings (JSON)
-	pfxIdxIntv   = "xi/" // xi/<source>/<interview id>/<id> → empty
+	pfxIdxIntv   = "xi/" // xi/<source>/<interview id>/<id> → empty; older stores only
 	pfxIdxType   = "xt/" // xt/<source>/<type>/<id> → empty
 	pfxIdxStatus = "xs/" // xs/<status>/<id> → empty
 	pfxIdxFold   = "xf/" // xf/<folded interview id>/<id> → empty
@@ -86,10 +86,14 @@ func legacyIndexPrefix(pfx string, parts ...string) (string, bool) {
 }
 
 // legacyIndexKeys lists the index entries of e that an older store may
-// hold: long parts in their unbounded form, and accepted events in the
-// status index.
+// hold: long parts in their unbounded form, accepted events in the
+// status index, and the exact interview index (xi/), which the folded
+// one replaced.
 func legacyIndexKeys(e *inbox.Event) [][]byte {
 	var keys [][]byte
+	if e.InterviewID != "" {
+		keys = append(keys, []byte(indexPrefix(pfxIdxIntv, e.Source, e.InterviewID)+e.ID))
+	}
 	if p, ok := legacyIndexPrefix(pfxIdxType, e.Source, e.Type); ok {
 		keys = append(keys, []byte(p+e.ID))
 	}
@@ -124,9 +128,7 @@ func indexKeys(e *inbox.Event) [][]byte {
 		keys = append(keys, []byte(indexPrefix(pfxIdxStatus, string(e.Status))+e.ID))
 	}
 	if e.InterviewID != "" {
-		keys = append(keys,
-			[]byte(indexPrefix(pfxIdxIntv, e.Source, e.InterviewID)+e.ID),
-			[]byte(pfxIdxFold+foldPart(e.InterviewID)+"/"+e.ID))
+		keys = append(keys, []byte(pfxIdxFold+foldPart(e.InterviewID)+"/"+e.ID))
 	}
 	return keys
 }

@@ -133,6 +133,8 @@ func testListFiltersAndPaging(t *testing.T, e Engine) {
 		{"type", inbox.Query{Type: "interview.completed"}, newestFirst(ids, koji)},
 		{"source and type", inbox.Query{Source: "koji", Type: "form.submitted"}, nil},
 		{"interview", inbox.Query{InterviewID: "IV-Alpha-4"}, []string{ids[4]}},
+		{"interview, exactly", inbox.Query{InterviewID: "iv-alpha-4"}, nil},
+		{"interview of another source", inbox.Query{InterviewID: "IV-Alpha-4", Source: "gather"}, nil},
 		{"interview prefix any case", inbox.Query{InterviewPrefix: "iv-aLPHA-"}, newestFirst(ids, koji)},
 		{"interview prefix", inbox.Query{InterviewPrefix: "IV-B"}, newestFirst(ids, gather)},
 		{"status", inbox.Query{Status: inbox.StatusQuarantined}, nil},
