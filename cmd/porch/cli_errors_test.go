@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,12 +15,7 @@ import (
 func TestAdminErrorsSayWhatToDo(t *testing.T) {
 	m, _ := startMain(t, testConfig(t.TempDir(), "http://127.0.0.1:9/unused"))
 	admin := "http://" + m.Admin.Addr()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + freeAddr(t)
 	t.Setenv("PORCH_ADMIN_TOKEN", "")
 	t.Setenv("PORCH_AUDITOR_TOKEN", "")
 	for _, tt := range []struct {
