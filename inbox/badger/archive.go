@@ -13,7 +13,7 @@ import (
 // ErrNotFound.
 func (db *DB) Event(id string) (*inbox.Event, error) {
 	var e inbox.Event
-	err := db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, eventKey(id), &e) })
+	err := db.bdb.View(func(txn *badger.Txn) error { return getEvent(txn, id, &e) })
 	if err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -24,14 +24,8 @@ func (db *DB) Event(id string) (*inbox.Event, error) {
 func (db *DB) Body(id string) ([]byte, error) {
 	var b []byte
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(bodyKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return inbox.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		b, err = item.ValueCopy(nil)
+		var err error
+		b, err = getBody(txn, id)
 		return err
 	})
 	if err != nil {
