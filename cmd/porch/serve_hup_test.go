@@ -47,11 +47,15 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	_, _ = w.Write(certPEM)
-	w.Close()
-	if err := os.Rename(certFile, fifo); err != nil { // later handshakes re-read a plain file
+	// The plain file takes the FIFO's name before porch gets the
+	// certificate, so that nothing porch opens later (the early reload's
+	// check of the TLS files, handshakes) finds a FIFO with no writer,
+	// whose open would block. Both ends already hold the FIFO open.
+	if err := os.Rename(certFile, fifo); err != nil {
 		t.Fatal(err)
 	}
+	_, _ = w.Write(certPEM)
+	w.Close()
 
 	waitUntil(t, 30*time.Second, "porch started", func() bool {
 		select {
