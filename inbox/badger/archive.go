@@ -13,7 +13,7 @@ import (
 // ErrNotFound.
 func (db *DB) Event(id string) (*inbox.Event, error) {
 	var e inbox.Event
-	err := db.bdb.View(func(txn *badger.Txn) error { return getEvent(txn, id, &e) })
+	err := db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, eventKey(id), &e) })
 	if err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -24,8 +24,14 @@ func (db *DB) Event(id string) (*inbox.Event, error) {
 func (db *DB) Body(id string) ([]byte, error) {
 	var b []byte
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		var err error
-		b, err = getBody(txn, id)
+		item, err := txn.Get(bodyKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return inbox.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		b, err = item.ValueCopy(nil)
 		return err
 	})
 	if err != nil {

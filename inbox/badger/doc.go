@@ -41,9 +41,8 @@
 // so byte order is numeric order. Event ids are ULIDs assigned by the
 // writer in commit order, so e/ order is receive order is chain order.
 //
-//	e/<id>                        event record: metadata (JSON Event) and raw body bytes exactly as
-//	                              received (record.go); older stores: the metadata alone, and
-//	b/<id>                        the raw body, in stores written before records carried it
+//	e/<id>                        event metadata (JSON Event, without body)
+//	b/<id>                        raw body bytes, exactly as received
 //	s/<id>                        duplicate sightings of the event (JSON)
 //	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
 //	xi/<source>/<interview>/<id>  index by interview id of older stores: no longer written, removed with its event

@@ -95,7 +95,7 @@ func walkEvents(txn *badger.Txn, lo, hi string, fn func(*inbox.Event) (bool, err
 			return nil
 		}
 		e := new(inbox.Event)
-		if err := it.Item().Value(func(b []byte) error { return decodeRecord(b, e) }); err != nil {
+		if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, e) }); err != nil {
 			return fmt.Errorf("decode %s: %w", key, err)
 		}
 		more, err := fn(e)
@@ -104,4 +104,16 @@ func walkEvents(txn *badger.Txn, lo, hi string, fn func(*inbox.Event) (bool, err
 		}
 	}
 	return nil
+}
+
+// getBody reads the raw body of event id in txn, or ErrNotFound.
+func getBody(txn *badger.Txn, id string) ([]byte, error) {
+	item, err := txn.Get(bodyKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, inbox.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read body %s: %w", id, err)
+	}
+	return item.ValueCopy(nil)
 }

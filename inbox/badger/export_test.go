@@ -1,8 +1,6 @@
 package badger
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -12,29 +10,9 @@ import (
 // Test hooks: the black-box tests alter the store behind the archive's
 // back to show that verification notices.
 
-// RewriteForTest replaces the value at key (e.g. "e/<id>", the event's
-// record, or "b/<id>", its raw body, which the record holds) with fn of
-// it, as an attacker with access to the data directory could.
+// RewriteForTest replaces the value at key (e.g. "e/<id>", "b/<id>") with
+// fn of it, as an attacker with access to the data directory could.
 func (db *DB) RewriteForTest(key string, fn func([]byte) []byte) error {
-	if id, ok := strings.CutPrefix(key, pfxBody); ok {
-		// The body is in the event's record, unless an older store wrote it.
-		return db.bdb.Update(func(txn *badger.Txn) error {
-			item, err := txn.Get(eventKey(id))
-			if err != nil {
-				return err
-			}
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			_, body, ok, err := splitRecord(v)
-			if err != nil || !ok {
-				return fmt.Errorf("record of %s carries no body: %v", id, err)
-			}
-			head := v[:len(v)-len(body)]
-			return txn.Set(eventKey(id), append(head, fn(append([]byte{}, body...))...))
-		})
-	}
 	return db.bdb.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(key))
 		if err != nil {

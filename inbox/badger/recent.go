@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -163,11 +164,17 @@ func (db *DB) EventWithBody(id string) (*inbox.Event, error) {
 	}
 	var e inbox.Event
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		if err := getEvent(txn, id, &e); err != nil {
+		if err := getJSON(txn, eventKey(id), &e); err != nil {
 			return err
 		}
-		var err error
-		e.Body, err = getBody(txn, id)
+		item, err := txn.Get(bodyKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return inbox.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		e.Body, err = item.ValueCopy(nil)
 		return err
 	})
 	if err != nil {

@@ -35,7 +35,7 @@ func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
 	}
 	fromStore := func(id string) *inbox.Event {
 		var e inbox.Event
-		err := db.bdb.View(func(txn *badger.Txn) error { return getEvent(txn, id, &e) })
+		err := db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, eventKey(id), &e) })
 		if err != nil {
 			t.Fatal(err)
 		}
