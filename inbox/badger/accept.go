@@ -558,11 +558,12 @@ func (db *DB) archive(txn *badger.Txn, st *batchState, ev *inbox.Event) error {
 	ev.Seq = st.head.Seq + 1
 	ev.PrevHash = st.head.Hash
 	ev.Hash = inbox.ChainHash(ev)
-	if err := putJSON(txn, eventKey(ev.ID), ev); err != nil {
-		return err
+	rec, err := encodeRecord(ev)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
 	}
-	if err := txn.Set(bodyKey(ev.ID), ev.Body); err != nil {
-		return fmt.Errorf("store body: %w", err)
+	if err := txn.Set(eventKey(ev.ID), rec); err != nil {
+		return fmt.Errorf("store event: %w", err)
 	}
 	for _, k := range indexKeys(ev) {
 		if err := txn.Set(k, nil); err != nil {

@@ -13,7 +13,10 @@ import (
 // ErrNotFound.
 func (db *DB) Event(id string) (*inbox.Event, error) {
 	var e inbox.Event
-	err := db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, eventKey(id), &e) })
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		_, err := getEvent(txn, id, &e, false)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("event %s: %w", id, err)
 	}
@@ -23,15 +26,8 @@ func (db *DB) Event(id string) (*inbox.Event, error) {
 // Body returns the exact bytes received for event id, or ErrNotFound.
 func (db *DB) Body(id string) ([]byte, error) {
 	var b []byte
-	err := db.bdb.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(bodyKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return inbox.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		b, err = item.ValueCopy(nil)
+	err := db.bdb.View(func(txn *badger.Txn) (err error) {
+		b, err = getEvent(txn, id, new(inbox.Event), true)
 		return err
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ func TestConformance(t *testing.T) {
 					TrailLogSize: b.TrailLogSize, TrailSearchSize: b.TrailSearchSize})
 			},
 			Tamper: func(s inboxtest.Store, id string) error {
-				return s.(*badger.DB).RewriteForTest("b/"+id, func(b []byte) []byte { return append(b, '!') })
+				return s.(*badger.DB).RewriteBodyForTest(id, func(b []byte) []byte { return append(b, '!') })
 			},
 			Export: func(s inboxtest.Store) ([]inbox.Record, error) {
 				var recs []inbox.Record

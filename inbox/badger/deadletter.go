@@ -17,7 +17,7 @@ func deadKey(id, dest string) []byte { return []byte(pfxDead + id + "/" + dest) 
 
 func putDeadLetter(txn *badger.Txn, d *inbox.Delivery, a *inbox.Attempt, reason string) error {
 	var ev inbox.Event
-	if err := getJSON(txn, eventKey(d.EventID), &ev); err != nil && !errors.Is(err, inbox.ErrNotFound) {
+	if _, err := getEvent(txn, d.EventID, &ev, false); err != nil && !errors.Is(err, inbox.ErrNotFound) {
 		return err
 	}
 	dl := inbox.DeadLetter{
@@ -59,7 +59,7 @@ func (db *DB) Replay(id, dest string, r inbox.ReplayRequest) ([]string, error) {
 		// The refusals below come before anything is written: untouched,
 		// so they do not spoil a settle batch.
 		var ev inbox.Event
-		if err := getJSON(txn, eventKey(id), &ev); err != nil {
+		if _, err := getEvent(txn, id, &ev, false); err != nil {
 			return untouched{fmt.Errorf("event %s: %w", id, err)}
 		}
 		dests, err := inbox.ReplayTargets(&ev, dest, r)

@@ -41,8 +41,9 @@
 // so byte order is numeric order. Event ids are ULIDs assigned by the
 // writer in commit order, so e/ order is receive order is chain order.
 //
-//	e/<id>                        event metadata (JSON Event, without body)
-//	b/<id>                        raw body bytes, exactly as received
+//	e/<id>                        event record: metadata (one JSON Event object)
+//	                              then the raw body, exactly as received
+//	b/<id>                        raw body bytes; older stores only (see record.go)
 //	s/<id>                        duplicate sightings of the event (JSON)
 //	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
 //	xi/<source>/<interview>/<id>  index by interview id of older stores: no longer written, removed with its event

@@ -2,7 +2,6 @@ package badger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,15 +65,12 @@ func (db *DB) ExportMatching(ctx context.Context, q inbox.Query, fn func(inbox.R
 func (db *DB) exportChunk(q *inbox.Query, lo, hi string) (out []inbox.Record, next string, err error) {
 	size, read := 0, 0
 	err = db.bdb.View(func(txn *badger.Txn) error {
-		return walkEvents(txn, lo, hi, func(e *inbox.Event) (bool, error) {
+		wanted := func(e *inbox.Event) bool { return match(q, e) }
+		return walkEvents(txn, lo, hi, wanted, func(e *inbox.Event, b []byte) (bool, error) {
 			read++
 			next = e.ID + "\x00" // just after the last one read
-			if !match(q, e) {
+			if !wanted(e) {
 				return read < exportChunk*16, nil
-			}
-			b, err := getBody(txn, e.ID)
-			if err != nil && !errors.Is(err, inbox.ErrNotFound) {
-				return false, err
 			}
 			out = append(out, inbox.Record{Event: e, Body: b})
 			size += len(b)
@@ -85,35 +81,26 @@ func (db *DB) exportChunk(q *inbox.Query, lo, hi string) (out []inbox.Record, ne
 }
 
 // walkEvents decodes events with ids in [lo, hi), oldest first, until fn
-// says stop.
-func walkEvents(txn *badger.Txn, lo, hi string, fn func(*inbox.Event) (bool, error)) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxEvent), PrefetchValues: true, PrefetchSize: 64})
+// says stop. fn gets the body of each event wantBody (nil: none) asks
+// for, and nil for the others. Values are not prefetched: records hold
+// bodies, and a walk holds one at a time.
+func walkEvents(txn *badger.Txn, lo, hi string, wantBody func(*inbox.Event) bool, fn func(*inbox.Event, []byte) (bool, error)) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxEvent)})
 	defer it.Close()
 	for it.Seek([]byte(pfxEvent + lo)); it.Valid(); it.Next() {
-		key := it.Item().Key()
-		if hi != "" && string(key[len(pfxEvent):]) >= hi {
+		item := it.Item()
+		if hi != "" && string(item.Key()[len(pfxEvent):]) >= hi {
 			return nil
 		}
 		e := new(inbox.Event)
-		if err := it.Item().Value(func(b []byte) error { return jsonUnmarshal(b, e) }); err != nil {
-			return fmt.Errorf("decode %s: %w", key, err)
+		body, err := readRecord(txn, item, e, wantBody)
+		if err != nil {
+			return err
 		}
-		more, err := fn(e)
+		more, err := fn(e, body)
 		if err != nil || !more {
 			return err
 		}
 	}
 	return nil
-}
-
-// getBody reads the raw body of event id in txn, or ErrNotFound.
-func getBody(txn *badger.Txn, id string) ([]byte, error) {
-	item, err := txn.Get(bodyKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, inbox.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read body %s: %w", id, err)
-	}
-	return item.ValueCopy(nil)
 }

@@ -26,6 +26,36 @@ func (db *DB) RewriteForTest(key string, fn func([]byte) []byte) error {
 	})
 }
 
+// RewriteBodyForTest replaces the raw body in event id's record with fn
+// of it, leaving the metadata before it as it is.
+func (db *DB) RewriteBodyForTest(id string, fn func([]byte) []byte) error {
+	return db.RewriteForTest(pfxEvent+id, func(v []byte) []byte {
+		body, err := decodeRecord(v, new(inbox.Event))
+		if err != nil {
+			panic(err)
+		}
+		meta := v[:len(v)-len(body)]
+		return append(append([]byte(nil), meta...), fn(body)...)
+	})
+}
+
+// StoreAsOlderForTest rewrites event id as stores written before records
+// carried bodies hold it: the metadata alone under e/<id>, the body
+// under b/<id>.
+func (db *DB) StoreAsOlderForTest(id string) error {
+	return db.bdb.Update(func(txn *badger.Txn) error {
+		var e inbox.Event
+		body, err := getEvent(txn, id, &e, true)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(txn, eventKey(id), &e); err != nil {
+			return err
+		}
+		return txn.Set(bodyKey(id), append([]byte{}, body...))
+	})
+}
+
 // DeleteForTest removes key.
 func (db *DB) DeleteForTest(key string) error {
 	return db.bdb.Update(func(txn *badger.Txn) error { return txn.Delete([]byte(key)) })

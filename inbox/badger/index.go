@@ -252,7 +252,7 @@ func (db *DB) backfillFoldIndex() error {
 		var last string
 		err := db.bdb.View(func(txn *badger.Txn) error {
 			seen := 0
-			return walkEvents(txn, lo, "", func(e *inbox.Event) (bool, error) {
+			return walkEvents(txn, lo, "", nil, func(e *inbox.Event, _ []byte) (bool, error) {
 				last = e.ID
 				seen++
 				if e.InterviewID != "" {

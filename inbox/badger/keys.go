@@ -13,8 +13,8 @@ import (
 // big-endian so that byte order is numeric order. The layout is
 // documented in doc.go; change both together.
 const (
-	pfxEvent     = "e/"  // e/<id> → event metadata (JSON)
-	pfxBody      = "b/"  // b/<id> → raw body bytes
+	pfxEvent     = "e/"  // e/<id> → event metadata (JSON) then raw body
+	pfxBody      = "b/"  // b/<id> → raw body bytes; older stores only
 	pfxDedup     = "d/"  // d/<source>/<key> → event id, with the dedup window as TTL
 	pfxSightings = "s/"  // s/<id> → Sightings (JSON)
 	pfxIdxIntv   = "xi/" // xi/<source>/<interview id>/<id> → empty; older stores only

@@ -98,7 +98,7 @@ func (db *DB) list(q inbox.Query) (page inbox.Page, visited int, err error) {
 				return nil
 			}
 			var e inbox.Event
-			if err := getJSON(txn, eventKey(id), &e); errors.Is(err, inbox.ErrNotFound) {
+			if _, err := getEvent(txn, id, &e, false); errors.Is(err, inbox.ErrNotFound) {
 				continue // removed by retention between index and event
 			} else if err != nil {
 				return err

@@ -1,7 +1,6 @@
 package badger
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,17 +163,8 @@ func (db *DB) EventWithBody(id string) (*inbox.Event, error) {
 	}
 	var e inbox.Event
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		if err := getJSON(txn, eventKey(id), &e); err != nil {
-			return err
-		}
-		item, err := txn.Get(bodyKey(id))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return inbox.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		e.Body, err = item.ValueCopy(nil)
+		var err error
+		e.Body, err = getEvent(txn, id, &e, true)
 		return err
 	})
 	if err != nil {

@@ -35,7 +35,10 @@ func TestEventWithBodyFromMemoryMatchesStore(t *testing.T) {
 	}
 	fromStore := func(id string) *inbox.Event {
 		var e inbox.Event
-		err := db.bdb.View(func(txn *badger.Txn) error { return getJSON(txn, eventKey(id), &e) })
+		err := db.bdb.View(func(txn *badger.Txn) error {
+			_, err := getEvent(txn, id, &e, false)
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

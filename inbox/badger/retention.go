@@ -73,7 +73,7 @@ const historyChunk = 1000
 func (db *DB) dropHistory(hi string) (int, error) {
 	var id string
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		return walkEvents(txn, "", hi, func(e *inbox.Event) (bool, error) {
+		return walkEvents(txn, "", hi, nil, func(e *inbox.Event, _ []byte) (bool, error) {
 			settled, err := deliveriesSettled(txn, e.ID)
 			if err == nil && settled {
 				id = e.ID
@@ -130,7 +130,7 @@ func (db *DB) pruneOnce(hi string, limit int, rep *inbox.PruneReport) (removed i
 			return err
 		}
 		victims = victims[:0]
-		err := walkEvents(txn, "", hi, func(e *inbox.Event) (bool, error) {
+		err := walkEvents(txn, "", hi, nil, func(e *inbox.Event, _ []byte) (bool, error) {
 			settled, err := deliveriesSettled(txn, e.ID)
 			if err != nil {
 				return false, err

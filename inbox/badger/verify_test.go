@@ -37,25 +37,40 @@ func TestVerifyIntactArchive(t *testing.T) {
 }
 
 func TestVerifyNamesTheAlteredRecord(t *testing.T) {
+	record := func(f func([]byte) []byte) func(*badger.DB, string) error {
+		return func(db *badger.DB, id string) error { return db.RewriteForTest("e/"+id, f) }
+	}
+	body := func(f func([]byte) []byte) func(*badger.DB, string) error {
+		return func(db *badger.DB, id string) error { return db.RewriteBodyForTest(id, f) }
+	}
+	older := func(key string, f func([]byte) []byte) func(*badger.DB, string) error {
+		return func(db *badger.DB, id string) error {
+			if err := db.StoreAsOlderForTest(id); err != nil {
+				return err
+			}
+			return db.RewriteForTest(key+id, f)
+		}
+	}
 	cases := []struct {
 		name    string
-		key     func(id string) string
-		alter   func([]byte) []byte
+		alter   func(db *badger.DB, id string) error
 		problem string
 	}{
-		{"metadata field", func(id string) string { return "e/" + id },
-			func(b []byte) []byte { return bytes.Replace(b, []byte(`"i-1"`), []byte(`"i-9"`), 1) }, "metadata hashes to"},
-		{"raw body", func(id string) string { return "b/" + id },
-			func(b []byte) []byte { return bytes.Replace(b, []byte(`:`), []byte(`: `), 1) }, "raw body is"},
-		{"body same length", func(id string) string { return "b/" + id },
-			func(b []byte) []byte { return bytes.Replace(b, []byte(`4`), []byte(`5`), 1) }, "raw body hashes to"},
+		{"metadata field", record(func(b []byte) []byte { return bytes.Replace(b, []byte(`"i-1"`), []byte(`"i-9"`), 1) }), "metadata hashes to"},
+		// The body begins where the metadata's JSON ends, wherever that is.
+		{"metadata longer", record(func(b []byte) []byte { return bytes.Replace(b, []byte(`"i-1"`), []byte(`"i-1000"`), 1) }), "metadata hashes to"},
+		{"metadata shorter", record(func(b []byte) []byte { return bytes.Replace(b, []byte(`"i-1"`), []byte(`"i"`), 1) }), "metadata hashes to"},
+		{"raw body", body(func(b []byte) []byte { return bytes.Replace(b, []byte(`:`), []byte(`: `), 1) }), "raw body is"},
+		{"body same length", body(func(b []byte) []byte { return bytes.Replace(b, []byte(`4`), []byte(`5`), 1) }), "raw body hashes to"},
+		{"older store's metadata", older("e/", func(b []byte) []byte { return bytes.Replace(b, []byte(`"i-1"`), []byte(`"i-1000"`), 1) }), "metadata hashes to"},
+		{"older store's body", older("b/", func(b []byte) []byte { return bytes.Replace(b, []byte(`4`), []byte(`5`), 1) }), "raw body hashes to"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			db := mustOpen(t, t.TempDir(), badger.Options{})
 			defer db.Close()
 			ids := seed(t, db, time.Now().Add(-time.Hour), 10)
-			if err := db.RewriteForTest(c.key(ids[4]), c.alter); err != nil {
+			if err := c.alter(db, ids[4]); err != nil {
 				t.Fatal(err)
 			}
 			rep, err := db.Verify(context.Background())
@@ -69,6 +84,36 @@ func TestVerifyNamesTheAlteredRecord(t *testing.T) {
 				t.Errorf("problem = %q, want %q", rep.Broken.Problem, c.problem)
 			}
 		})
+	}
+}
+
+// A store written before records carried bodies (metadata under e/, body
+// under b/) reads back whole: events, bodies, search, export and verify.
+func TestOlderRecordsReadBack(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), badger.Options{})
+	defer db.Close()
+	ids := seed(t, db, time.Now().Add(-time.Hour), 6)
+	want := exportAll(t, db, time.Time{})
+	for _, id := range ids[1:4] {
+		if err := db.StoreAsOlderForTest(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := exportAll(t, db, time.Time{}); !bytes.Equal(got, want) {
+		t.Fatalf("export after rewriting three events the older way differs:\n%s\nwant\n%s", got, want)
+	}
+	for _, id := range ids {
+		b, err := db.Body(id)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("body %s = %q, %v", id, b, err)
+		}
+		ev, err := db.EventWithBody(id)
+		if err != nil || !bytes.Equal(ev.Body, b) || ev.ID != id {
+			t.Fatalf("event with body %s = %+v, %v", id, ev, err)
+		}
+	}
+	if rep, err := db.Verify(context.Background()); err != nil || !rep.OK || rep.Checked != 6 {
+		t.Fatalf("verify = %+v, %v", rep, err)
 	}
 }
 
