@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ func readAbandonBody(r *http.Request) (abandonBody, error) {
 	if err := decodeBody(r, &b, "destination and reason"); err != nil {
 		return b, err
 	}
+	return b.checked()
+}
+
+// checked is b with its fields trimmed, or why it cannot be done.
+func (b abandonBody) checked() (abandonBody, error) {
 	b.Destination = strings.TrimSpace(b.Destination)
 	switch {
 	case b.Destination == "":
@@ -59,10 +65,42 @@ func readAbandonBody(r *http.Request) (abandonBody, error) {
 	return b, err
 }
 
-// handleAbandon is POST /api/v1/deadletters/abandon (admin). It is
-// trailed before anything else is decided, as a replay is.
+// handleAbandon is POST /api/v1/deadletters/abandon (admin).
 func (h abandonRoutes) handleAbandon(w http.ResponseWriter, r *http.Request) {
-	b, err := readAbandonBody(r)
+	got, err := h.abandon(r, readAbandonBody)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"destination": got.destination, "dead_lettered": got.DeadLettered, "leased": got.Leased})
+}
+
+// pageAbandon is POST /ui/deadletters/abandon (admins, CSRF-checked by
+// csrfGuard) with the form fields destination and reason: what the API
+// does, then back to the dead letters page, which says what was done.
+func (h abandonRoutes) pageAbandon(w http.ResponseWriter, r *http.Request) {
+	got, err := h.abandon(r, func(r *http.Request) (abandonBody, error) {
+		return abandonBody{Destination: r.PostFormValue("destination"), Reason: r.PostFormValue("reason")}.checked()
+	})
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
+	v := url.Values{"destination": {got.destination}, "abandoned": {strconv.Itoa(got.DeadLettered)}, "leased": {strconv.Itoa(got.Leased)}}
+	http.Redirect(w, r, "/ui/deadletters?"+v.Encode(), http.StatusSeeOther)
+}
+
+// abandoned is what an abandon of destination did.
+type abandoned struct {
+	inbox.Abandoned
+	destination string
+}
+
+// abandon reads the request with read and gives up on the destination
+// it names. The request is trailed before anything else is decided, as
+// a replay is.
+func (h abandonRoutes) abandon(r *http.Request, read func(*http.Request) (abandonBody, error)) (abandoned, error) {
+	b, err := read(r)
 	if err == nil {
 		err = h.audit(r, "abandon", nil, url.Values{"destination": {b.Destination}, "reason": {b.Reason}}.Encode(), 0)
 	}
@@ -70,19 +108,17 @@ func (h abandonRoutes) handleAbandon(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("destination %q is configured on this node: %w", b.Destination, ErrDestinationConfigured)
 	}
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return abandoned{}, err
 	}
 	got, err := h.store.Abandon(b.Destination, inbox.AbandonRequest{By: tokenOf(r), Reason: b.Reason}, h.now())
 	log := httpserve.LoggerFrom(r).WithField("destination", b.Destination).
 		WithField("dead_lettered", got.DeadLettered).WithField("leased", got.Leased)
 	if err != nil {
 		log.Warn("abandon stopped part way; run it again") // what it did is durable
-		writeError(w, r, err)
-		return
+		return abandoned{}, err
 	}
 	log.Info("removed destination abandoned")
-	httpserve.WriteJSON(w, http.StatusOK, map[string]any{"destination": b.Destination, "dead_lettered": got.DeadLettered, "leased": got.Leased})
+	return abandoned{got, b.Destination}, nil
 }
 
 // configured reports whether this node forwards to dest (every

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,63 @@ func TestAPIAbandonRefusals(t *testing.T) {
 	}
 	if n := env.depth(t, "retired"); n != 2 {
 		t.Errorf("%d pending for retired after refused requests, want 2", n)
+	}
+}
+
+// The dead letters page lists what waits for a removed destination, and
+// an admin gives it up from there with a reason: the deliveries become
+// dead letters, the page says how many, and a configured destination or
+// a missing reason is refused with the form's page, not JSON.
+func TestPageAbandonRemovedDestination(t *testing.T) {
+	env := startAdmin(t, func(c *admin.Config) { c.Destinations = func() []string { return []string{"app"} } })
+	env.acceptForN(t, 3, "app", "retired")
+
+	_, page := env.get(t, "/ui/deadletters", basicAuth(auditorToken))
+	if !strings.Contains(page, "Waiting for removed destinations") || !strings.Contains(page, "<td>retired</td>\n    <td>3</td>") {
+		t.Fatalf("auditor's dead letters page lacks the retired destination's backlog:\n%s", page)
+	}
+	if strings.Contains(page, "<td>app</td>") || strings.Contains(page, "/ui/deadletters/abandon") {
+		t.Error("auditor's page lists the configured destination, or offers to give up")
+	}
+	_, page = env.get(t, "/ui/deadletters", basicAuth(adminToken))
+	const marker = `name="csrf" value="`
+	i := strings.Index(page, marker)
+	if i < 0 || !strings.Contains(page, `action="/ui/deadletters/abandon"`) {
+		t.Fatalf("admin's page has no form to give up:\n%s", page)
+	}
+	tok := page[i+len(marker):]
+	tok = tok[:strings.IndexByte(tok, '"')]
+	post := func(dest, reason string) (*http.Response, string) {
+		form := url.Values{"csrf": {tok}, "destination": {dest}, "reason": {reason}}.Encode()
+		return env.do(t, http.MethodPost, "/ui/deadletters/abandon", strings.NewReader(form), basicAuth(adminToken),
+			header("Content-Type", "application/x-www-form-urlencoded"), header("Origin", env.base))
+	}
+	for _, c := range []struct{ dest, reason, says string }{
+		{"app", "no longer needed", "configured on this node"},
+		{"retired", "  ", "reason is required"},
+	} {
+		resp, body := post(c.dest, c.reason)
+		if resp.StatusCode < 400 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, c.says) {
+			t.Errorf("give up %q with reason %q: %d %s, want a page saying %q", c.dest, c.reason, resp.StatusCode, resp.Header.Get("Content-Type"), c.says)
+		}
+	}
+	if d := env.depth(t, "retired"); d != 3 {
+		t.Fatalf("refused requests changed the backlog: %d pending", d)
+	}
+
+	resp, _ := post("retired", "app decommissioned")
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || loc != "/ui/deadletters?abandoned=3&destination=retired&leased=0" {
+		t.Fatalf("give up: %d %q", resp.StatusCode, loc)
+	}
+	_, page = env.get(t, loc, basicAuth(adminToken))
+	if !strings.Contains(page, "Gave up on 3 pending deliveries to retired") || strings.Contains(page, "Waiting for removed destinations") {
+		t.Errorf("page after giving up:\n%s", page)
+	}
+	if dead := env.deadIDs(t, "?destination=retired"); len(dead) != 3 || env.depth(t, "retired") != 0 {
+		t.Errorf("dead letters of retired: %v, pending %d", dead, env.depth(t, "retired"))
+	}
+	if strings.Count(page, `action="/ui/events/`) != 0 {
+		t.Error("dead letters of a removed destination offer a replay button")
 	}
 }

@@ -72,6 +72,7 @@ type DeadLetterStore interface {
 // Abandoner gives up on the pending deliveries of a removed
 // destination, dead-lettering them (inbox.Outbox.Abandon).
 type Abandoner interface {
+	OutboxStats() (map[string]inbox.OutboxStat, error)
 	Abandon(dest string, r inbox.AbandonRequest, now time.Time) (inbox.Abandoned, error)
 }
 

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/porchgw/porch/httpserve"
 	"github.com/porchgw/porch/inbox"
@@ -15,6 +17,7 @@ import (
 type deadLetterRoutes struct {
 	base
 	store        DeadLetterStore
+	backlog      Abandoner       // the pending deliveries of removed destinations
 	destinations func() []string // nil: every destination
 }
 
@@ -99,6 +102,43 @@ type deadLettersPage struct {
 	Rows      []inbox.DeadLetter
 	CanReplay bool
 	Gone      map[string]bool // destinations no longer configured: no replay button
+	Stranded  []strandedRow   // pending deliveries of destinations no longer configured
+	Abandoned *abandonNotice  // what an abandon from this page did
+}
+
+// strandedRow is the backlog of a destination this node no longer
+// forwards to: it stays queued until the destination is back or an admin
+// abandons it.
+type strandedRow struct {
+	Destination string
+	Depth       int
+	Oldest      time.Time
+}
+
+// abandonNotice is an abandon's outcome, carried to the page in the
+// redirect's query.
+type abandonNotice struct {
+	Destination, DeadLettered, Leased string
+}
+
+// stranded lists the pending deliveries of destinations not in this
+// node's config, by destination name.
+func (h deadLetterRoutes) stranded() ([]strandedRow, error) {
+	if h.destinations == nil {
+		return nil, nil // every destination counts as configured
+	}
+	st, err := h.backlog.OutboxStats()
+	if err != nil {
+		return nil, err
+	}
+	var rows []strandedRow
+	for name, s := range st {
+		if s.Depth > 0 && !slices.Contains(h.destinations(), name) {
+			rows = append(rows, strandedRow{Destination: name, Depth: s.Depth, Oldest: s.Oldest})
+		}
+	}
+	slices.SortFunc(rows, func(a, b strandedRow) int { return strings.Compare(a.Destination, b.Destination) })
+	return rows, nil
 }
 
 // pageDeadLetters is GET /ui/deadletters: up to 500 dead letters, oldest
@@ -112,9 +152,19 @@ func (h deadLetterRoutes) pageDeadLetters(w http.ResponseWriter, r *http.Request
 		h.pageError(w, r, err)
 		return
 	}
+	stranded, err := h.stranded()
+	if err != nil {
+		h.pageError(w, r, err)
+		return
+	}
 	names := make([]string, len(rows))
 	for i, dl := range rows {
 		names[i] = dl.Destination
 	}
-	h.render(w, r, http.StatusOK, "deadletters", "Dead letters", deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin, Gone: gone(h.destinations, names)})
+	page := deadLettersPage{Rows: rows, CanReplay: roleOf(r) >= RoleAdmin, Gone: gone(h.destinations, names), Stranded: stranded}
+	if q := r.URL.Query(); q.Has("abandoned") {
+		page.Abandoned = &abandonNotice{Destination: clip(q.Get("destination"), maxDestination),
+			DeadLettered: clip(q.Get("abandoned"), 12), Leased: clip(q.Get("leased"), 12)}
+	}
+	h.render(w, r, http.StatusOK, "deadletters", "Dead letters", page)
 }

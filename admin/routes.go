@@ -48,6 +48,7 @@ func (a *Server) routes() http.Handler {
 	r.Handle("/ui/events/{id}/raw", a.page(RoleAuditor, a.events.pageRaw)).Methods(http.MethodGet)
 	r.Handle("/ui/events/{id}/replay", a.page(RoleAdmin, a.replay.pageReplay)).Methods(http.MethodPost)
 	r.Handle("/ui/deadletters", a.page(RoleAuditor, a.deadLetters.pageDeadLetters)).Methods(http.MethodGet)
+	r.Handle("/ui/deadletters/abandon", a.page(RoleAdmin, a.abandon.pageAbandon)).Methods(http.MethodPost)
 	r.Handle("/ui/rejections", a.page(RoleAuditor, a.rejections.pageRejections)).Methods(http.MethodGet)
 	r.Handle("/ui/access", a.page(RoleAdmin, a.trail.pageAccess)).Methods(http.MethodGet)
 	r.Handle("/ui/verify", a.page(RoleAuditor, a.verify.pageVerify)).Methods(http.MethodGet)

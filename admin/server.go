@@ -102,7 +102,7 @@ func New(cfg Config, archive Archive, log logrus.FieldLogger) (*Server, error) {
 		trail:       trailRoutes{base: b, reader: archive},
 		rejections:  rejectionRoutes{base: b, log: archive},
 		replay:      replayRoutes{base: b, events: archive, replayer: archive, destinations: cfg.Destinations},
-		deadLetters: deadLetterRoutes{base: b, store: archive, destinations: cfg.Destinations},
+		deadLetters: deadLetterRoutes{base: b, store: archive, backlog: archive, destinations: cfg.Destinations},
 		abandon:     abandonRoutes{base: b, store: archive, destinations: cfg.Destinations, now: now},
 	}
 	if err := a.SetTokens(cfg.AdminTokens, cfg.AuditorTokens); err != nil {

@@ -15,6 +15,7 @@ import (
 // on nothing (health, metrics, static files), so it leaves no entry.
 type trailRoute struct {
 	path, body string
+	form       bool // body is a browser's form
 	token      string
 	action     string
 }
@@ -67,6 +68,7 @@ func TestEveryAdminRouteIsTrailed(t *testing.T) {
 		"GET /ui/events/{id}":              {path: "/ui/events/" + id, token: auditorToken, action: "view"},
 		"GET /ui/events/{id}/raw":          {path: "/ui/events/" + id + "/raw", token: auditorToken, action: "raw"},
 		"POST /ui/events/{id}/replay":      {path: "/ui/events/" + id + "/replay", token: adminToken, action: "replay"},
+		"POST /ui/deadletters/abandon":     {path: "/ui/deadletters/abandon", body: "destination=retired&reason=route+walk", form: true, token: adminToken, action: "abandon"},
 		"GET /ui/deadletters":              {path: "/ui/deadletters", token: auditorToken, action: "deadletters"},
 		"GET /ui/rejections":               {path: "/ui/rejections", token: auditorToken, action: "rejections"},
 		"GET /ui/access":                   {path: "/ui/access", token: adminToken, action: "trail"},
@@ -95,6 +97,9 @@ func TestEveryAdminRouteIsTrailed(t *testing.T) {
 			var opts []reqOpt
 			if c.token != "" {
 				opts = append(opts, bearerAuth(c.token))
+			}
+			if c.form {
+				opts = append(opts, header("Content-Type", "application/x-www-form-urlencoded"))
 			}
 			resp, body := env.do(t, method, c.path, strings.NewReader(c.body), opts...)
 			if resp.StatusCode >= 400 {
