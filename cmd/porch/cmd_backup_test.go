@@ -44,7 +44,7 @@ func TestBackupThroughAdminAPIAndRestore(t *testing.T) {
 	}
 	// The online backup is framed like the offline one: cut, it is refused.
 	cut := filepath.Join(dir, "cut.backup")
-	if b, err := os.ReadFile(out); err != nil || !bytes.HasPrefix(b, []byte("porch-badger-backup 1\n")) {
+	if b, err := os.ReadFile(out); err != nil || !bytes.HasPrefix(b, []byte("porch-badger-backup 2\n")) {
 		t.Fatalf("online backup does not start with porch's header (%v)", err)
 	} else if err := os.WriteFile(cut, b[:len(b)-10], 0o600); err != nil {
 		t.Fatal(err)

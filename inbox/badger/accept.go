@@ -44,10 +44,11 @@ func (db *DB) Accept(ctx context.Context, ev *inbox.Event) (inbox.Result, error)
 		return inbox.Result{}, inbox.ErrClosed
 	default:
 	}
-	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan inbox.Answer, 1), size: min(max(int64(len(ev.Body)), 1), db.queuedMax)}
+	req := &acceptReq{ctx: ctx, ev: ev, done: make(chan inbox.Answer, 1), size: min(max(2*int64(len(ev.Body)), 1), db.queuedMax)}
 	// A caller that gives up leaves its request queued until the writer
 	// reaches it, body and all: the room it takes bounds what a stalled
-	// disk can make the queue hold.
+	// disk can make the queue hold. A staged delivery's body is held twice
+	// until its commit, in the request and in its record: twice its size.
 	if err := db.queued.Acquire(ctx, req.size); err != nil {
 		return inbox.Result{}, fmt.Errorf("accept: waiting for room in the queue: %w", inbox.ErrNotDurable)
 	}

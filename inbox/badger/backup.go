@@ -77,7 +77,7 @@ func RestoreLegacy(dir string, r io.ReadSeeker) error {
 	if _, err := r.Seek(start, io.SeekStart); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	if string(head[:n]) == frameHeader {
+	if h := string(head[:n]); h == frameHeader || h == frameHeaderV1 {
 		return Restore(dir, r)
 	}
 	return load(dir, r, func() error { return nil })

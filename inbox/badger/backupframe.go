@@ -15,7 +15,7 @@ import (
 // can tell a whole backup from a cut one and a backup from any other
 // file (Badger's stream has no header, end marker or checksum):
 //
-//	porch-badger-backup 1\n                              header: format and version
+//	porch-badger-backup 2\n                              header: format and version (1: before records carried bodies)
 //	<Badger's backup stream>
 //	porch-badger-backup-end n=<20 digits> sha256=<64 hex>\n  trailer: the stream's length and SHA-256
 //
@@ -23,10 +23,13 @@ import (
 // trailerLen bytes without knowing the stream's length in advance.
 const (
 	frameMagic   = "porch-badger-backup "
-	frameVersion = "1"
+	frameVersion = "2" // 2: event records carry their bodies (record.go)
 	frameHeader  = frameMagic + frameVersion + "\n"
-	trailerMagic = "porch-badger-backup-end "
-	trailerLen   = len(trailerMagic) + len("n=") + 20 + len(" sha256=") + 2*sha256.Size + len("\n")
+	// frameHeaderV1 is the header of backups of stores that kept bodies
+	// apart; this porch restores them as they are.
+	frameHeaderV1 = frameMagic + "1\n"
+	trailerMagic  = "porch-badger-backup-end "
+	trailerLen    = len(trailerMagic) + len("n=") + 20 + len(" sha256=") + 2*sha256.Size + len("\n")
 )
 
 var (
@@ -146,7 +149,7 @@ func (f *frameReader) readHeader() error {
 		return fmt.Errorf("read backup: %w", err)
 	}
 	switch {
-	case bytes.Equal(b, []byte(frameHeader)):
+	case bytes.Equal(b, []byte(frameHeader)), bytes.Equal(b, []byte(frameHeaderV1)):
 		_, _ = f.br.Discard(len(b))
 		return nil
 	case len(b) == 0:

@@ -53,10 +53,11 @@ func TestFrameReader(t *testing.T) {
 		{"bytes after trailer", append(bytes.Clone(whole), '\n'), nil, ErrDamaged, "without its trailer"},
 		{"byte changed", flipped, nil, ErrDamaged, "does not match"},
 		{"stream cut, trailer kept", append(whole[:len(frameHeader)+2:len(frameHeader)+2], whole[len(whole)-trailerLen:]...), nil, ErrDamaged, "does not match"},
-		{"yaml", []byte("sources:\n  - name: koji\n"), nil, ErrNotBackup, `does not start with "porch-badger-backup 1"`},
+		{"yaml", []byte("sources:\n  - name: koji\n"), nil, ErrNotBackup, `does not start with "porch-badger-backup 2"`},
 		{"bare badger stream", small, nil, ErrNotBackup, ""},
-		{"newer version", []byte(frameMagic + "2\nstuff"), nil, nil, `version "2": this porch reads version 1`},
-		{"version line without end", []byte(frameMagic + "2"), nil, ErrDamaged, "does not end"},
+		{"version 1", append([]byte(frameHeaderV1), whole[len(frameHeader):]...), small, nil, ""},
+		{"newer version", []byte(frameMagic + "3\nstuff"), nil, nil, `version "3": this porch reads version 2`},
+		{"version line without end", []byte(frameMagic + "3"), nil, ErrDamaged, "does not end"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,18 +75,22 @@ func readRecord(txn *badger.Txn, item *badger.Item, e *inbox.Event, wantBody fun
 	if err != nil || !want || body != nil {
 		return body, err
 	}
-	return olderBody(txn, e.ID)
+	return olderBody(txn, string(item.Key()[len(pfxEvent):]))
 }
 
-// olderBody reads the body an older store kept under b/<id>; nil when
+// olderBody reads the body an older store kept under b/<id>; empty when
 // there is none, as for an empty body in a record of this build.
 func olderBody(txn *badger.Txn, id string) ([]byte, error) {
 	item, err := txn.Get(bodyKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, nil
+		return []byte{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read body %s: %w", id, err)
 	}
-	return item.ValueCopy(nil)
+	b, err := item.ValueCopy(nil)
+	if b == nil && err == nil {
+		b = []byte{}
+	}
+	return b, err
 }
