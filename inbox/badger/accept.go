@@ -512,12 +512,16 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox
 }
 
 // dedupHolder returns the id of the event holding dedup key k of source,
-// "" when none does. A long key is also looked up in the form stores
-// held it in before keys were bounded, while it may still be in the
-// window.
+// "" when none does. The key is also looked up in the forms older stores
+// held it in (as text; a long key before keys were bounded) while they
+// may still be in the window: the dedup filter answers most of those
+// lookups without Badger.
 func (db *DB) dedupHolder(txn *badger.Txn, source, k string) (string, error) {
 	id, err := db.holder(txn, dedupKey(source, k))
 	if id != "" || err != nil {
+		return id, err
+	}
+	if id, err := db.holder(txn, textDedupKey(source, k)); id != "" || err != nil {
 		return id, err
 	}
 	if lk, ok := legacyDedupKey(source, k); ok {

@@ -45,7 +45,8 @@
 //	                              then the raw body, exactly as received
 //	b/<id>                        raw body bytes; older stores only (see record.go)
 //	s/<id>                        duplicate sightings of the event (JSON)
-//	d/<source>/<dedup key>        id of the event holding the key; TTL = dedup window
+//	d/<source>/<0xFF, 16 bytes>   id of the event holding the dedup key whose SHA-256 begins so;
+//	                              TTL = dedup window (older stores: the key as text, keys.go)
 //	xi/<source>/<interview>/<id>  index by interview id of older stores: no longer written, removed with its event
 //	xt/<source>/<type>/<id>       index: by source and event type, and by source alone
 //	xs/<status>/<id>              index: by status

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 const (
 	pfxEvent     = "e/"  // e/<id> → event metadata (JSON) then raw body
 	pfxBody      = "b/"  // b/<id> → raw body bytes; older stores only
-	pfxDedup     = "d/"  // d/<source>/<key> → event id, with the dedup window as TTL
+	pfxDedup     = "d/"  // d/<source>/<0xFF, 16 bytes of the key's SHA-256> → event id, with the dedup window as TTL
 	pfxSightings = "s/"  // s/<id> → Sightings (JSON)
 	pfxIdxIntv   = "xi/" // xi/<source>/<interview id>/<id> → empty; older stores only
 	pfxIdxType   = "xt/" // xt/<source>/<type>/<id> → empty
@@ -31,10 +32,21 @@ func sightingsKey(id string) []byte {
 	return []byte(pfxSightings + id)
 }
 
-// dedupKey is d/<source>/<key>. The source is escaped like an index
-// component, so the first "/" ends it; the key is kept as given (older
-// stores hold it so) unless inbox.BoundKey must replace it with its hash.
+// dedupKey is d/<source>/ then the byte 0xFF and the first 16 bytes of
+// the key's SHA-256: short and of one length whatever the key, which
+// keeps the tree small to compact (dedup keys are random, so every
+// compaction of fresh keys rewrites the level below it). The source is
+// escaped like an index component, so the first "/" ends it.
 func dedupKey(source, key string) []byte {
+	sum := sha256.Sum256([]byte(key))
+	return append(append([]byte(pfxDedup+keyPart(source)+"/"), 0xFF), sum[:16]...)
+}
+
+// textDedupKey is the form stores wrote before dedupKey hashed keys:
+// d/<source>/<key>, the key kept as given unless inbox.BoundKey replaced
+// it with its hash. No such key begins with 0xFF (keys are UTF-8 text),
+// so the two forms cannot meet. Keys in it leave with the dedup window.
+func textDedupKey(source, key string) []byte {
 	return []byte(pfxDedup + keyPart(source) + "/" + inbox.BoundKey(key))
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/porchgw/porch/inbox"
+	"github.com/porchgw/porch/inbox/inboxtest"
 )
 
 // A store written before key parts were bounded holds a long interview
@@ -122,5 +123,51 @@ func TestAcceptedStatusEntryOfOlderStores(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Dedup keys are stored hashed, 17 bytes after the source whatever the
+// key; a key an older store holds as text is still found while it is in
+// the window, so a resend of that store's event is its duplicate.
+func TestTextDedupKeysOfOlderStores(t *testing.T) {
+	db, err := Open(Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ev := func(body string) *inbox.Event {
+		return inboxtest.WithBody(&inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv-1",
+			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now()}, body, "interview.completed:iv-1")
+	}
+	first := ev(`{"v":1}`)
+	res, err := db.Accept(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range first.DedupKeys {
+		if dk := dedupKey("koji", k); len(dk) != len("d/koji/")+17 || dk[len("d/koji/")] != 0xFF {
+			t.Fatalf("dedup key %q stored as %q", k, dk)
+		}
+	}
+	// Store the keys as an older store held them: as text.
+	err = db.bdb.Update(func(txn *badger.Txn) error {
+		for _, k := range first.DedupKeys {
+			if err := txn.Delete(dedupKey("koji", k)); err != nil {
+				return err
+			}
+			db.dedup.add(textDedupKey("koji", k))
+			if err := txn.SetEntry(badger.NewEntry(textDedupKey("koji", k), []byte(res.ID)).WithTTL(time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{`{"v":1}`, `{"v":2}`} { // the same bytes, and other bytes for the same interview event
+		if r, err := db.Accept(context.Background(), ev(body)); err != nil || !r.Duplicate || r.ID != res.ID {
+			t.Errorf("resend %s of an event whose keys are stored as text: %+v, %v; want a duplicate of %s", body, r, err, res.ID)
+		}
 	}
 }
