@@ -481,7 +481,7 @@ func (db *DB) failOne(txn *badger.Txn, reqs []*acceptReq, i int, err error) {
 // acceptOne stages one delivery in txn.
 func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox.Result, error) {
 	for _, k := range ev.DedupKeys {
-		first, err := db.dedupHolder(txn, ev.Source, k)
+		first, err := db.dedupHolder(txn, ev.Source, k, true)
 		if err != nil {
 			return inbox.Result{}, storeFault{err}
 		}
@@ -492,7 +492,7 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox
 			return inbox.Result{}, err
 		}
 		cp, err := inbox.DuplicateCopy(ev, k, first, func(bk string) (bool, error) {
-			id, err := db.dedupHolder(txn, ev.Source, bk)
+			id, err := db.dedupHolder(txn, ev.Source, bk, true)
 			return id != "", err
 		})
 		if err != nil {
@@ -512,27 +512,28 @@ func (db *DB) acceptOne(txn *badger.Txn, st *batchState, ev *inbox.Event) (inbox
 }
 
 // dedupHolder returns the id of the event holding dedup key k of source,
-// "" when none does. The key is also looked up in the forms older stores
-// held it in (as text; a long key before keys were bounded) while they
-// may still be in the window: the dedup filter answers most of those
-// lookups without Badger.
-func (db *DB) dedupHolder(txn *badger.Txn, source, k string) (string, error) {
-	id, err := db.holder(txn, dedupKey(source, k))
-	if id != "" || err != nil {
+// "" when none does. While keys an older store wrote as text (a long one
+// unbounded, before keys were bounded) may still be in the window, the
+// key is also looked up in those forms. Only the accept writer passes
+// filtered: the dedup filter, which answers most lookups of keys never
+// stored without Badger, is the writer's alone.
+func (db *DB) dedupHolder(txn *badger.Txn, source, k string, filtered bool) (string, error) {
+	id, err := db.holder(txn, dedupKey(source, k), filtered)
+	if id != "" || err != nil || !time.Now().Before(db.textKeysUntil.Add(expiryMargin)) {
 		return id, err
 	}
-	if id, err := db.holder(txn, textDedupKey(source, k)); id != "" || err != nil {
+	if id, err := db.holder(txn, textDedupKey(source, k), filtered); id != "" || err != nil {
 		return id, err
 	}
 	if lk, ok := legacyDedupKey(source, k); ok {
-		return db.holder(txn, lk)
+		return db.holder(txn, lk, filtered)
 	}
 	return "", nil
 }
 
 // holder reads the event id stored at dedup key dk, "" when there is none.
-func (db *DB) holder(txn *badger.Txn, dk []byte) (string, error) {
-	if !db.dedup.mayHave(dk) {
+func (db *DB) holder(txn *badger.Txn, dk []byte, filtered bool) (string, error) {
+	if filtered && !db.dedup.mayHave(dk) {
 		return "", nil // never stored: no need to ask Badger
 	}
 	item, err := txn.Get(dk)
@@ -540,11 +541,11 @@ func (db *DB) holder(txn *badger.Txn, dk []byte) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("dedup %.600s: %w", dk, err)
+		return "", fmt.Errorf("dedup %.600q: %w", dk, err)
 	}
 	v, err := item.ValueCopy(nil)
 	if err != nil {
-		return "", fmt.Errorf("dedup %.600s: %w", dk, err)
+		return "", fmt.Errorf("dedup %.600q: %w", dk, err)
 	}
 	return string(v), nil
 }

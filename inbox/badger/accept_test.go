@@ -257,3 +257,40 @@ func TestAcceptRefusesWhenDiskNearlyFull(t *testing.T) {
 		t.Error("a refused delivery was queued")
 	}
 }
+
+// LookupDedup (the admin's dedup lookup) runs beside the accept writer;
+// under the race detector this shows it leaves the writer's dedup filter
+// alone.
+func TestLookupDedupWhileAccepting(t *testing.T) {
+	db := mustOpen(t, t.TempDir(), badger.Options{})
+	defer db.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			ev := newEvent(fmt.Sprint("iv-", i), fmt.Sprintf(`{"n":%d}`, i))
+			ev.DedupKeys = []string{fmt.Sprint("k:", i)}
+			if _, err := db.Accept(context.Background(), ev); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	found := 0
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+			if id, err := db.LookupDedup("koji", "k:199"); err != nil || id == "" {
+				t.Fatalf("lookup of the last key: %q, %v", id, err)
+			}
+			t.Logf("%d lookups found their key while accepting", found)
+			return
+		default:
+		}
+		if _, err := db.LookupDedup("koji", fmt.Sprint("k:", i%200)); err == nil {
+			found++
+		} else if !errors.Is(err, inbox.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+}

@@ -52,7 +52,7 @@ func (db *DB) Sightings(id string) (inbox.Sightings, error) {
 func (db *DB) LookupDedup(source, key string) (string, error) {
 	var id string
 	err := db.bdb.View(func(txn *badger.Txn) (err error) {
-		id, err = db.dedupHolder(txn, source, key)
+		id, err = db.dedupHolder(txn, source, key, false)
 		return err
 	})
 	if err == nil && id == "" {

@@ -165,6 +165,9 @@ type DB struct {
 	claims claims       // outbox entries handed out and not yet settled (claim.go)
 	recent recentEvents // events just accepted, for the forwarder (recent.go)
 	dedup  *dedupFilter // every stored dedup key, approximately (dedupfilter.go); the writer's alone after Open
+	// textKeysUntil is until when dedup keys an older store wrote as text
+	// may be live (zero: none at Open); looked up in that form until then.
+	textKeysUntil time.Time
 
 	// beforeCommit, when set (tests), runs in the accept writer just
 	// before each batch commits.
@@ -227,7 +230,7 @@ func Open(opt Options) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: index interview ids by prefix: %w", opt.Dir, err)
 	}
-	if db.dedup, err = loadDedupFilter(bdb, opt.DedupWindow); err != nil {
+	if db.dedup, db.textKeysUntil, err = loadDedupFilter(bdb, opt.DedupWindow); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open inbox %s: read dedup keys: %w", opt.Dir, err)
 	}

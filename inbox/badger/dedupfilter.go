@@ -19,9 +19,9 @@ import (
 // added to a stage still kept. Open adds every d/ key it finds before the
 // writer starts; the accept writer, the only writer of d/ keys, adds each
 // as it stages it (a batch that then fails only leaves extra "maybe"s); and
-// a stage is dropped only when the newest key in it has expired in Badger
-// (a dedup window after it was written; keys found at Open count as
-// written then). A key the filter skips is also left out of Badger's
+// a stage is dropped only when every key in it has expired in Badger (a
+// dedup window after it was written; keys found at Open when Badger says
+// they expire). A key the filter skips is also left out of Badger's
 // conflict read set; only the writer writes d/ keys, so nothing could
 // conflict on it. Only the writer goroutine uses the filter after Open.
 //
@@ -42,10 +42,11 @@ type dedupFilter struct {
 // (within maxFilterBytes), so the filter never needs the keys again to
 // grow.
 type bloomStage struct {
-	bits   []uint64
-	n      int       // keys added
-	cap    int       // keys it is sized for
-	newest time.Time // when the last key was added
+	bits    []uint64
+	n       int       // keys added
+	cap     int       // keys it is sized for
+	expires time.Time // when the last of its keys expires in Badger
+	forever bool      // one of its keys never expires
 }
 
 const (
@@ -60,9 +61,16 @@ func newDedupFilter(window time.Duration, now func() time.Time) *dedupFilter {
 	return &dedupFilter{seed: maphash.MakeSeed(), window: window, now: now}
 }
 
-// add records key (a full d/ key).
+// add records key (a full d/ key) written now, which expires a dedup
+// window later at the latest.
 func (f *dedupFilter) add(key []byte) {
 	now := f.now()
+	f.addExpiring(key, now, now.Add(f.window), f.window <= 0)
+}
+
+// addExpiring records key, which Badger expires at expires (never, with
+// forever).
+func (f *dedupFilter) addExpiring(key []byte, now, expires time.Time, forever bool) {
 	f.expire(now)
 	if len(f.stages) == 0 || f.last().n >= f.last().cap {
 		c := bloomMinCap
@@ -79,17 +87,17 @@ func (f *dedupFilter) add(key []byte) {
 	}
 	s := f.last()
 	s.add(maphash.Bytes(f.seed, key))
-	s.newest = now
+	s.forever = s.forever || forever
+	if expires.After(s.expires) {
+		s.expires = expires
+	}
 }
 
 // expire drops the oldest stages once every key in them has expired in
 // Badger, keeping the last (it takes new keys). The margin covers Badger's
 // whole-second TTLs and the wall clock stepping back by up to an hour.
 func (f *dedupFilter) expire(now time.Time) {
-	if f.window <= 0 {
-		return
-	}
-	for len(f.stages) > 1 && now.After(f.stages[0].newest.Add(f.window+expiryMargin)) {
+	for len(f.stages) > 1 && !f.stages[0].forever && now.After(f.stages[0].expires.Add(expiryMargin)) {
 		f.words -= len(f.stages[0].bits)
 		f.stages[0] = nil
 		f.stages = f.stages[1:]
@@ -138,16 +146,30 @@ func (s *bloomStage) has(h uint64) bool {
 	return true
 }
 
-// loadDedupFilter builds the filter from every live d/ key in the store.
-func loadDedupFilter(bdb *badger.DB, window time.Duration) (*dedupFilter, error) {
-	f := newDedupFilter(window, time.Now)
-	err := bdb.View(func(txn *badger.Txn) error {
+// loadDedupFilter builds the filter from every live d/ key in the store,
+// each kept until Badger expires it (a window set shorter since it was
+// written does not shorten that). It also returns until when keys older
+// stores wrote as text may be live: zero when there are none, far ahead
+// when one never expires.
+func loadDedupFilter(bdb *badger.DB, window time.Duration) (f *dedupFilter, textUntil time.Time, err error) {
+	f = newDedupFilter(window, time.Now)
+	now := f.now()
+	err = bdb.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pfxDedup)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			f.add(it.Item().Key())
+			item := it.Item()
+			at := item.ExpiresAt()
+			expires := time.Unix(int64(at), 0)
+			if at == 0 {
+				expires = now.AddDate(100, 0, 0)
+			}
+			f.addExpiring(item.Key(), now, expires, at == 0)
+			if !hashedDedupKey(item.Key()) && expires.After(textUntil) {
+				textUntil = expires
+			}
 		}
 		return nil
 	})
-	return f, err
+	return f, textUntil, err
 }

@@ -91,3 +91,25 @@ func TestDedupFilterMemoryIsBounded(t *testing.T) {
 	}
 	t.Logf("%d stages, %d bytes, false positives %.3f", len(f.stages), f.words*8, falsePositives(f, 20000))
 }
+
+// A key found at Open stays until Badger expires it, even when the
+// window has been set shorter since it was written.
+func TestDedupFilterKeepsKeysUntilBadgerExpiresThem(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	now := t0
+	f := newDedupFilter(time.Minute, func() time.Time { return now })
+	f.addExpiring([]byte("d/koji/long-lived"), now, t0.Add(72*time.Hour), false)
+	for i := range bloomMinCap { // fills the first stage
+		f.add(fmt.Appendf(nil, "d/koji/key-%d", i))
+	}
+	now = t0.Add(71 * time.Hour) // long past the new window, not past the key's expiry
+	f.add([]byte("d/koji/new"))
+	if len(f.stages) != 2 || !f.mayHave([]byte("d/koji/long-lived")) {
+		t.Fatalf("%d stages, long-lived key kept: %v; want it kept until it expires", len(f.stages), f.mayHave([]byte("d/koji/long-lived")))
+	}
+	now = t0.Add(72*time.Hour + expiryMargin + time.Second)
+	f.add([]byte("d/koji/newer"))
+	if len(f.stages) != 1 {
+		t.Fatalf("%d stages, want the expired one dropped", len(f.stages))
+	}
+}

@@ -62,10 +62,10 @@
 //	oq/<destination>/<interview>/<seq>  the queued forwards of an interview, in receive order
 //	dl/<id>/<destination>         where the forward of <id> to <destination> stands
 //
-// Components taken from payloads (interview id, type, dedup key) never
-// reach a key as they are when longer than 512 bytes: they are replaced
-// by "%#" and their SHA-256 in hex, so no delivery can make a key Badger
-// refuses and lookups stay exact. Index components also have "%" and "/"
+// Components taken from payloads (interview id, type) never reach a key
+// as they are when longer than 512 bytes: they are replaced by "%#" and
+// their SHA-256 in hex, so no delivery can make a key Badger refuses and
+// lookups stay exact; dedup keys are always stored hashed. Index components also have "%" and "/"
 // escaped (%25, %2F). An event whose interview id or type is that long
 // is archived and indexed but quarantined, not forwarded (keys.go).
 //

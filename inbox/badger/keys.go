@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"strings"
@@ -44,10 +45,19 @@ func dedupKey(source, key string) []byte {
 
 // textDedupKey is the form stores wrote before dedupKey hashed keys:
 // d/<source>/<key>, the key kept as given unless inbox.BoundKey replaced
-// it with its hash. No such key begins with 0xFF (keys are UTF-8 text),
-// so the two forms cannot meet. Keys in it leave with the dedup window.
+// it with its hash. The two forms meet only for a key of 17 bytes that
+// begins with 0xFF, which no provider's key is (they are UTF-8, the event
+// name first). Keys in it leave with the dedup window.
 func textDedupKey(source, key string) []byte {
 	return []byte(pfxDedup + keyPart(source) + "/" + inbox.BoundKey(key))
+}
+
+// hashedDedupKey reports whether k, a d/ key, is in dedupKey's form. The
+// source part ends at the first "/" (keyPart escapes any other).
+func hashedDedupKey(k []byte) bool {
+	rest := k[len(pfxDedup):]
+	i := bytes.IndexByte(rest, '/')
+	return i >= 0 && len(rest) == i+18 && rest[i+1] == 0xFF
 }
 
 // escapePart escapes "%" and "/" in s.

@@ -48,6 +48,7 @@ func TestLongKeysOfOlderStores(t *testing.T) {
 			}
 		}
 		db.dedup.add(lk)
+		db.textKeysUntil = time.Now().Add(time.Hour) // as Open finds a key of an older form
 		return txn.Set(lk, []byte(res.ID))
 	})
 	if err != nil {
@@ -127,14 +128,15 @@ func TestAcceptedStatusEntryOfOlderStores(t *testing.T) {
 }
 
 // Dedup keys are stored hashed, 17 bytes after the source whatever the
-// key; a key an older store holds as text is still found while it is in
-// the window, so a resend of that store's event is its duplicate.
+// key; keys an older store holds as text are still found while they may
+// be in the window, so a resend of that store's event is its duplicate
+// (the same bytes: no new event; other bytes: a kept copy).
 func TestTextDedupKeysOfOlderStores(t *testing.T) {
-	db, err := Open(Options{Dir: t.TempDir()})
+	dir := t.TempDir()
+	db, err := Open(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	ev := func(body string) *inbox.Event {
 		return inboxtest.WithBody(&inbox.Event{Source: "koji", Provider: "koji", Type: "interview.completed", InterviewID: "iv-1",
 			Status: inbox.StatusAccepted, Origin: inbox.OriginProvider, ReceivedAt: time.Now()}, body, "interview.completed:iv-1")
@@ -144,18 +146,21 @@ func TestTextDedupKeysOfOlderStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !db.textKeysUntil.IsZero() {
+		t.Errorf("a new store looks up text keys until %s", db.textKeysUntil)
+	}
 	for _, k := range first.DedupKeys {
-		if dk := dedupKey("koji", k); len(dk) != len("d/koji/")+17 || dk[len("d/koji/")] != 0xFF {
+		if dk := dedupKey("koji", k); len(dk) != len("d/koji/")+17 || dk[len("d/koji/")] != 0xFF || !hashedDedupKey(dk) || hashedDedupKey(textDedupKey("koji", k)) {
 			t.Fatalf("dedup key %q stored as %q", k, dk)
 		}
 	}
-	// Store the keys as an older store held them: as text.
+	// Store the keys as an older store held them, as text, and open the
+	// store again as an upgraded porch would.
 	err = db.bdb.Update(func(txn *badger.Txn) error {
 		for _, k := range first.DedupKeys {
 			if err := txn.Delete(dedupKey("koji", k)); err != nil {
 				return err
 			}
-			db.dedup.add(textDedupKey("koji", k))
 			if err := txn.SetEntry(badger.NewEntry(textDedupKey("koji", k), []byte(res.ID)).WithTTL(time.Hour)); err != nil {
 				return err
 			}
@@ -165,9 +170,20 @@ func TestTextDedupKeysOfOlderStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, body := range []string{`{"v":1}`, `{"v":2}`} { // the same bytes, and other bytes for the same interview event
+	db.Close()
+	if db, err = Open(Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if until := time.Until(db.textKeysUntil); until < 50*time.Minute || until > time.Hour+time.Minute {
+		t.Errorf("text keys looked up for %s more, want about the hour they have left", until)
+	}
+	for i, body := range []string{`{"v":1}`, `{"v":2}`} {
 		if r, err := db.Accept(context.Background(), ev(body)); err != nil || !r.Duplicate || r.ID != res.ID {
 			t.Errorf("resend %s of an event whose keys are stored as text: %+v, %v; want a duplicate of %s", body, r, err, res.ID)
+		}
+		if p, err := db.List(inbox.Query{Limit: 10}); err != nil || len(p.Events) != i+1 {
+			t.Errorf("after resending %s: %d events, %v; want %d", body, len(p.Events), err, i+1)
 		}
 	}
 }
