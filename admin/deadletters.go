@@ -124,7 +124,8 @@ type abandonNotice struct {
 // stranded lists the pending deliveries of destinations not in this
 // node's config, by destination name.
 func (h deadLetterRoutes) stranded() ([]strandedRow, error) {
-	if h.destinations == nil {
+	serves := serving(h.destinations)
+	if serves == nil {
 		return nil, nil // every destination counts as configured
 	}
 	st, err := h.backlog.OutboxStats()
@@ -133,7 +134,7 @@ func (h deadLetterRoutes) stranded() ([]strandedRow, error) {
 	}
 	var rows []strandedRow
 	for name, s := range st {
-		if s.Depth > 0 && !slices.Contains(h.destinations(), name) {
+		if s.Depth > 0 && !serves(name) {
 			rows = append(rows, strandedRow{Destination: name, Depth: s.Depth, Oldest: s.Oldest})
 		}
 	}
